@@ -1,0 +1,1 @@
+"""Dramatiq workers of TicketToken Payments (actors arrive with the payment-core issue)."""

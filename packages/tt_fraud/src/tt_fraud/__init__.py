@@ -1,0 +1,1 @@
+"""Fraud detection: bots, scalpers, velocity and device history (filled by the fraud issue)."""

@@ -1,0 +1,1 @@
+"""High-demand events: waiting room, one-time access tokens and purchase limits."""
