@@ -1,0 +1,45 @@
+"""tt_tax: sales tax on ticket sales, from dated rate tables, charged at the venue.
+
+``TaxCalculator().calculate(amount, venue_address, customer_address, on_date)`` answers a
+``TaxResult`` of state, local and special lines. Rates come from a ``RateSource``; the
+default, ``BundledRates``, reads the CSV tables shipped in ``tt_tax/data``.
+"""
+
+from tt_tax.address import Address
+from tt_tax.bundled_rates import BundledRates
+from tt_tax.calculator import TaxCalculator
+from tt_tax.errors import (
+    AddressError,
+    InvalidAddressError,
+    RateTableError,
+    TaxRateUnavailableError,
+    UnknownJurisdictionError,
+)
+from tt_tax.ports import RateSource
+from tt_tax.rate_tables import RateTables, read_rate_tables
+from tt_tax.rates import ApplicableRates, Rate, StateRate, bps_from_percent
+from tt_tax.result import TaxLine, TaxLineKind, TaxResult
+from tt_tax.states import STATES_AND_DC, USPS_STATE_CODES
+
+__all__ = [
+    "STATES_AND_DC",
+    "USPS_STATE_CODES",
+    "Address",
+    "AddressError",
+    "ApplicableRates",
+    "BundledRates",
+    "InvalidAddressError",
+    "Rate",
+    "RateSource",
+    "RateTableError",
+    "RateTables",
+    "StateRate",
+    "TaxCalculator",
+    "TaxLine",
+    "TaxLineKind",
+    "TaxRateUnavailableError",
+    "TaxResult",
+    "UnknownJurisdictionError",
+    "bps_from_percent",
+    "read_rate_tables",
+]
