@@ -1,0 +1,1 @@
+"""Infrastructure behind the service layer's ports: PostgreSQL, Redis, embedded servers."""

@@ -1,0 +1,144 @@
+"""The composition root: the one place that builds engines, clients and adapters.
+
+The API, the workers, the CLI and the tests all call ``bootstrap(settings)``. Nothing is
+built at import time or in default arguments; ``Container.aclose`` releases it all.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+
+import attrs
+
+from tt_chain import Blockchain, CongestionLevel, GasChargePolicy, GasQuote, StaticGasEstimator
+from tt_money import USD, FeeSchedule, Money
+from tt_payments.adapters import cache, database, migrate
+from tt_payments.adapters.catalog_sql import SqlCatalog, SqlSalesVolume
+from tt_payments.adapters.embedded import EmbeddedServers
+from tt_payments.keys import load_key_pair
+from tt_payments.settings import Settings, SettingsError
+from tt_payments.tokens import TokenService
+from tt_payments.use_cases.fees import FeeCalculator
+from tt_payments.use_cases.health import HealthReport, check_health
+from tt_tax import TaxCalculator
+
+
+@attrs.define
+class Container:
+    settings: Settings
+    database_url: str
+    redis_url: str
+    engine: database.Engine
+    redis: cache.Client
+    tokens: TokenService
+    catalog: SqlCatalog
+    fees: FeeCalculator
+    started_at: dt.datetime
+    embedded: EmbeddedServers | None = None
+
+    async def health(self) -> HealthReport:
+        return await check_health(
+            {
+                "database": functools.partial(database.ping, self.engine),
+                "redis": functools.partial(cache.ping, self.redis),
+            }
+        )
+
+    async def database_health(self) -> HealthReport:
+        return await check_health({"database": functools.partial(database.ping, self.engine)})
+
+    def schema_revisions(self) -> tuple[str | None, str]:
+        """(the database's migration revision, the newest this code knows)."""
+        return migrate.current_revision(self.database_url), migrate.head_revision()
+
+    async def aclose(self) -> None:
+        await self.redis.aclose()
+        await self.engine.dispose()
+        if self.embedded is not None:
+            self.embedded.stop()
+
+
+def token_service(settings: Settings) -> TokenService:
+    """Tokens signed and verified with the configured (or, embedded, generated) keys."""
+    keys = load_key_pair(settings, create=settings.embedded)
+    return TokenService(keys, issuer=settings.jwt_issuer, audience=settings.jwt_audience)
+
+
+def bootstrap(settings: Settings) -> Container:
+    """Build the service. Embedded mode starts PostgreSQL and Redis and migrates the schema.
+
+    With ``TT_DATABASE_URL`` set the schema is left alone (``tt migrate`` applies it), and
+    ``TT_REDIS_URL`` must be set too: a service that shares its database must not keep its
+    counters and locks in a private Redis.
+    """
+    embedded: EmbeddedServers | None = None
+    if settings.database_url is None:
+        embedded = EmbeddedServers.start(settings.data_dir)
+        database_url, redis_url = embedded.database_url, settings.redis_url or embedded.redis_url
+        migrate.upgrade(database_url)
+    else:
+        database_url = settings.database_url
+        if settings.redis_url is None:
+            raise SettingsError("TT_DATABASE_URL is set but TT_REDIS_URL is not; set both")
+        redis_url = settings.redis_url
+    try:
+        engine = database.create_engine(database_url)
+        redis_client = cache.create_client(redis_url)
+        catalog = SqlCatalog(engine)
+        fees = FeeCalculator(
+            catalog=catalog,
+            sales_volume=SqlSalesVolume(engine),
+            schedule=FeeSchedule.default(),
+            tax=TaxCalculator(),
+            gas=StaticGasEstimator(_static_gas_quotes(settings)),
+            gas_charge=GasChargePolicy(Money(settings.gas_charge_per_ticket_cents, USD)),
+        )
+        return Container(
+            settings=settings,
+            database_url=database_url,
+            redis_url=redis_url,
+            engine=engine,
+            redis=redis_client,
+            tokens=token_service(settings),
+            catalog=catalog,
+            fees=fees,
+            started_at=dt.datetime.now(dt.UTC),
+            embedded=embedded,
+        )
+    except BaseException:
+        if embedded is not None:
+            embedded.stop()
+        raise
+
+
+def migrate_schema(settings: Settings) -> tuple[str | None, str]:
+    """Apply pending migrations to the configured (or embedded) database.
+
+    Returns (revision before, revision after). Needs no keys and builds no container, so
+    an operator can migrate before anything else is configured.
+    """
+    if settings.database_url is not None:
+        return migrate.upgrade(settings.database_url)
+    embedded = EmbeddedServers.start(settings.data_dir)
+    try:
+        return migrate.upgrade(embedded.database_url)
+    finally:
+        embedded.stop()
+
+
+def _static_gas_quotes(settings: Settings) -> list[GasQuote]:
+    return [
+        GasQuote(
+            blockchain=Blockchain.SOLANA,
+            estimated_fee=settings.gas_solana_fee,
+            fee_usd=settings.gas_solana_fee_usd,
+            congestion=CongestionLevel(settings.gas_solana_congestion),
+        ),
+        GasQuote(
+            blockchain=Blockchain.POLYGON,
+            estimated_fee=settings.gas_polygon_fee,
+            fee_usd=settings.gas_polygon_fee_usd,
+            congestion=CongestionLevel(settings.gas_polygon_congestion),
+        ),
+    ]

@@ -1,0 +1,150 @@
+"""Settings: the one place that reads ``TT_*`` environment variables.
+
+Everything configurable is a field of the frozen ``Settings``; ``Settings.from_env``
+parses and checks it once, with an error that names the variable. Nothing else in the
+code base reads ``os.environ``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+import attrs
+
+from tt_money.errors import TicketTokenError
+
+DEFAULT_PORT = 3005
+SERVICE_NAME = "payment-service"
+SERVICE_VERSION = "1.0.0"
+
+
+class SettingsError(TicketTokenError):
+    """A ``TT_*`` variable holds something we cannot use."""
+
+    default_code = "INVALID_SETTINGS"
+
+
+@attrs.frozen(kw_only=True)
+class Settings:
+    data_dir: Path = Path(".tickettoken")
+    """Where the embedded servers, generated keys and logs live."""
+    database_url: str | None = None
+    """A PostgreSQL URL; None means the embedded server under ``data_dir``."""
+    redis_url: str | None = None
+    """A Redis URL; None means the embedded server under ``data_dir``."""
+    broker_url: str | None = None
+    host: str = "127.0.0.1"
+    port: int = DEFAULT_PORT
+    log_level: str = "INFO"
+    jwt_private_key_file: Path | None = None
+    """PEM file of the RS256 signing key; default ``data_dir/keys/jwt-private.pem``."""
+    jwt_public_key_file: Path | None = None
+    jwt_issuer: str = "tickettoken"
+    jwt_audience: str = "tickettoken-payments"
+    processor: str = "simulated"
+    gas_charge_per_ticket_cents: int = 50
+    gas_solana_fee: Decimal = Decimal("0.002")
+    gas_solana_fee_usd: Decimal = Decimal("0.05")
+    gas_solana_congestion: str = "low"
+    gas_polygon_fee: Decimal = Decimal("0.01")
+    gas_polygon_fee_usd: Decimal = Decimal("0.005")
+    gas_polygon_congestion: str = "medium"
+
+    @property
+    def embedded(self) -> bool:
+        """True when no database is configured and the embedded servers are used."""
+        return self.database_url is None
+
+    @property
+    def private_key_path(self) -> Path:
+        return self.jwt_private_key_file or self.data_dir / "keys" / "jwt-private.pem"
+
+    @property
+    def public_key_path(self) -> Path:
+        return self.jwt_public_key_file or self.data_dir / "keys" / "jwt-public.pem"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Read settings from ``env`` (default: the process environment)."""
+        source = os.environ if env is None else env
+        reader = _Reader(source)
+        defaults = cls()
+        return cls(
+            data_dir=reader.path("TT_DATA_DIR") or defaults.data_dir,
+            database_url=reader.text("TT_DATABASE_URL"),
+            redis_url=reader.text("TT_REDIS_URL"),
+            broker_url=reader.text("TT_BROKER_URL"),
+            host=reader.text("TT_HOST") or defaults.host,
+            port=reader.integer("TT_PORT", defaults.port, low=1, high=65535),
+            log_level=(reader.text("TT_LOG_LEVEL") or defaults.log_level).upper(),
+            jwt_private_key_file=reader.path("TT_JWT_PRIVATE_KEY_FILE"),
+            jwt_public_key_file=reader.path("TT_JWT_PUBLIC_KEY_FILE"),
+            jwt_issuer=reader.text("TT_JWT_ISSUER") or defaults.jwt_issuer,
+            jwt_audience=reader.text("TT_JWT_AUDIENCE") or defaults.jwt_audience,
+            processor=reader.choice("TT_PROCESSOR", defaults.processor, ("simulated",)),
+            gas_charge_per_ticket_cents=reader.integer(
+                "TT_GAS_CHARGE_PER_TICKET_CENTS", defaults.gas_charge_per_ticket_cents, low=0
+            ),
+            gas_solana_fee=reader.decimal("TT_GAS_SOLANA_FEE", defaults.gas_solana_fee),
+            gas_solana_fee_usd=reader.decimal("TT_GAS_SOLANA_FEE_USD", defaults.gas_solana_fee_usd),
+            gas_solana_congestion=reader.choice(
+                "TT_GAS_SOLANA_CONGESTION", defaults.gas_solana_congestion, _CONGESTION
+            ),
+            gas_polygon_fee=reader.decimal("TT_GAS_POLYGON_FEE", defaults.gas_polygon_fee),
+            gas_polygon_fee_usd=reader.decimal(
+                "TT_GAS_POLYGON_FEE_USD", defaults.gas_polygon_fee_usd
+            ),
+            gas_polygon_congestion=reader.choice(
+                "TT_GAS_POLYGON_CONGESTION", defaults.gas_polygon_congestion, _CONGESTION
+            ),
+        )
+
+
+_CONGESTION = ("low", "medium", "high")
+
+
+@attrs.frozen
+class _Reader:
+    env: Mapping[str, str]
+
+    def text(self, name: str) -> str | None:
+        value = self.env.get(name, "").strip()
+        return value or None
+
+    def path(self, name: str) -> Path | None:
+        value = self.text(name)
+        return Path(value) if value else None
+
+    def integer(self, name: str, default: int, *, low: int = 0, high: int | None = None) -> int:
+        value = self.text(name)
+        if value is None:
+            return default
+        try:
+            number = int(value, 10)
+        except ValueError:
+            raise SettingsError(f"{name} must be a whole number, got {value!r}") from None
+        if number < low or (high is not None and number > high):
+            bounds = f"between {low} and {high}" if high is not None else f"at least {low}"
+            raise SettingsError(f"{name} must be {bounds}, got {number}")
+        return number
+
+    def decimal(self, name: str, default: Decimal) -> Decimal:
+        value = self.text(name)
+        if value is None:
+            return default
+        try:
+            number = Decimal(value)
+        except InvalidOperation:
+            raise SettingsError(f"{name} must be a decimal number, got {value!r}") from None
+        if not number.is_finite() or number < 0:
+            raise SettingsError(f"{name} must be a finite, non-negative number, got {value!r}")
+        return number
+
+    def choice(self, name: str, default: str, allowed: tuple[str, ...]) -> str:
+        value = (self.text(name) or default).lower()
+        if value not in allowed:
+            raise SettingsError(f"{name} must be one of {', '.join(allowed)}, got {value!r}")
+        return value

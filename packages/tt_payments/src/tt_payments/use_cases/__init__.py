@@ -1,0 +1,1 @@
+"""Use cases: plain async functions that take their ports as arguments."""

@@ -1,0 +1,97 @@
+"""Calculate the fees a buyer will pay for tickets at a venue (spec: calculate-fees).
+
+Steps: load the venue; find its tier from the trailing 30 days of completed sales (or its
+override); tax the ticket price at the venue's location on the sale date; price gas per
+ticket and pick the cheapest chain; assemble the breakdown whose total is the sum of its
+lines. Reads only; moves no money.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import attrs
+
+from tt_chain import Blockchain, GasChargePolicy, GasEstimator, GasQuote, recommend_blockchain
+from tt_money import FeeBreakdown, FeeSchedule, Money, build_fee_breakdown
+from tt_money.errors import InvalidInputError
+from tt_payments.catalog import Venue, VenueNotFoundError
+from tt_payments.identity import Principal
+from tt_payments.ports import Catalog, SalesVolume
+from tt_tax import TaxCalculator, TaxResult
+
+TIER_WINDOW = dt.timedelta(days=30)
+MAX_TICKETS_PER_QUOTE = 100
+
+
+@attrs.frozen(kw_only=True)
+class FeeQuote:
+    venue: Venue
+    breakdown: FeeBreakdown
+    tax: TaxResult
+    gas_quotes: tuple[GasQuote, ...]
+    recommended_blockchain: Blockchain
+
+
+@attrs.frozen(kw_only=True)
+class FeeCalculator:
+    """The collaborators of a fee calculation, wired once by ``bootstrap``."""
+
+    catalog: Catalog
+    sales_volume: SalesVolume
+    schedule: FeeSchedule
+    tax: TaxCalculator
+    gas: GasEstimator
+    gas_charge: GasChargePolicy
+
+    async def calculate(
+        self,
+        principal: Principal,
+        *,
+        venue_id: uuid.UUID,
+        amount_minor: int,
+        ticket_count: int,
+        on_date: dt.date | None = None,
+        now: dt.datetime | None = None,
+    ) -> FeeQuote:
+        """The fee breakdown for ``ticket_count`` tickets worth ``amount_minor`` in total."""
+        if amount_minor < 1:
+            raise InvalidInputError(
+                "amount must be a positive number of cents",
+                details=(("amount", "must be a positive integer number of cents"),),
+            )
+        if not 1 <= ticket_count <= MAX_TICKETS_PER_QUOTE:
+            raise InvalidInputError(
+                "ticketCount is out of range",
+                details=(("ticketCount", f"must be between 1 and {MAX_TICKETS_PER_QUOTE}"),),
+            )
+        venue = await self.catalog.get_venue(principal.tenant_id, venue_id)
+        if venue is None:
+            raise VenueNotFoundError(f"venue {venue_id} does not exist")
+        current = now or dt.datetime.now(dt.UTC)
+        sale_date = on_date or current.date()
+        ticket_price = Money(amount_minor, venue.currency)
+        volume = await self.sales_volume.completed_volume(
+            venue.tenant_id, venue.id, venue.currency, current - TIER_WINDOW, current
+        )
+        tax = self.tax.calculate(ticket_price, venue.address, None, sale_date)
+        quotes = await self.gas.quotes()
+        gas_estimate = self.gas_charge.charge(ticket_count)
+        breakdown = build_fee_breakdown(
+            schedule=self.schedule,
+            ticket_price=ticket_price,
+            trailing_30d_volume=volume,
+            terms=venue.fee_terms,
+            gas_estimate=gas_estimate,
+            state_tax=tax.state_tax,
+            local_tax=tax.local_tax,
+            special_tax=tax.special_tax,
+        )
+        return FeeQuote(
+            venue=venue,
+            breakdown=breakdown,
+            tax=tax,
+            gas_quotes=quotes,
+            recommended_blockchain=recommend_blockchain(quotes),
+        )

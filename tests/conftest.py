@@ -1,0 +1,172 @@
+"""Shared fixtures: real PostgreSQL and Redis for everything that touches them.
+
+With ``TT_TEST_DATABASE_URL`` / ``TT_TEST_REDIS_URL`` set (``.ci/run`` sets them to the
+machine's servers) the tests use those; otherwise they start the embedded servers, as
+``tt serve`` does, in a temporary directory. Each run creates its own database, migrates
+it and drops it at the end; each test works in its own tenant, so tests never see each
+other's rows. Tests marked ``needs_broker`` skip, saying so, without
+``TT_TEST_BROKER_URL``; with ``TT_TEST_REQUIRE_SERVERS=1`` (CI) nothing may skip.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+
+import attrs
+import httpx
+import psycopg
+import pytest
+from psycopg import sql
+
+from tt_api import create_app
+from tt_payments import Container, Settings, bootstrap
+from tt_payments.adapters import migrate
+from tt_payments.adapters.embedded import EmbeddedServers
+from tt_payments.identity import Role
+from tt_payments.keys import load_key_pair
+
+REQUIRE_SERVERS = os.environ.get("TT_TEST_REQUIRE_SERVERS") == "1"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if os.environ.get("TT_TEST_BROKER_URL"):
+        return
+    for item in items:
+        if item.get_closest_marker("needs_broker") is None:
+            continue
+        if REQUIRE_SERVERS:
+            raise pytest.UsageError("TT_TEST_REQUIRE_SERVERS=1 but TT_TEST_BROKER_URL is not set")
+        item.add_marker(
+            pytest.mark.skip(reason="needs a RabbitMQ broker: set TT_TEST_BROKER_URL to run it")
+        )
+
+
+@attrs.frozen
+class Servers:
+    admin_database_url: str
+    redis_url: str
+    broker_url: str | None
+
+
+@pytest.fixture(scope="session")
+def workdir() -> Iterator[Path]:
+    # Short, so unix socket paths stay under the kernel's limit.
+    path = Path(tempfile.mkdtemp(prefix="tt-test-", dir="/tmp"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def servers(workdir: Path) -> Iterator[Servers]:
+    database = os.environ.get("TT_TEST_DATABASE_URL")
+    redis_url = os.environ.get("TT_TEST_REDIS_URL")
+    broker = os.environ.get("TT_TEST_BROKER_URL")
+    if REQUIRE_SERVERS and not (database and redis_url):
+        raise RuntimeError("TT_TEST_REQUIRE_SERVERS=1 needs TT_TEST_DATABASE_URL and _REDIS_URL")
+    embedded: EmbeddedServers | None = None
+    if not (database and redis_url):
+        embedded = EmbeddedServers.start(workdir / "embedded")
+    yield Servers(
+        admin_database_url=database or (embedded.database_url if embedded else ""),
+        redis_url=redis_url or (embedded.redis_url if embedded else ""),
+        broker_url=broker,
+    )
+    if embedded is not None:
+        embedded.stop()
+
+
+def _database_url(admin_url: str, name: str) -> str:
+    base, _, query = admin_url.partition("?")
+    prefix = base.rsplit("/", 1)[0]
+    return f"{prefix}/{name}?{query}" if query else f"{prefix}/{name}"
+
+
+@pytest.fixture(scope="session")
+def fresh_database(servers: Servers) -> Iterator[Callable[[], str]]:
+    """Make empty databases on the test server; all are dropped at the end of the run."""
+    created: list[str] = []
+
+    def make() -> str:
+        name = f"tt_test_{uuid.uuid4().hex[:12]}"
+        with psycopg.connect(servers.admin_database_url, autocommit=True) as connection:
+            connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        created.append(name)
+        return _database_url(servers.admin_database_url, name)
+
+    yield make
+    with psycopg.connect(servers.admin_database_url, autocommit=True) as connection:
+        for name in created:
+            connection.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
+
+
+@pytest.fixture(scope="session")
+def database_url(fresh_database: Callable[[], str]) -> str:
+    url = fresh_database()
+    migrate.upgrade(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def settings(servers: Servers, database_url: str, workdir: Path) -> Settings:
+    configured = Settings(
+        data_dir=workdir / "data",
+        database_url=database_url,
+        redis_url=servers.redis_url,
+        broker_url=servers.broker_url,
+        jwt_private_key_file=workdir / "keys" / "private.pem",
+        jwt_public_key_file=workdir / "keys" / "public.pem",
+    )
+    load_key_pair(configured, create=True)
+    return configured
+
+
+@pytest.fixture(scope="session")
+async def container(settings: Settings) -> AsyncIterator[Container]:
+    built = bootstrap(settings)
+    yield built
+    await built.aclose()
+
+
+@pytest.fixture(scope="session")
+async def client(container: Container) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(container)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        yield http
+
+
+@pytest.fixture
+def tenant() -> uuid.UUID:
+    return uuid.uuid4()
+
+
+AuthHeaders = Callable[..., dict[str, str]]
+
+
+@pytest.fixture
+def auth(container: Container, tenant: uuid.UUID) -> AuthHeaders:
+    """``auth(role=Role.ADMIN, venues=(...))`` -> an Authorization header for this tenant."""
+
+    def headers(
+        role: Role = Role.USER,
+        *,
+        user: uuid.UUID | None = None,
+        venues: tuple[uuid.UUID, ...] = (),
+        tenant_id: uuid.UUID | None = None,
+    ) -> dict[str, str]:
+        token = container.tokens.issue(
+            subject=user or uuid.uuid4(),
+            tenant_id=tenant_id or tenant,
+            role=role,
+            venues=venues,
+        )
+        return {"Authorization": f"Bearer {token}"}
+
+    return headers
