@@ -1,0 +1,1 @@
+"""Controllers, one per bounded context; they translate and delegate, nothing more."""

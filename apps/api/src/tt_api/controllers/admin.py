@@ -1,0 +1,142 @@
+"""Admin routes that keep the venue and event projections current."""
+
+from __future__ import annotations
+
+import uuid
+
+from litestar import Controller, Request, Response, put
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody
+
+from tt_api.auth import principal_of
+from tt_api.schemas.catalog import (
+    AddressBody,
+    EventBody,
+    PutEventRequest,
+    PutEventResponse,
+    PutVenueRequest,
+    PutVenueResponse,
+    RoyaltyBody,
+    VenueBody,
+)
+from tt_marketplace import RoyaltySettings
+from tt_money import VenueFeeTerms, VenueTier
+from tt_money.errors import InvalidInputError
+from tt_payments import Container
+from tt_payments.catalog import Event, Venue
+from tt_payments.use_cases import catalog as catalog_use_cases
+from tt_tax import Address, AddressError
+
+
+def parse_id(value: str, field: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise InvalidInputError("Validation failed", details=((field, "must be a UUID"),)) from None
+
+
+class AdminCatalogController(Controller):
+    path = "/api/v1/admin"
+    tags = ["admin"]
+
+    @put(
+        "/venues/{venue_id:str}",
+        operation_id="putVenue",
+        summary="Create or replace the local projection of a venue",
+        opt={"body": PutVenueRequest},
+    )
+    async def put_venue(
+        self,
+        request: Request[object, object, object],
+        venue_id: FromPath[str],
+        data: JSONBody[PutVenueRequest],
+        container: NamedDependency[Container],
+    ) -> Response[PutVenueResponse]:
+        principal = principal_of(request)
+        venue = venue_from_request(principal.tenant_id, parse_id(venue_id, "venueId"), data)
+        created = await catalog_use_cases.put_venue(container.catalog, principal, venue)
+        return Response(
+            PutVenueResponse(venue=venue_body(venue), created=created),
+            status_code=201 if created else 200,
+        )
+
+    @put(
+        "/events/{event_id:str}",
+        operation_id="putEvent",
+        summary="Create or replace the local projection of an event",
+        opt={"body": PutEventRequest},
+    )
+    async def put_event(
+        self,
+        request: Request[object, object, object],
+        event_id: FromPath[str],
+        data: JSONBody[PutEventRequest],
+        container: NamedDependency[Container],
+    ) -> Response[PutEventResponse]:
+        principal = principal_of(request)
+        event = Event(
+            tenant_id=principal.tenant_id,
+            id=parse_id(event_id, "eventId"),
+            venue_id=data.venue_id,
+            name=data.name,
+            starts_at=data.starts_at,
+        )
+        created = await catalog_use_cases.put_event(container.catalog, principal, event)
+        body = EventBody(
+            id=event.id, venue_id=event.venue_id, name=event.name, starts_at=event.starts_at
+        )
+        return Response(
+            PutEventResponse(event=body, created=created), status_code=201 if created else 200
+        )
+
+
+def venue_from_request(tenant_id: uuid.UUID, venue_id: uuid.UUID, data: PutVenueRequest) -> Venue:
+    royalty = data.royalty or RoyaltyBody()
+    try:
+        address = Address(
+            street=data.address.street,
+            city=data.address.city,
+            state=data.address.state,
+            zip=data.address.zip,
+            country=data.address.country,
+        )
+    except AddressError as error:
+        raise error.with_field_prefix("address") from None
+    return Venue(
+        tenant_id=tenant_id,
+        id=venue_id,
+        name=data.name,
+        address=address,
+        fee_terms=VenueFeeTerms(
+            tier_override=VenueTier(data.tier_override) if data.tier_override else None,
+            platform_fee_bps_override=data.platform_fee_bps_override,
+        ),
+        royalties=RoyaltySettings(
+            venue_bps=royalty.venue_bps,
+            artist_bps=royalty.artist_bps,
+            artist_id=royalty.artist_id,
+        ),
+    )
+
+
+def venue_body(venue: Venue) -> VenueBody:
+    return VenueBody(
+        id=venue.id,
+        name=venue.name,
+        address=AddressBody(
+            street=venue.address.street,
+            city=venue.address.city,
+            state=venue.address.state,
+            zip=venue.address.zip,
+        ),
+        currency=venue.currency.code,
+        tier_override=(
+            venue.fee_terms.tier_override.value if venue.fee_terms.tier_override else None
+        ),
+        platform_fee_bps_override=venue.fee_terms.platform_fee_bps_override,
+        royalty=RoyaltyBody(
+            venue_bps=venue.royalties.venue_bps,
+            artist_bps=venue.royalties.artist_bps,
+            artist_id=venue.royalties.artist_id,
+        ),
+    )

@@ -1,0 +1,132 @@
+"""The one mapper from exceptions to the spec's error JSON.
+
+``{"error", "code", "timestamp", "path", "errors": [{"field", "message"}], "requestId"}``
+for every failure: our own errors by class (and code), Litestar's HTTP exceptions, body
+problems, and anything unexpected (500, logged with its traceback, no details leaked).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Sequence
+
+import msgspec
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+
+from tt_api.logs import request_id_var
+from tt_money.errors import (
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+    TicketTokenError,
+)
+from tt_payments.identity import ForbiddenError
+from tt_payments.tokens import AuthError
+
+_log = logging.getLogger("tt_api.errors")
+
+# Most specific first: the first class an error is an instance of gives its status.
+_STATUS_BY_CLASS: tuple[tuple[type[TicketTokenError], int], ...] = (
+    (AuthError, 401),
+    (ForbiddenError, 403),
+    (NotFoundError, 404),
+    (ConflictError, 409),
+    (InvalidInputError, 422),
+)
+# Codes whose status differs from their class's.
+_STATUS_BY_CODE = {
+    "AUTH_REQUIRED": 401,
+    "IDEMPOTENCY_KEY_MISSING": 400,
+    "IDEMPOTENCY_KEY_INVALID": 400,
+    "INVALID_JSON": 400,
+    # No rate table covers the requested sale date: the caller asked for something we
+    # cannot answer, not a fault of ours.
+    "TAX_RATE_UNAVAILABLE": 422,
+}
+_CODE_BY_HTTP_STATUS = {
+    400: "BAD_REQUEST",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    413: "PAYLOAD_TOO_LARGE",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+    429: "RATE_LIMIT_EXCEEDED",
+}
+
+
+class ErrorItem(msgspec.Struct):
+    field: str
+    message: str
+
+
+class ErrorBody(msgspec.Struct, rename="camel"):
+    error: str
+    code: str
+    timestamp: str
+    path: str
+    errors: list[ErrorItem]
+    request_id: str | None = None
+
+
+def error_response(
+    request: Request[object, object, object],
+    *,
+    status: int,
+    code: str,
+    message: str,
+    details: Sequence[tuple[str, str]] = (),
+    headers: dict[str, str] | None = None,
+) -> Response[ErrorBody]:
+    body = ErrorBody(
+        error=message,
+        code=code,
+        timestamp=dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"),
+        path=request.url.path,
+        errors=[ErrorItem(field=field, message=text) for field, text in details],
+        request_id=request_id_var.get(),
+    )
+    return Response(body, status_code=status, headers=headers)
+
+
+def exception_to_response(
+    request: Request[object, object, object], exc: Exception
+) -> Response[ErrorBody]:
+    if isinstance(exc, TicketTokenError):
+        status = _STATUS_BY_CODE.get(exc.code) or next(
+            (status for cls, status in _STATUS_BY_CLASS if isinstance(exc, cls)), 500
+        )
+        if status >= 500:
+            _log.error("unmapped domain error", exc_info=exc)
+        return error_response(
+            request, status=status, code=exc.code, message=exc.message, details=exc.details
+        )
+    if isinstance(exc, ValidationException):
+        # Query and path parameters Litestar validated itself (bodies are decoded strictly
+        # by tt_api.body before Litestar sees them).
+        extra = exc.extra if isinstance(exc.extra, list) else []
+        details = [
+            (str(item.get("key", "")), str(item.get("message", "")))
+            for item in extra
+            if isinstance(item, dict)
+        ]
+        return error_response(
+            request,
+            status=422,
+            code="VALIDATION_ERROR",
+            message="Validation failed",
+            details=details,
+        )
+    if isinstance(exc, HTTPException):
+        status = exc.status_code
+        code = _CODE_BY_HTTP_STATUS.get(status, "HTTP_ERROR")
+        if status == 400 and "JSON is malformed" in str(exc.detail):
+            code = "INVALID_JSON"
+        message = "The request body is larger than 64 KiB" if status == 413 else str(exc.detail)
+        return error_response(
+            request, status=status, code=code, message=message, headers=exc.headers
+        )
+    _log.error("unhandled error", exc_info=exc)
+    return error_response(
+        request, status=500, code="INTERNAL_ERROR", message="Internal server error"
+    )

@@ -1,0 +1,1 @@
+"""Request and response bodies: camelCase msgspec structs, separate from domain types."""

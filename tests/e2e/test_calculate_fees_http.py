@@ -1,0 +1,258 @@
+"""POST /api/v1/payments/calculate-fees over HTTP, against real PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Callable
+
+import httpx
+import sqlalchemy as sa
+
+from tt_payments import Container
+from tt_payments.adapters.tables import payment_transactions
+from tt_payments.identity import Role
+
+AuthHeaders = Callable[..., dict[str, str]]
+
+NASHVILLE = {
+    "street": "222 Rep. John Lewis Way S",
+    "city": "Nashville",
+    "state": "TN",
+    "zip": "37203",
+}
+
+
+async def put_venue(
+    client: httpx.AsyncClient,
+    auth: AuthHeaders,
+    address: dict[str, str] | None = None,
+    **extra: object,
+) -> uuid.UUID:
+    venue_id = uuid.uuid4()
+    response = await client.put(
+        f"/api/v1/admin/venues/{venue_id}",
+        json={"name": "Ryman Auditorium", "address": address or NASHVILLE, **extra},
+        headers=auth(Role.ADMIN),
+    )
+    assert response.status_code == 201, response.text
+    return venue_id
+
+
+async def fees(
+    client: httpx.AsyncClient, auth: AuthHeaders, body: dict[str, object]
+) -> httpx.Response:
+    return await client.post("/api/v1/payments/calculate-fees", json=body, headers=auth())
+
+
+async def test_nashville_ticket_before_february_2025_has_the_spec_breakdown(
+    client: httpx.AsyncClient, auth: AuthHeaders
+) -> None:
+    # Given a starter-tier venue in Nashville
+    venue_id = await put_venue(client, auth)
+    # When a buyer prices $100 of tickets (2 tickets) on 2025-01-15
+    response = await fees(
+        client,
+        auth,
+        {
+            "venueId": str(venue_id),
+            "amount": 10000,
+            "ticketCount": 2,
+            "transactionDate": "2025-01-15",
+        },
+    )
+    # Then the breakdown has every line and the total is their sum
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["fees"] == {
+        "ticketPrice": 10000,
+        "platformFee": 820,
+        "gasEstimate": 100,
+        "stateTax": 700,
+        "localTax": 225,
+        "specialTax": 100,
+        "total": 11945,
+    }
+    assert body["total"] == 11945
+    assert body["tier"] == "starter"
+    assert body["recommendedBlockchain"] == "polygon"
+    assert body["gasEstimates"]["solana"] == {
+        "blockchain": "solana",
+        "estimatedFee": 0.002,
+        "feeInUSD": 0.05,
+        "congestionLevel": "low",
+    }
+    assert body["taxBreakdown"]["local"] == {
+        "name": "Nashville Local Tax",
+        "rate": 2.25,
+        "amount": 225,
+    }
+
+
+async def test_nashville_local_tax_rises_to_2_75_percent_from_february_2025(
+    client: httpx.AsyncClient, auth: AuthHeaders
+) -> None:
+    venue_id = await put_venue(client, auth)
+    response = await fees(
+        client,
+        auth,
+        {
+            "venueId": str(venue_id),
+            "amount": 10000,
+            "ticketCount": 1,
+            "transactionDate": "2025-02-01",
+        },
+    )
+    assert response.status_code == 200, response.text
+    lines = response.json()["fees"]
+    assert (lines["localTax"], lines["gasEstimate"]) == (275, 50)
+    assert lines["total"] == sum(value for key, value in lines.items() if key != "total")
+
+
+async def test_tier_follows_trailing_30_day_completed_volume(
+    client: httpx.AsyncClient, auth: AuthHeaders, container: Container, tenant: uuid.UUID
+) -> None:
+    # Given a venue with $10,000.00 of completed sales in the last 30 days (and older
+    # and failed sales that must not count)
+    venue_id = await put_venue(client, auth)
+    now = dt.datetime.now(dt.UTC)
+    rows = [
+        (600_000, "completed", now - dt.timedelta(days=1)),
+        (400_000, "partially_refunded", now - dt.timedelta(days=29)),
+        (5_000_000, "failed", now - dt.timedelta(days=2)),
+        (5_000_000, "completed", now - dt.timedelta(days=31)),
+    ]
+    async with container.engine.begin() as connection:
+        for amount, status, created in rows:
+            await connection.execute(
+                sa.insert(payment_transactions).values(
+                    tenant_id=tenant,
+                    id=uuid.uuid4(),
+                    venue_id=venue_id,
+                    user_id=uuid.uuid4(),
+                    event_id=uuid.uuid4(),
+                    amount=amount,
+                    currency="USD",
+                    status=status,
+                    platform_fee=0,
+                    venue_payout=amount,
+                    metadata={},
+                    created_at=created,
+                    updated_at=created,
+                )
+            )
+    # When fees are calculated
+    response = await fees(
+        client,
+        auth,
+        {
+            "venueId": str(venue_id),
+            "amount": 10000,
+            "ticketCount": 1,
+            "transactionDate": "2025-03-01",
+        },
+    )
+    # Then the venue is on the pro tier (790 bps)
+    assert response.status_code == 200, response.text
+    assert response.json()["tier"] == "pro"
+    assert response.json()["fees"]["platformFee"] == 790
+
+
+async def test_venue_fee_override_wins_over_the_tier(
+    client: httpx.AsyncClient, auth: AuthHeaders
+) -> None:
+    venue_id = await put_venue(client, auth, tierOverride="enterprise")
+    response = await fees(
+        client,
+        auth,
+        {
+            "venueId": str(venue_id),
+            "amount": 10000,
+            "ticketCount": 1,
+            "transactionDate": "2025-03-01",
+        },
+    )
+    assert response.json()["fees"]["platformFee"] == 750
+    custom = await put_venue(client, auth, platformFeeBpsOverride=500)
+    response = await fees(
+        client,
+        auth,
+        {
+            "venueId": str(custom),
+            "amount": 10000,
+            "ticketCount": 1,
+            "transactionDate": "2025-03-01",
+        },
+    )
+    assert response.json()["fees"]["platformFee"] == 500
+
+
+async def test_unknown_venue_is_404_venue_not_found(
+    client: httpx.AsyncClient, auth: AuthHeaders
+) -> None:
+    response = await fees(
+        client, auth, {"venueId": str(uuid.uuid4()), "amount": 10000, "ticketCount": 1}
+    )
+    assert response.status_code == 404
+    assert response.json()["code"] == "VENUE_NOT_FOUND"
+
+
+async def test_a_venue_of_another_tenant_is_not_found(
+    client: httpx.AsyncClient, auth: AuthHeaders
+) -> None:
+    venue_id = await put_venue(client, auth)
+    response = await client.post(
+        "/api/v1/payments/calculate-fees",
+        json={"venueId": str(venue_id), "amount": 10000, "ticketCount": 1},
+        headers=auth(tenant_id=uuid.uuid4()),
+    )
+    assert response.status_code == 404
+
+
+async def test_venue_in_a_state_that_exempts_admissions_pays_no_state_tax(
+    client: httpx.AsyncClient, auth: AuthHeaders
+) -> None:
+    venue_id = await put_venue(client, auth, {"city": "Los Angeles", "state": "CA", "zip": "90012"})
+    response = await fees(
+        client,
+        auth,
+        {
+            "venueId": str(venue_id),
+            "amount": 10000,
+            "ticketCount": 1,
+            "transactionDate": "2025-03-01",
+        },
+    )
+    assert response.status_code == 200, response.text
+    lines = response.json()["fees"]
+    assert (lines["stateTax"], lines["localTax"], lines["specialTax"]) == (0, 0, 0)
+    assert lines["total"] == 10000 + 820 + 50
+
+
+async def test_a_sale_date_before_the_rate_tables_is_422(
+    client: httpx.AsyncClient, auth: AuthHeaders
+) -> None:
+    venue_id = await put_venue(client, auth)
+    response = await fees(
+        client,
+        auth,
+        {
+            "venueId": str(venue_id),
+            "amount": 10000,
+            "ticketCount": 1,
+            "transactionDate": "2019-06-01",
+        },
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["code"] == "TAX_RATE_UNAVAILABLE"
+
+
+async def test_a_venue_where_we_have_no_tax_table_gets_a_clear_error_not_a_zero(
+    client: httpx.AsyncClient, auth: AuthHeaders
+) -> None:
+    venue_id = await put_venue(client, auth, {"city": "San Juan", "state": "PR", "zip": "00901"})
+    response = await fees(
+        client, auth, {"venueId": str(venue_id), "amount": 10000, "ticketCount": 1}
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["code"] == "UNSUPPORTED_TAX_JURISDICTION"
