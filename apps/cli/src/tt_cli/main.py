@@ -1,0 +1,71 @@
+"""The ``tt`` command: serve, migrate, tokens, venues and events."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Annotated
+
+import typer
+
+from tt_cli.catalog import events_app, venues_app
+from tt_cli.output import fail, reports_errors
+from tt_cli.serve import serve_cli
+from tt_payments import Settings
+from tt_payments.bootstrap import migrate_schema, token_service
+from tt_payments.identity import Role
+
+app = typer.Typer(
+    help="TicketToken Payments: run the service and operate it.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+token_app = typer.Typer(help="Access tokens for development and tests.", no_args_is_help=True)
+app.command("serve")(serve_cli)
+app.add_typer(token_app, name="token")
+app.add_typer(venues_app, name="venues")
+app.add_typer(events_app, name="events")
+
+
+@app.command("migrate")
+@reports_errors
+def migrate_cli() -> None:
+    """Apply the database migrations to the configured (or embedded) database."""
+    before, after = migrate_schema(Settings.from_env())
+    if before == after:
+        typer.echo(f"database schema already at {after}")
+    else:
+        typer.echo(f"database schema migrated from {before or 'empty'} to {after}")
+
+
+@token_app.command("issue")
+@reports_errors
+def issue_token_cli(
+    sub: Annotated[uuid.UUID, typer.Option(help="The user's id (UUID)")],
+    tenant: Annotated[uuid.UUID, typer.Option(help="The tenant's id (UUID)")],
+    role: Annotated[Role, typer.Option(help="user, venue_manager or admin")] = Role.USER,
+    venue: Annotated[
+        list[uuid.UUID] | None, typer.Option(help="A venue the manager manages (repeatable)")
+    ] = None,
+    ttl: Annotated[int, typer.Option(help="Lifetime in seconds")] = 3600,
+) -> None:
+    """Print a token signed with the service's key."""
+    if ttl < 1:
+        raise fail("--ttl must be at least 1 second")
+    venue = venue or []
+    if venue and role is not Role.VENUE_MANAGER:
+        raise fail("--venue only applies to --role venue_manager")
+    tokens = token_service(Settings.from_env())
+    typer.echo(
+        tokens.issue(
+            subject=sub,
+            tenant_id=tenant,
+            role=role,
+            venues=venue,
+            ttl=dt.timedelta(seconds=ttl),
+        )
+    )
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,73 @@
+"""tt serve: the whole service on one machine (embedded by default)."""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import socket
+import sys
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from tt_api import create_app
+from tt_api.logs import configure_logging
+from tt_cli.output import fail, reports_errors
+from tt_payments import Settings, bootstrap
+
+
+def port_is_free(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            if error.errno == errno.EADDRINUSE:
+                return False
+            raise
+    return True
+
+
+@reports_errors
+def serve_cli(
+    host: Annotated[
+        str | None, typer.Option(help="Address to listen on [default: TT_HOST or 127.0.0.1]")
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option(help="Port to listen on [default: TT_PORT or 3005]")
+    ] = None,
+) -> None:
+    """Run the API. With no TT_DATABASE_URL it starts embedded PostgreSQL and Redis."""
+    settings = Settings.from_env()
+    host = host or settings.host
+    port = port or settings.port
+    if not port_is_free(host, port):
+        raise fail(
+            f"port {port} on {host} is already in use (is another `tt serve` running?); "
+            "stop it or choose another port with --port or TT_PORT"
+        )
+    configure_logging(settings.log_level)
+    where = (
+        f"embedded servers under {settings.data_dir.resolve()}"
+        if settings.embedded
+        else "configured servers"
+    )
+    typer.echo(f"tt serve: starting with {where} ...", err=True)
+    container = bootstrap(settings)
+    current, head = container.schema_revisions()
+    if current != head:
+        asyncio.run(container.aclose())
+        raise fail(
+            f"the database schema is at revision {current or 'none'} but this build needs {head}; "
+            "run `tt migrate` first"
+        )
+    app = create_app(container)
+    app.on_shutdown.append(container.aclose)
+    typer.echo(
+        f"tt serve: listening on http://{host}:{port}  (API docs: /schema, health: /health)\n"
+        "tt serve: get a token with `tt token issue --sub <uuid> --tenant <uuid> --role admin`",
+        err=True,
+    )
+    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False, lifespan="on")
+    sys.exit(0)
