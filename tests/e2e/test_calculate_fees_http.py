@@ -39,6 +39,21 @@ async def put_venue(
     return venue_id
 
 
+async def quote(
+    client: httpx.AsyncClient,
+    auth: AuthHeaders,
+    venue_id: uuid.UUID,
+    *,
+    tickets: int = 1,
+    on: str | None = None,
+) -> httpx.Response:
+    """Price $100.00 of tickets at the venue, on the given sale date (default: today)."""
+    body: dict[str, object] = {"venueId": str(venue_id), "amount": 10000, "ticketCount": tickets}
+    if on is not None:
+        body["transactionDate"] = on
+    return await fees(client, auth, body)
+
+
 async def fees(
     client: httpx.AsyncClient, auth: AuthHeaders, body: dict[str, object]
 ) -> httpx.Response:
@@ -51,16 +66,7 @@ async def test_nashville_ticket_before_february_2025_has_the_spec_breakdown(
     # Given a starter-tier venue in Nashville
     venue_id = await put_venue(client, auth)
     # When a buyer prices $100 of tickets (2 tickets) on 2025-01-15
-    response = await fees(
-        client,
-        auth,
-        {
-            "venueId": str(venue_id),
-            "amount": 10000,
-            "ticketCount": 2,
-            "transactionDate": "2025-01-15",
-        },
-    )
+    response = await quote(client, auth, venue_id, tickets=2, on="2025-01-15")
     # Then the breakdown has every line and the total is their sum
     assert response.status_code == 200, response.text
     body = response.json()
@@ -93,16 +99,7 @@ async def test_nashville_local_tax_rises_to_2_75_percent_from_february_2025(
     client: httpx.AsyncClient, auth: AuthHeaders
 ) -> None:
     venue_id = await put_venue(client, auth)
-    response = await fees(
-        client,
-        auth,
-        {
-            "venueId": str(venue_id),
-            "amount": 10000,
-            "ticketCount": 1,
-            "transactionDate": "2025-02-01",
-        },
-    )
+    response = await quote(client, auth, venue_id, on="2025-02-01")
     assert response.status_code == 200, response.text
     lines = response.json()["fees"]
     assert (lines["localTax"], lines["gasEstimate"]) == (275, 50)
@@ -142,16 +139,7 @@ async def test_tier_follows_trailing_30_day_completed_volume(
                 )
             )
     # When fees are calculated
-    response = await fees(
-        client,
-        auth,
-        {
-            "venueId": str(venue_id),
-            "amount": 10000,
-            "ticketCount": 1,
-            "transactionDate": "2025-03-01",
-        },
-    )
+    response = await quote(client, auth, venue_id, on="2025-03-01")
     # Then the venue is on the pro tier (790 bps)
     assert response.status_code == 200, response.text
     assert response.json()["tier"] == "pro"
@@ -162,37 +150,17 @@ async def test_venue_fee_override_wins_over_the_tier(
     client: httpx.AsyncClient, auth: AuthHeaders
 ) -> None:
     venue_id = await put_venue(client, auth, tierOverride="enterprise")
-    response = await fees(
-        client,
-        auth,
-        {
-            "venueId": str(venue_id),
-            "amount": 10000,
-            "ticketCount": 1,
-            "transactionDate": "2025-03-01",
-        },
-    )
+    response = await quote(client, auth, venue_id, on="2025-03-01")
     assert response.json()["fees"]["platformFee"] == 750
     custom = await put_venue(client, auth, platformFeeBpsOverride=500)
-    response = await fees(
-        client,
-        auth,
-        {
-            "venueId": str(custom),
-            "amount": 10000,
-            "ticketCount": 1,
-            "transactionDate": "2025-03-01",
-        },
-    )
+    response = await quote(client, auth, custom, on="2025-03-01")
     assert response.json()["fees"]["platformFee"] == 500
 
 
 async def test_unknown_venue_is_404_venue_not_found(
     client: httpx.AsyncClient, auth: AuthHeaders
 ) -> None:
-    response = await fees(
-        client, auth, {"venueId": str(uuid.uuid4()), "amount": 10000, "ticketCount": 1}
-    )
+    response = await quote(client, auth, uuid.uuid4())
     assert response.status_code == 404
     assert response.json()["code"] == "VENUE_NOT_FOUND"
 
@@ -213,16 +181,7 @@ async def test_venue_in_a_state_that_exempts_admissions_pays_no_state_tax(
     client: httpx.AsyncClient, auth: AuthHeaders
 ) -> None:
     venue_id = await put_venue(client, auth, {"city": "Los Angeles", "state": "CA", "zip": "90012"})
-    response = await fees(
-        client,
-        auth,
-        {
-            "venueId": str(venue_id),
-            "amount": 10000,
-            "ticketCount": 1,
-            "transactionDate": "2025-03-01",
-        },
-    )
+    response = await quote(client, auth, venue_id, on="2025-03-01")
     assert response.status_code == 200, response.text
     lines = response.json()["fees"]
     assert (lines["stateTax"], lines["localTax"], lines["specialTax"]) == (0, 0, 0)
@@ -233,16 +192,7 @@ async def test_a_sale_date_before_the_rate_tables_is_422(
     client: httpx.AsyncClient, auth: AuthHeaders
 ) -> None:
     venue_id = await put_venue(client, auth)
-    response = await fees(
-        client,
-        auth,
-        {
-            "venueId": str(venue_id),
-            "amount": 10000,
-            "ticketCount": 1,
-            "transactionDate": "2019-06-01",
-        },
-    )
+    response = await quote(client, auth, venue_id, on="2019-06-01")
     assert response.status_code == 422, response.text
     assert response.json()["code"] == "TAX_RATE_UNAVAILABLE"
 
@@ -251,8 +201,6 @@ async def test_a_venue_where_we_have_no_tax_table_gets_a_clear_error_not_a_zero(
     client: httpx.AsyncClient, auth: AuthHeaders
 ) -> None:
     venue_id = await put_venue(client, auth, {"city": "San Juan", "state": "PR", "zip": "00901"})
-    response = await fees(
-        client, auth, {"venueId": str(venue_id), "amount": 10000, "ticketCount": 1}
-    )
+    response = await quote(client, auth, venue_id)
     assert response.status_code == 422, response.text
     assert response.json()["code"] == "UNSUPPORTED_TAX_JURISDICTION"
