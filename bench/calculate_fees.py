@@ -57,20 +57,26 @@ def start_server(env: dict[str, str], url: str) -> subprocess.Popen[bytes]:
 def token(env: dict[str, str], tenant: str) -> str:
     result = subprocess.run(  # noqa: S603
         [TT, "token", "issue", "--sub", str(uuid.uuid4()), "--tenant", tenant, "--role", "admin"],
-        env=env, capture_output=True, text=True, check=True,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return result.stdout.strip()
 
 
-async def load(url: str, headers: dict[str, str], body: dict[str, object], requests: int,
-               concurrency: int) -> tuple[list[float], float, int]:
+async def load(
+    url: str, headers: dict[str, str], body: dict[str, object], requests: int, concurrency: int
+) -> tuple[list[float], float, int]:
     latencies: list[float] = []
     failures = 0
     remaining = iter(range(requests))
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
 
-    async with httpx.AsyncClient(base_url=url, headers=headers, limits=limits,
-                                 timeout=30) as client:
+    async with httpx.AsyncClient(
+        base_url=url, headers=headers, limits=limits, timeout=30
+    ) as client:
+
         async def worker() -> None:
             nonlocal failures
             for _ in remaining:
@@ -102,21 +108,33 @@ def main() -> None:
 
     data_dir = Path(tempfile.mkdtemp(prefix="tt-bench-", dir="/tmp"))
     port = free_port()
-    env = {**os.environ, "TT_DATA_DIR": str(data_dir), "TT_PORT": str(port),
-           "TT_LOG_LEVEL": "WARNING"}
+    env = {
+        **os.environ,
+        "TT_DATA_DIR": str(data_dir),
+        "TT_PORT": str(port),
+        "TT_LOG_LEVEL": "WARNING",
+    }
     url = f"http://127.0.0.1:{port}"
     server = start_server(env, url)
     try:
         tenant, venue = str(uuid.uuid4()), str(uuid.uuid4())
         headers = {"Authorization": f"Bearer {token(env, tenant)}"}
         put = httpx.put(
-            f"{url}/api/v1/admin/venues/{venue}", headers=headers, timeout=10,
-            json={"name": "Bench Hall", "address": {"city": "Nashville", "state": "TN",
-                                                    "zip": "37203"}},
+            f"{url}/api/v1/admin/venues/{venue}",
+            headers=headers,
+            timeout=10,
+            json={
+                "name": "Bench Hall",
+                "address": {"city": "Nashville", "state": "TN", "zip": "37203"},
+            },
         )
         put.raise_for_status()
-        body = {"venueId": venue, "amount": 10000, "ticketCount": 2,
-                "transactionDate": "2025-03-01"}
+        body = {
+            "venueId": venue,
+            "amount": 10000,
+            "ticketCount": 2,
+            "transactionDate": "2025-03-01",
+        }
         latencies, elapsed, failures = asyncio.run(
             load(url, headers, body, args.requests, args.concurrency)
         )
@@ -126,11 +144,15 @@ def main() -> None:
         shutil.rmtree(data_dir, ignore_errors=True)
 
     ms = [value * 1000 for value in latencies]
-    print(f"calculate-fees: {args.requests} requests, concurrency {args.concurrency}, "
-          f"{'embedded' if 'TT_DATABASE_URL' not in os.environ else 'configured'} servers")
+    print(
+        f"calculate-fees: {args.requests} requests, concurrency {args.concurrency}, "
+        f"{'embedded' if 'TT_DATABASE_URL' not in os.environ else 'configured'} servers"
+    )
     print(f"  throughput  {args.requests / elapsed:8.1f} req/s   failures {failures}")
-    print(f"  latency ms  p50 {percentile(ms, 0.50):.1f}  p95 {percentile(ms, 0.95):.1f}  "
-          f"p99 {percentile(ms, 0.99):.1f}  mean {statistics.fmean(ms):.1f}  max {max(ms):.1f}")
+    print(
+        f"  latency ms  p50 {percentile(ms, 0.50):.1f}  p95 {percentile(ms, 0.95):.1f}  "
+        f"p99 {percentile(ms, 0.99):.1f}  mean {statistics.fmean(ms):.1f}  max {max(ms):.1f}"
+    )
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ import hmac
 import json
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 
 import httpx
 import jwt
@@ -107,7 +107,7 @@ async def test_expired_token_is_401_token_expired(
     assert_error(await client.post(FEES, json={}, headers=bearer(token)), 401, "TOKEN_EXPIRED")
 
 
-@pytest.mark.parametrize("missing", ["tenant_id", "sub", "iss", "aud", "iat", "exp"])
+@pytest.mark.parametrize("missing", ["tenant_id", "sub", "iss", "aud", "iat", "exp", "role"])
 async def test_token_without_a_required_claim_is_refused(
     client: httpx.AsyncClient, container: Container, missing: str
 ) -> None:
@@ -122,6 +122,13 @@ async def test_token_with_a_wrong_claim_is_refused(
     client: httpx.AsyncClient, container: Container, claim: str, value: str
 ) -> None:
     token = jwt.encode(claims(**{claim: value}), private_key(container), algorithm="RS256")
+    assert_error(await client.post(FEES, json={}, headers=bearer(token)), 401, "INVALID_TOKEN")
+
+
+async def test_a_venue_manager_token_without_venues_is_refused(
+    client: httpx.AsyncClient, container: Container
+) -> None:
+    token = jwt.encode(claims(role="venue_manager"), private_key(container), algorithm="RS256")
     assert_error(await client.post(FEES, json={}, headers=bearer(token)), 401, "INVALID_TOKEN")
 
 
@@ -212,7 +219,7 @@ async def test_only_admins_may_put_venues(
     response = await client.put(
         f"/api/v1/admin/venues/{uuid.uuid4()}",
         json={"name": "X", "address": {"city": "Nashville", "state": "TN", "zip": "37203"}},
-        headers=auth(role),
+        headers=auth(role, venues=(uuid.uuid4(),) if role is Role.VENUE_MANAGER else ()),
     )
     assert_error(response, 403, "FORBIDDEN")
 
@@ -238,15 +245,63 @@ async def test_malformed_venue_address_is_422_naming_the_field(
     assert field in [item["field"] for item in body["errors"]]  # type: ignore[union-attr]
 
 
-async def test_unknown_state_is_a_clear_error_not_a_zero(
+@pytest.mark.parametrize(
+    ("state", "code"), [("XX", "INVALID_ADDRESS"), ("PR", "UNSUPPORTED_TAX_JURISDICTION")]
+)
+async def test_a_state_we_cannot_tax_is_a_clear_error_not_a_zero(
+    client: httpx.AsyncClient, auth: AuthHeaders, state: str, code: str
+) -> None:
+    response = await client.put(
+        f"/api/v1/admin/venues/{uuid.uuid4()}",
+        json={"name": "X", "address": {"city": "San Juan", "state": state, "zip": "00901"}},
+        headers=auth(Role.ADMIN),
+    )
+    error = assert_error(response, 422, code)
+    assert [item["field"] for item in error["errors"]] == ["address.state"]  # type: ignore[union-attr]
+
+
+async def test_royalties_over_100_percent_name_the_field(
     client: httpx.AsyncClient, auth: AuthHeaders
 ) -> None:
     response = await client.put(
         f"/api/v1/admin/venues/{uuid.uuid4()}",
-        json={"name": "X", "address": {"city": "Nowhere", "state": "XX", "zip": "00000"}},
+        json={
+            "name": "X",
+            "address": {"city": "Nashville", "state": "TN", "zip": "37203"},
+            "royalty": {"venueBps": 6000, "artistBps": 5000, "artistId": str(uuid.uuid4())},
+        },
         headers=auth(Role.ADMIN),
     )
-    assert response.status_code == 422, response.text
+    error = assert_error(response, 422, "VALIDATION_ERROR")
+    assert [item["field"] for item in error["errors"]] == ["royalty"]  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", None])
+async def test_a_body_that_is_not_declared_json_is_415(
+    client: httpx.AsyncClient, auth: AuthHeaders, content_type: str | None
+) -> None:
+    body = json.dumps({"venueId": str(uuid.uuid4()), "amount": 10000, "ticketCount": 1})
+    headers = auth()
+    if content_type is not None:
+        headers["content-type"] = content_type
+    response = await client.post(FEES, content=body.encode(), headers=headers)
+    assert_error(response, 415, "UNSUPPORTED_MEDIA_TYPE")
+
+
+async def test_a_chunked_body_over_64_kib_is_413(
+    client: httpx.AsyncClient, auth: AuthHeaders
+) -> None:
+    async def chunks() -> AsyncIterator[bytes]:
+        yield b'{"venueId": "'
+        for _ in range(80):
+            yield b"x" * 1024
+        yield b'"}'
+
+    response = await client.post(
+        FEES, content=chunks(), headers={**auth(), "content-type": "application/json"}
+    )
+    assert "content-length" not in response.request.headers
+    assert_error(response, 413, "PAYLOAD_TOO_LARGE")
 
 
 async def test_event_at_an_unknown_venue_is_404(

@@ -195,12 +195,3 @@ async def test_a_sale_date_before_the_rate_tables_is_422(
     response = await quote(client, auth, venue_id, on="2019-06-01")
     assert response.status_code == 422, response.text
     assert response.json()["code"] == "TAX_RATE_UNAVAILABLE"
-
-
-async def test_a_venue_where_we_have_no_tax_table_gets_a_clear_error_not_a_zero(
-    client: httpx.AsyncClient, auth: AuthHeaders
-) -> None:
-    venue_id = await put_venue(client, auth, {"city": "San Juan", "state": "PR", "zip": "00901"})
-    response = await quote(client, auth, venue_id)
-    assert response.status_code == 422, response.text
-    assert response.json()["code"] == "UNSUPPORTED_TAX_JURISDICTION"

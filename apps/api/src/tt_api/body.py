@@ -23,10 +23,20 @@ class InvalidJsonError(InvalidInputError):
     default_code = "INVALID_JSON"
 
 
+class UnsupportedMediaTypeError(InvalidInputError):
+    default_code = "UNSUPPORTED_MEDIA_TYPE"
+
+
 async def decode_strict_body(request: Request[object, object, object]) -> None:
     body_type = request.route_handler.opt.get("body")
     if body_type is None:
         return
+    media_type, _ = request.content_type
+    if media_type != "application/json":
+        raise UnsupportedMediaTypeError(
+            "the request body must be JSON",
+            details=(("Content-Type", "must be application/json"),),
+        )
     raw = await request.body()
     if not raw.strip():
         raise InvalidInputError(

@@ -37,10 +37,10 @@ _STATUS_BY_CLASS: tuple[tuple[type[TicketTokenError], int], ...] = (
 )
 # Codes whose status differs from their class's.
 _STATUS_BY_CODE = {
-    "AUTH_REQUIRED": 401,
     "IDEMPOTENCY_KEY_MISSING": 400,
     "IDEMPOTENCY_KEY_INVALID": 400,
     "INVALID_JSON": 400,
+    "UNSUPPORTED_MEDIA_TYPE": 415,
     # No rate table covers the requested sale date: the caller asked for something we
     # cannot answer, not a fault of ours.
     "TAX_RATE_UNAVAILABLE": 422,
@@ -120,8 +120,6 @@ def exception_to_response(
     if isinstance(exc, HTTPException):
         status = exc.status_code
         code = _CODE_BY_HTTP_STATUS.get(status, "HTTP_ERROR")
-        if status == 400 and "JSON is malformed" in str(exc.detail):
-            code = "INVALID_JSON"
         message = "The request body is larger than 64 KiB" if status == 413 else str(exc.detail)
         return error_response(
             request, status=status, code=code, message=message, headers=exc.headers

@@ -15,7 +15,7 @@ from tt_cli.runtime import operator, with_container
 from tt_marketplace import RoyaltySettings
 from tt_money import VenueFeeTerms, VenueTier
 from tt_payments import Container
-from tt_payments.catalog import Event, Venue
+from tt_payments.catalog import Event, Venue, default_time_zone
 from tt_payments.use_cases import catalog as catalog_use_cases
 from tt_tax import Address
 
@@ -33,6 +33,9 @@ def put_venue_cli(
     state: Annotated[str, typer.Option(help="Two-letter state code, e.g. TN")],
     zip_code: Annotated[str, typer.Option("--zip", help="ZIP or ZIP+4")],
     street: Annotated[str | None, typer.Option()] = None,
+    time_zone: Annotated[
+        str | None, typer.Option(help="IANA zone [default: the state's predominant zone]")
+    ] = None,
     tier: Annotated[VenueTier | None, typer.Option(help="Tier override")] = None,
     platform_fee_bps: Annotated[
         int | None, typer.Option(help="Platform fee override, basis points")
@@ -42,11 +45,13 @@ def put_venue_cli(
     artist_id: Annotated[uuid.UUID | None, typer.Option()] = None,
 ) -> None:
     """Create or replace a venue; prints it as JSON."""
+    address = Address(street=street, city=city, state=state, zip=zip_code)
     venue = Venue(
         tenant_id=tenant,
         id=venue_id,
         name=name,
-        address=Address(street=street, city=city, state=state, zip=zip_code),
+        address=address,
+        time_zone=time_zone or default_time_zone(address.state),
         fee_terms=VenueFeeTerms(tier_override=tier, platform_fee_bps_override=platform_fee_bps),
         royalties=RoyaltySettings(
             venue_bps=royalty_venue_bps, artist_bps=royalty_artist_bps, artist_id=artist_id
@@ -54,7 +59,9 @@ def put_venue_cli(
     )
 
     async def run(container: Container) -> bool:
-        return await catalog_use_cases.put_venue(container.catalog, operator(tenant), venue)
+        return await catalog_use_cases.put_venue(
+            container.catalog, container.tax, operator(tenant), venue
+        )
 
     created = asyncio.run(with_container(run))
     typer.echo(json.dumps({"venueId": str(venue.id), "created": created, "name": venue.name}))

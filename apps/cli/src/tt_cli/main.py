@@ -55,6 +55,8 @@ def issue_token_cli(
     venue = venue or []
     if venue and role is not Role.VENUE_MANAGER:
         raise fail("--venue only applies to --role venue_manager")
+    if role is Role.VENUE_MANAGER and not venue:
+        raise fail("--role venue_manager needs at least one --venue")
     tokens = token_service(Settings.from_env())
     typer.echo(
         tokens.issue(

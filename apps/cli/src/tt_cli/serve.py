@@ -55,14 +55,17 @@ def serve_cli(
     )
     typer.echo(f"tt serve: starting with {where} ...", err=True)
     container = bootstrap(settings)
-    current, head = container.schema_revisions()
-    if current != head:
+    try:
+        current, head = container.schema_revisions()
+        if current != head:
+            raise fail(
+                f"the database schema is at revision {current or 'none'} but this build needs "
+                f"{head}; run `tt migrate` first"
+            )
+        app = create_app(container)
+    except BaseException:
         asyncio.run(container.aclose())
-        raise fail(
-            f"the database schema is at revision {current or 'none'} but this build needs {head}; "
-            "run `tt migrate` first"
-        )
-    app = create_app(container)
+        raise
     app.on_shutdown.append(container.aclose)
     typer.echo(
         f"tt serve: listening on http://{host}:{port}  (API docs: /schema, health: /health)\n"

@@ -6,19 +6,14 @@ import uuid
 
 import attrs
 
+from tt_money import require_rate_bps
 from tt_money.errors import InvalidInputError
 
 _WHOLE_BPS = 10_000
 
 
 def _share_bps(_: object, attribute: attrs.Attribute[int], value: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{attribute.name} must be an int number of basis points")
-    if not 0 <= value <= _WHOLE_BPS:
-        raise InvalidInputError(
-            f"{attribute.name} must be between 0 and 10000 basis points",
-            details=((attribute.name, "must be between 0 and 10000"),),
-        )
+    require_rate_bps(value, attribute.name)
 
 
 @attrs.frozen(kw_only=True)
@@ -29,7 +24,10 @@ class RoyaltySettings:
 
     def __attrs_post_init__(self) -> None:
         if self.venue_bps + self.artist_bps > _WHOLE_BPS:
-            raise InvalidInputError("venue and artist royalties together exceed 100%")
+            raise InvalidInputError(
+                "venue and artist royalties together exceed 100%",
+                details=(("royalty", "venueBps + artistBps must not exceed 10000"),),
+            )
         if self.artist_bps and self.artist_id is None:
             raise InvalidInputError(
                 "an artist royalty needs the artist's id",

@@ -5,7 +5,7 @@ up to what was split. Depends on attrs and the standard library only.
 """
 
 from tt_money.allocation import allocate
-from tt_money.basis_points import percent_of
+from tt_money.basis_points import percent_of, require_rate_bps
 from tt_money.currency import (
     AUD,
     CAD,
@@ -65,5 +65,6 @@ __all__ = [
     "currency_for",
     "divide",
     "percent_of",
+    "require_rate_bps",
     "sum_money",
 ]

@@ -216,7 +216,6 @@ class FeeLine:
 
     kind: FeeLineKind = attrs.field(validator=attrs.validators.instance_of(FeeLineKind))
     amount: Money = attrs.field(validator=attrs.validators.instance_of(Money))
-    label: str = attrs.field(default="", validator=attrs.validators.instance_of(str))
 
 
 @attrs.frozen(kw_only=True)

@@ -33,6 +33,7 @@ class Container:
     redis: cache.Client
     tokens: TokenService
     catalog: SqlCatalog
+    tax: TaxCalculator
     fees: FeeCalculator
     started_at: dt.datetime
     embedded: EmbeddedServers | None = None
@@ -53,10 +54,15 @@ class Container:
         return migrate.current_revision(self.database_url), migrate.head_revision()
 
     async def aclose(self) -> None:
-        await self.redis.aclose()
-        await self.engine.dispose()
-        if self.embedded is not None:
-            self.embedded.stop()
+        """Release clients and pools, then leave the embedded servers, whatever fails."""
+        try:
+            await self.redis.aclose()
+        finally:
+            try:
+                await self.engine.dispose()
+            finally:
+                if self.embedded is not None:
+                    self.embedded.stop()
 
 
 def token_service(settings: Settings) -> TokenService:
@@ -72,25 +78,26 @@ def bootstrap(settings: Settings) -> Container:
     ``TT_REDIS_URL`` must be set too: a service that shares its database must not keep its
     counters and locks in a private Redis.
     """
-    embedded: EmbeddedServers | None = None
-    if settings.database_url is None:
-        embedded = EmbeddedServers.start(settings.data_dir)
-        database_url, redis_url = embedded.database_url, settings.redis_url or embedded.redis_url
-        migrate.upgrade(database_url)
-    else:
-        database_url = settings.database_url
-        if settings.redis_url is None:
-            raise SettingsError("TT_DATABASE_URL is set but TT_REDIS_URL is not; set both")
-        redis_url = settings.redis_url
+    if settings.database_url is not None and settings.redis_url is None:
+        raise SettingsError("TT_DATABASE_URL is set but TT_REDIS_URL is not; set both")
+    embedded = EmbeddedServers.start(settings.data_dir) if settings.database_url is None else None
     try:
+        if embedded is not None:
+            database_url = embedded.database_url
+            redis_url = settings.redis_url or embedded.redis_url
+            migrate.upgrade(database_url)
+        else:
+            database_url = settings.database_url or ""
+            redis_url = settings.redis_url or ""
         engine = database.create_engine(database_url)
         redis_client = cache.create_client(redis_url)
         catalog = SqlCatalog(engine)
+        tax = TaxCalculator()
         fees = FeeCalculator(
             catalog=catalog,
             sales_volume=SqlSalesVolume(engine),
             schedule=FeeSchedule.default(),
-            tax=TaxCalculator(),
+            tax=tax,
             gas=StaticGasEstimator(_static_gas_quotes(settings)),
             gas_charge=GasChargePolicy(Money(settings.gas_charge_per_ticket_cents, USD)),
         )
@@ -102,6 +109,7 @@ def bootstrap(settings: Settings) -> Container:
             redis=redis_client,
             tokens=token_service(settings),
             catalog=catalog,
+            tax=tax,
             fees=fees,
             started_at=dt.datetime.now(dt.UTC),
             embedded=embedded,

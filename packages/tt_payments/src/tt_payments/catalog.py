@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+import zoneinfo
 
 import attrs
 
@@ -21,21 +22,24 @@ class VenueNotFoundError(NotFoundError):
     default_code = "VENUE_NOT_FOUND"
 
 
-class EventNotFoundError(NotFoundError):
-    default_code = "EVENT_NOT_FOUND"
-
-
 @attrs.frozen(kw_only=True)
 class Venue:
     tenant_id: uuid.UUID
     id: uuid.UUID
     name: str
     address: Address
+    time_zone: str
+    """IANA zone of the venue; the sale date for tax is the date there."""
     fee_terms: VenueFeeTerms = attrs.field(factory=VenueFeeTerms)
     royalties: RoyaltySettings = attrs.field(factory=RoyaltySettings)
 
     def __attrs_post_init__(self) -> None:
         _require_name(self.name)
+        _require_time_zone(self.time_zone)
+
+    def local_date(self, moment: dt.datetime) -> dt.date:
+        """The calendar date at the venue at ``moment`` (an aware datetime)."""
+        return moment.astimezone(zoneinfo.ZoneInfo(self.time_zone)).date()
 
     @property
     def currency(self) -> Currency:
@@ -61,6 +65,98 @@ class Event:
                 "an event's start time needs a time zone",
                 details=(("startsAt", "must include a UTC offset, e.g. 2025-06-01T20:00:00Z"),),
             )
+
+
+def default_time_zone(state: str) -> str:
+    """The zone most of ``state`` keeps; venues in a state's other zone must say so."""
+    zone = _STATE_TIME_ZONES.get(state)
+    if zone is None:
+        raise InvalidInputError(
+            f"no default time zone for {state}",
+            details=(("timeZone", f"is required for a venue in {state}"),),
+        )
+    return zone
+
+
+def _require_time_zone(name: str) -> None:
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise InvalidInputError(
+            f"unknown time zone {name!r}",
+            details=(("timeZone", "must be an IANA time zone such as America/Chicago"),),
+        ) from None
+
+
+_EASTERN, _CENTRAL, _MOUNTAIN, _PACIFIC = (
+    "America/New_York",
+    "America/Chicago",
+    "America/Denver",
+    "America/Los_Angeles",
+)
+# The predominant zone of each state (Tennessee: Nashville and Memphis are Central,
+# Knoxville and Chattanooga Eastern, so an East Tennessee venue sets its zone).
+_STATE_TIME_ZONES = {
+    **dict.fromkeys(
+        (
+            "CT",
+            "DC",
+            "DE",
+            "FL",
+            "GA",
+            "KY",
+            "MA",
+            "MD",
+            "ME",
+            "NC",
+            "NH",
+            "NJ",
+            "NY",
+            "OH",
+            "PA",
+            "RI",
+            "SC",
+            "VA",
+            "VT",
+            "WV",
+        ),
+        _EASTERN,
+    ),
+    **dict.fromkeys(
+        (
+            "AL",
+            "AR",
+            "IA",
+            "IL",
+            "KS",
+            "LA",
+            "MN",
+            "MO",
+            "MS",
+            "ND",
+            "NE",
+            "OK",
+            "SD",
+            "TN",
+            "TX",
+            "WI",
+        ),
+        _CENTRAL,
+    ),
+    **dict.fromkeys(("CO", "MT", "NM", "UT", "WY"), _MOUNTAIN),
+    **dict.fromkeys(("CA", "NV", "OR", "WA"), _PACIFIC),
+    "AK": "America/Anchorage",
+    "AZ": "America/Phoenix",
+    "HI": "Pacific/Honolulu",
+    "ID": "America/Boise",
+    "IN": "America/Indiana/Indianapolis",
+    "MI": "America/Detroit",
+    "PR": "America/Puerto_Rico",
+    "VI": "America/St_Thomas",
+    "GU": "Pacific/Guam",
+    "AS": "Pacific/Pago_Pago",
+    "MP": "Pacific/Saipan",
+}
 
 
 def _require_name(name: str) -> None:

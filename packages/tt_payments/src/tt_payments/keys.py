@@ -7,7 +7,10 @@ at managed keys (a verifying-only deployment needs only the public key).
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import attrs
@@ -26,12 +29,14 @@ class KeyPair:
 def load_key_pair(settings: Settings, *, create: bool) -> KeyPair:
     """Read the configured keys; with ``create`` and no keys on disk, make a new pair.
 
-    Creating writes the private key with mode 0600 atomically, so two processes starting
-    together cannot leave a half-written key.
+    Generation happens under an exclusive lock beside the keys, and each file is written
+    whole and renamed into place, so processes starting together agree on one pair.
     """
     private_path, public_path = settings.private_key_path, settings.public_key_path
-    if create and not private_path.exists() and not public_path.exists():
-        _generate(private_path, public_path)
+    if create and not public_path.exists():
+        with _generation_lock(public_path.parent):
+            if not private_path.exists() and not public_path.exists():
+                _generate(private_path, public_path)
     if not public_path.exists():
         raise SettingsError(
             f"no JWT public key at {public_path}; set TT_JWT_PUBLIC_KEY_FILE "
@@ -39,6 +44,17 @@ def load_key_pair(settings: Settings, *, create: bool) -> KeyPair:
         )
     private_pem = private_path.read_bytes() if private_path.exists() else None
     return KeyPair(private_pem=private_pem, public_pem=public_path.read_bytes())
+
+
+@contextlib.contextmanager
+def _generation_lock(directory: Path) -> Iterator[None]:
+    directory.mkdir(parents=True, exist_ok=True)
+    fd = os.open(directory / ".keys.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
 
 
 def _generate(private_path: Path, public_path: Path) -> None:
@@ -52,16 +68,13 @@ def _generate(private_path: Path, public_path: Path) -> None:
         encoding=serialization.Encoding.PEM,
         format=serialization.PublicFormat.SubjectPublicKeyInfo,
     )
+    # Private first: the public key's presence is what readers take as "the pair exists".
     for path, pem, mode in ((private_path, private_pem, 0o600), (public_path, public_pem, 0o644)):
         path.parent.mkdir(parents=True, exist_ok=True)
         temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
         with os.fdopen(fd, "wb") as handle:
             handle.write(pem)
-        # link() refuses to replace: if another process won the race, keep its key.
-        try:
-            os.link(temporary, path)
-        except FileExistsError:
-            pass
-        finally:
-            temporary.unlink()
+            handle.flush()
+            os.fsync(handle.fileno())
+        temporary.replace(path)

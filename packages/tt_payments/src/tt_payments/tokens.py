@@ -1,8 +1,9 @@
 """Access tokens: RS256 JWTs issued for development and verified on every request.
 
-Required claims: ``exp``, ``iat``, ``sub``, ``iss``, ``aud`` and ``tenant_id``; ``role``
-(``user``, ``venue_manager``, ``admin``) and, for venue managers, ``venues``. Only RS256
-is accepted, so an ``alg: none`` or HS256 token signed with the public key is refused.
+Required claims: ``exp``, ``iat``, ``sub``, ``iss``, ``aud``, ``tenant_id`` and ``role``
+(``user``, ``venue_manager``, ``admin``); a venue manager's token must also list its
+``venues``. Only RS256 is accepted, so an ``alg: none`` or HS256 token signed with the
+public key is refused.
 """
 
 from __future__ import annotations
@@ -73,7 +74,7 @@ class TokenService:
                 audience=self._audience,
                 issuer=self._issuer,
                 leeway=_LEEWAY_SECONDS,
-                options={"require": ["exp", "iat", "sub", "iss", "aud", "tenant_id"]},
+                options={"require": ["exp", "iat", "sub", "iss", "aud", "tenant_id", "role"]},
             )
         except jwt.ExpiredSignatureError:
             raise AuthError("the access token has expired", code="TOKEN_EXPIRED") from None
@@ -83,7 +84,7 @@ class TokenService:
 
 
 def _principal_from(claims: dict[str, object]) -> Principal:
-    role_claim = claims.get("role", Role.USER.value)
+    role_claim = claims["role"]
     try:
         role = Role(role_claim)
     except ValueError:
@@ -91,11 +92,14 @@ def _principal_from(claims: dict[str, object]) -> Principal:
     venues_claim = claims.get("venues", [])
     if not isinstance(venues_claim, list):
         raise AuthError("the venues claim must be a list of venue ids")
+    venues = frozenset(_uuid_claim(venue, "venues") for venue in venues_claim)
+    if role is Role.VENUE_MANAGER and not venues:
+        raise AuthError("a venue manager's token must name the venues it manages")
     return Principal(
         user_id=_uuid_claim(claims["sub"], "sub"),
         tenant_id=_uuid_claim(claims["tenant_id"], "tenant_id"),
         role=role,
-        venues=frozenset(_uuid_claim(venue, "venues") for venue in venues_claim),
+        venues=venues,
     )
 
 

@@ -30,6 +30,13 @@ class TaxCalculator:
     def __init__(self, rates: RateSource | None = None) -> None:
         self._rates: RateSource = BundledRates.load() if rates is None else rates
 
+    def check_address(self, venue_address: Address, on_date: datetime.date) -> None:
+        """Raise ``UnknownJurisdictionError`` unless we have rates for ``venue_address``.
+
+        Lets a venue be refused when it is registered, not at its first sale.
+        """
+        self._rates.rates_for(venue_address, on_date)
+
     def calculate(
         self,
         amount: Money,

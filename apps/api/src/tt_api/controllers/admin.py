@@ -23,7 +23,7 @@ from tt_marketplace import RoyaltySettings
 from tt_money import VenueFeeTerms, VenueTier
 from tt_money.errors import InvalidInputError
 from tt_payments import Container
-from tt_payments.catalog import Event, Venue
+from tt_payments.catalog import Event, Venue, default_time_zone
 from tt_payments.use_cases import catalog as catalog_use_cases
 from tt_tax import Address, AddressError
 
@@ -54,7 +54,9 @@ class AdminCatalogController(Controller):
     ) -> Response[PutVenueResponse]:
         principal = principal_of(request)
         venue = venue_from_request(principal.tenant_id, parse_id(venue_id, "venueId"), data)
-        created = await catalog_use_cases.put_venue(container.catalog, principal, venue)
+        created = await catalog_use_cases.put_venue(
+            container.catalog, container.tax, principal, venue
+        )
         return Response(
             PutVenueResponse(venue=venue_body(venue), created=created),
             status_code=201 if created else 200,
@@ -107,6 +109,7 @@ def venue_from_request(tenant_id: uuid.UUID, venue_id: uuid.UUID, data: PutVenue
         id=venue_id,
         name=data.name,
         address=address,
+        time_zone=data.time_zone or default_time_zone(address.state),
         fee_terms=VenueFeeTerms(
             tier_override=VenueTier(data.tier_override) if data.tier_override else None,
             platform_fee_bps_override=data.platform_fee_bps_override,
@@ -129,6 +132,7 @@ def venue_body(venue: Venue) -> VenueBody:
             state=venue.address.state,
             zip=venue.address.zip,
         ),
+        time_zone=venue.time_zone,
         currency=venue.currency.code,
         tier_override=(
             venue.fee_terms.tier_override.value if venue.fee_terms.tier_override else None

@@ -32,6 +32,8 @@ class RoyaltyBody(Schema):
 class PutVenueRequest(Schema):
     name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
     address: AddressBody
+    time_zone: Annotated[str, msgspec.Meta(min_length=1, max_length=64)] | None = None
+    """IANA zone; default: the predominant zone of the venue's state."""
     tier_override: Literal["starter", "pro", "enterprise"] | None = None
     platform_fee_bps_override: Bps | None = None
     royalty: RoyaltyBody | None = None
@@ -41,6 +43,7 @@ class VenueBody(Schema):
     id: uuid.UUID
     name: str
     address: AddressBody
+    time_zone: str
     currency: str
     tier_override: str | None
     platform_fee_bps_override: int | None

@@ -9,6 +9,7 @@ from typing import Annotated
 import msgspec
 
 from tt_api.schemas.catalog import Schema
+from tt_payments.use_cases.fees import MAX_TICKETS_PER_QUOTE
 
 # Amounts are integer cents; the ceiling keeps every sum far inside a signed 64-bit BIGINT.
 Cents = Annotated[int, msgspec.Meta(ge=1, le=100_000_000_000)]
@@ -17,7 +18,7 @@ Cents = Annotated[int, msgspec.Meta(ge=1, le=100_000_000_000)]
 class CalculateFeesRequest(Schema):
     venue_id: uuid.UUID
     amount: Cents
-    ticket_count: Annotated[int, msgspec.Meta(ge=1, le=100)]
+    ticket_count: Annotated[int, msgspec.Meta(ge=1, le=MAX_TICKETS_PER_QUOTE)]
     transaction_date: dt.date | None = None
 
 

@@ -36,6 +36,7 @@ class SqlCatalog:
             "state": venue.address.state,
             "zip": venue.address.zip,
             "country": venue.address.country,
+            "time_zone": venue.time_zone,
             "tier_override": (
                 venue.fee_terms.tier_override.value if venue.fee_terms.tier_override else None
             ),
@@ -68,6 +69,7 @@ class SqlCatalog:
                 zip=row["zip"],
                 country=row["country"],
             ),
+            time_zone=row["time_zone"],
             fee_terms=VenueFeeTerms(
                 tier_override=VenueTier(row["tier_override"]) if row["tier_override"] else None,
                 platform_fee_bps_override=row["platform_fee_bps_override"],

@@ -23,6 +23,11 @@ def sqlalchemy_url(url: str) -> str:
     return parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
 
 
+def with_database(url: str, name: str) -> str:
+    """``url`` pointing at the database ``name`` on the same server."""
+    return make_url(url).set(database=name).render_as_string(hide_password=False)
+
+
 def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
     return create_async_engine(
         sqlalchemy_url(url),

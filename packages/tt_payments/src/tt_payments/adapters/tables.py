@@ -23,6 +23,7 @@ venues = sa.Table(
     sa.Column("state", sa.String(2), nullable=False),
     sa.Column("zip", sa.String(10), nullable=False),
     sa.Column("country", sa.String(2), nullable=False),
+    sa.Column("time_zone", sa.Text, nullable=False),
     sa.Column("tier_override", sa.Text),
     sa.Column("platform_fee_bps_override", sa.Integer),
     sa.Column("royalty_venue_bps", sa.Integer, nullable=False),

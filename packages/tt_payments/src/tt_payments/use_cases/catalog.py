@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from tt_payments.catalog import Event, Venue, VenueNotFoundError
 from tt_payments.identity import Principal, Role
 from tt_payments.ports import Catalog
+from tt_tax import AddressError, TaxCalculator
 
 
-async def put_venue(catalog: Catalog, principal: Principal, venue: Venue) -> bool:
-    """Insert or replace ``venue``; True when it was new. Moves no money."""
+async def put_venue(
+    catalog: Catalog, tax: TaxCalculator, principal: Principal, venue: Venue
+) -> bool:
+    """Insert or replace ``venue``; True when it was new. Moves no money.
+
+    A venue where we cannot tax a sale (no rate table for its state) is refused now,
+    with the address field named, rather than at its first sale.
+    """
     principal.require_role(Role.ADMIN)
     _require_own_tenant(principal, venue.tenant_id)
+    try:
+        tax.check_address(venue.address, venue.local_date(dt.datetime.now(dt.UTC)))
+    except AddressError as error:
+        raise error.with_field_prefix("address") from None
     return await catalog.put_venue(venue)
 
 

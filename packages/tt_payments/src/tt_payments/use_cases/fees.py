@@ -23,6 +23,7 @@ from tt_tax import TaxCalculator, TaxResult
 
 TIER_WINDOW = dt.timedelta(days=30)
 MAX_TICKETS_PER_QUOTE = 100
+"""The most tickets one fee quote covers; the API schema uses the same bound."""
 
 
 @attrs.frozen(kw_only=True)
@@ -70,7 +71,7 @@ class FeeCalculator:
         if venue is None:
             raise VenueNotFoundError(f"venue {venue_id} does not exist")
         current = now or dt.datetime.now(dt.UTC)
-        sale_date = on_date or current.date()
+        sale_date = on_date or venue.local_date(current)
         ticket_price = Money(amount_minor, venue.currency)
         volume = await self.sales_volume.completed_volume(
             venue.tenant_id, venue.id, venue.currency, current - TIER_WINDOW, current
