@@ -26,6 +26,7 @@ from psycopg import sql
 from tt_api import create_app
 from tt_payments import Container, Settings, bootstrap
 from tt_payments.adapters import migrate
+from tt_payments.adapters.database import with_database
 from tt_payments.adapters.embedded import EmbeddedServers
 from tt_payments.identity import Role
 from tt_payments.keys import load_key_pair
@@ -80,12 +81,6 @@ def servers(workdir: Path) -> Iterator[Servers]:
         embedded.stop()
 
 
-def _database_url(admin_url: str, name: str) -> str:
-    base, _, query = admin_url.partition("?")
-    prefix = base.rsplit("/", 1)[0]
-    return f"{prefix}/{name}?{query}" if query else f"{prefix}/{name}"
-
-
 @pytest.fixture(scope="session")
 def fresh_database(servers: Servers) -> Iterator[Callable[[], str]]:
     """Make empty databases on the test server; all are dropped at the end of the run."""
@@ -96,7 +91,7 @@ def fresh_database(servers: Servers) -> Iterator[Callable[[], str]]:
         with psycopg.connect(servers.admin_database_url, autocommit=True) as connection:
             connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
         created.append(name)
-        return _database_url(servers.admin_database_url, name)
+        return with_database(servers.admin_database_url, name)
 
     yield make
     with psycopg.connect(servers.admin_database_url, autocommit=True) as connection:
