@@ -1,0 +1,1 @@
+"""Payment processors behind the ``PaymentProvider`` port: simulated and Stripe."""
