@@ -7,13 +7,15 @@ from collections.abc import Callable
 import psycopg
 import pytest
 import sqlalchemy as sa
+from alembic import command
 
 from tt_payments.adapters import migrate
 from tt_payments.adapters.database import sqlalchemy_url
 from tt_payments.adapters.tables import metadata
 
-# Alembic's bookkeeping table is the one table that is not tenant data.
-NOT_TENANT_DATA = {"alembic_version"}
+# Not tenant data: Alembic's bookkeeping, and the payment state machine, reference data
+# every tenant shares (a Citus reference table, replicated rather than distributed).
+NOT_TENANT_DATA = {"alembic_version", "payment_state_machine"}
 
 
 def tables(url: str) -> set[str]:
@@ -29,7 +31,21 @@ def test_migrating_an_empty_database_reaches_head(fresh_database: Callable[[], s
     before, after = migrate.upgrade(url)
     assert before is None
     assert after == migrate.head_revision() == migrate.current_revision(url)
-    assert {"venues", "events", "payment_transactions"} <= tables(url)
+    assert {
+        "venues",
+        "events",
+        "payment_transactions",
+        "payment_intents",
+        "payment_refunds",
+        "payment_state_machine",
+        "payment_idempotency",
+        "outbox",
+        "outbox_dlq",
+        "nft_mint_queue",
+        "ledger_accounts",
+        "ledger_entries",
+        "ledger_postings",
+    } <= tables(url)
 
 
 def test_migrating_twice_changes_nothing(fresh_database: Callable[[], str]) -> None:
@@ -104,3 +120,19 @@ def test_database_refuses_a_negative_amount(database_url: str) -> None:
             " gen_random_uuid(), gen_random_uuid(), gen_random_uuid(), gen_random_uuid(),"
             " -1, 'completed', 0, 0)"
         )
+
+
+def test_downgrading_to_nothing_and_back_up_works(fresh_database: Callable[[], str]) -> None:
+    url = fresh_database()
+    migrate.upgrade(url)
+    engine = sa.create_engine(sqlalchemy_url(url), poolclass=sa.NullPool)
+    try:
+        with engine.connect() as connection:
+            config = migrate._config()
+            config.attributes["connection"] = connection
+            command.downgrade(config, "base")
+            connection.commit()
+    finally:
+        engine.dispose()
+    assert tables(url) <= NOT_TENANT_DATA
+    assert migrate.upgrade(url)[1] == migrate.head_revision()

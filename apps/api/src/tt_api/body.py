@@ -13,6 +13,7 @@ import re
 import msgspec
 from litestar import Request
 
+from tt_api.idempotency import require_idempotency_key
 from tt_money.errors import InvalidInputError
 
 _PATH = re.compile(r" - at `\$(?P<path>[^`]*)`$")
@@ -28,6 +29,9 @@ class UnsupportedMediaTypeError(InvalidInputError):
 
 
 async def decode_strict_body(request: Request[object, object, object]) -> None:
+    # Spec order: the Idempotency-Key is checked before the body is validated.
+    if request.route_handler.opt.get("idempotent"):
+        require_idempotency_key(request)
     body_type = request.route_handler.opt.get("body")
     if body_type is None:
         return

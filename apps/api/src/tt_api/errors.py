@@ -41,6 +41,10 @@ _STATUS_BY_CODE = {
     "IDEMPOTENCY_KEY_INVALID": 400,
     "INVALID_JSON": 400,
     "UNSUPPORTED_MEDIA_TYPE": 415,
+    "PAYMENT_FAILED": 402,
+    "REFUND_EXCEEDS_ORIGINAL": 400,
+    "PROVIDER_UNAVAILABLE": 503,
+    "PROVIDER_ERROR": 502,
     # No rate table covers the requested sale date: the caller asked for something we
     # cannot answer, not a fault of ours.
     "TAX_RATE_UNAVAILABLE": 422,
@@ -60,13 +64,33 @@ class ErrorItem(msgspec.Struct):
     message: str
 
 
-class ErrorBody(msgspec.Struct, rename="camel"):
+class ErrorBody(msgspec.Struct, rename="camel", omit_defaults=True):
     error: str
     code: str
     timestamp: str
     path: str
     errors: list[ErrorItem]
     request_id: str | None = None
+    decline_code: str | None = None
+    """For PAYMENT_FAILED: the processor's reason (e.g. insufficient_funds)."""
+    transaction_id: str | None = None
+
+
+def error_body(
+    request: Request[object, object, object],
+    *,
+    code: str,
+    message: str,
+    details: Sequence[tuple[str, str]] = (),
+) -> ErrorBody:
+    return ErrorBody(
+        error=message,
+        code=code,
+        timestamp=dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"),
+        path=request.url.path,
+        errors=[ErrorItem(field=field, message=text) for field, text in details],
+        request_id=request_id_var.get(),
+    )
 
 
 def error_response(
@@ -78,29 +102,37 @@ def error_response(
     details: Sequence[tuple[str, str]] = (),
     headers: dict[str, str] | None = None,
 ) -> Response[ErrorBody]:
-    body = ErrorBody(
-        error=message,
-        code=code,
-        timestamp=dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"),
-        path=request.url.path,
-        errors=[ErrorItem(field=field, message=text) for field, text in details],
-        request_id=request_id_var.get(),
-    )
+    body = error_body(request, code=code, message=message, details=details)
     return Response(body, status_code=status, headers=headers)
+
+
+def domain_error(
+    request: Request[object, object, object], exc: TicketTokenError
+) -> tuple[int, ErrorBody]:
+    """The status and spec error JSON of one of our errors."""
+    status = _STATUS_BY_CODE.get(exc.code) or next(
+        (status for cls, status in _STATUS_BY_CLASS if isinstance(exc, cls)), 500
+    )
+    if status >= 500:
+        _log.error("unmapped domain error", exc_info=exc)
+    body = error_body(request, code=exc.code, message=exc.message, details=exc.details)
+    decline_code = getattr(exc, "decline_code", None)
+    transaction_id = getattr(exc, "transaction_id", None)
+    if decline_code is not None or transaction_id is not None:
+        body = msgspec.structs.replace(
+            body,
+            decline_code=decline_code,
+            transaction_id=None if transaction_id is None else str(transaction_id),
+        )
+    return status, body
 
 
 def exception_to_response(
     request: Request[object, object, object], exc: Exception
 ) -> Response[ErrorBody]:
     if isinstance(exc, TicketTokenError):
-        status = _STATUS_BY_CODE.get(exc.code) or next(
-            (status for cls, status in _STATUS_BY_CLASS if isinstance(exc, cls)), 500
-        )
-        if status >= 500:
-            _log.error("unmapped domain error", exc_info=exc)
-        return error_response(
-            request, status=status, code=exc.code, message=exc.message, details=exc.details
-        )
+        status, body = domain_error(request, exc)
+        return Response(body, status_code=status)
     if isinstance(exc, ValidationException):
         # Query and path parameters Litestar validated itself (bodies are decoded strictly
         # by tt_api.body before Litestar sees them).

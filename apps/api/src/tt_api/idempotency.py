@@ -1,18 +1,81 @@
 """The Idempotency-Key header: a UUID v4 (spec/NOTES.md item 9).
 
-Money-moving routes require it and replay stored responses (payment-core issue); routes
-that move nothing, like calculate-fees, accept it and check only its form.
+Money-moving routes require it (``opt={"idempotent": "<operation>"}``) and run through
+``run_idempotent``, which claims the key, replays a finished response byte for byte, and
+stores what this request answers; routes that move nothing, like calculate-fees, accept
+the header and check only its form.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 
-from litestar import Request
+import msgspec
+from litestar import MediaType, Request, Response
 
-from tt_money.errors import InvalidInputError
+from tt_api.errors import domain_error
+from tt_money.errors import InvalidInputError, TicketTokenError
+from tt_payments.idempotency import IdempotencyScope, IdempotencyStore, Outcome, request_hash
+from tt_payments.identity import Principal
 
 HEADER = "idempotency-key"
+
+
+def require_idempotency_key(request: Request[object, object, object]) -> uuid.UUID:
+    key = check_optional_idempotency_key(request)
+    if key is None:
+        raise InvalidInputError(
+            "an Idempotency-Key header (a UUID v4) is required for this request",
+            code="IDEMPOTENCY_KEY_MISSING",
+            details=(("Idempotency-Key", "is required"),),
+        )
+    return key
+
+
+async def run_idempotent(
+    request: Request[object, object, object],
+    store: IdempotencyStore,
+    principal: Principal,
+    operation: str,
+    handler: Callable[[], Awaitable[tuple[int, msgspec.Struct]]],
+) -> Response[bytes]:
+    """Run ``handler`` at most once per key; replay its stored answer to retries.
+
+    A 202 (outcome unknown) releases the key so the retry resumes the operation; a 5xx
+    or an unexpected error forgets it so the client may try again.
+    """
+    body = msgspec.json.decode(await request.body())
+    scope = IdempotencyScope(
+        tenant_id=principal.tenant_id,
+        user_id=principal.user_id,
+        key=require_idempotency_key(request),
+        operation=operation,
+        request_hash=request_hash(request.method, request.url.path, body),
+    )
+    claim = await store.begin(scope)
+    if claim.outcome is Outcome.REPLAY:
+        if claim.response_status is None or claim.response_body is None:
+            raise RuntimeError("a finished idempotency record without its response")
+        return Response(
+            claim.response_body,
+            status_code=claim.response_status,
+            media_type=MediaType.JSON,
+            headers={"Idempotent-Replayed": "true"},
+        )
+    try:
+        status, answer = await handler()
+    except TicketTokenError as error:
+        status, answer = domain_error(request, error)
+    except BaseException:
+        await store.finish(scope, 500, b"")
+        raise
+    encoded = msgspec.json.encode(answer)
+    if status == 202:
+        await store.release(scope)
+    else:
+        await store.finish(scope, status, encoded)
+    return Response(encoded, status_code=status, media_type=MediaType.JSON)
 
 
 def check_optional_idempotency_key(request: Request[object, object, object]) -> uuid.UUID | None:

@@ -16,11 +16,19 @@ from tt_money import USD, FeeSchedule, Money
 from tt_payments.adapters import cache, database, migrate
 from tt_payments.adapters.catalog_sql import SqlCatalog, SqlSalesVolume
 from tt_payments.adapters.embedded import EmbeddedServers
+from tt_payments.adapters.idempotency_sql import SqlIdempotencyStore
+from tt_payments.adapters.ledger_sql import SqlLedger
+from tt_payments.adapters.payments_sql import SqlPayments
+from tt_payments.adapters.stripe_provider import StripeProvider
 from tt_payments.keys import load_key_pair
+from tt_payments.ports import PaymentProvider
+from tt_payments.providers.simulated import SimulatedProvider
 from tt_payments.settings import Settings, SettingsError
 from tt_payments.tokens import TokenService
 from tt_payments.use_cases.fees import FeeCalculator
 from tt_payments.use_cases.health import HealthReport, check_health
+from tt_payments.use_cases.process_payment import PaymentService
+from tt_payments.use_cases.refund_payment import RefundService
 from tt_tax import TaxCalculator
 
 
@@ -35,6 +43,11 @@ class Container:
     catalog: SqlCatalog
     tax: TaxCalculator
     fees: FeeCalculator
+    provider: PaymentProvider
+    ledger: SqlLedger
+    payments: PaymentService
+    refunds: RefundService
+    idempotency: SqlIdempotencyStore
     started_at: dt.datetime
     embedded: EmbeddedServers | None = None
 
@@ -56,6 +69,7 @@ class Container:
     async def aclose(self) -> None:
         """Release clients and pools, then leave the embedded servers, whatever fails."""
         try:
+            await self.provider.aclose()
             await self.redis.aclose()
         finally:
             try:
@@ -101,8 +115,19 @@ def bootstrap(settings: Settings) -> Container:
             gas=StaticGasEstimator(_static_gas_quotes(settings)),
             gas_charge=GasChargePolicy(Money(settings.gas_charge_per_ticket_cents, USD)),
         )
+        provider = build_provider(settings)
+        ledger = SqlLedger(engine)
+        stored_payments = SqlPayments(engine, ledger)
+        payments = PaymentService(
+            payments=stored_payments, catalog=catalog, fees=fees, provider=provider, checks=()
+        )
         return Container(
             settings=settings,
+            provider=provider,
+            ledger=ledger,
+            payments=payments,
+            refunds=RefundService(payments=stored_payments, lookup=payments, provider=provider),
+            idempotency=SqlIdempotencyStore(engine),
             database_url=database_url,
             redis_url=redis_url,
             engine=engine,
@@ -118,6 +143,15 @@ def bootstrap(settings: Settings) -> Container:
         if embedded is not None:
             embedded.stop()
         raise
+
+
+def build_provider(settings: Settings) -> PaymentProvider:
+    """The configured processor: the simulated one by default (NOTES item 10)."""
+    if settings.processor == "stripe":
+        if settings.stripe_secret_key is None:
+            raise SettingsError("TT_PROCESSOR=stripe needs TT_STRIPE_SECRET_KEY")
+        return StripeProvider(settings.stripe_secret_key, api_base=settings.stripe_api_base)
+    return SimulatedProvider(latency=settings.simulated_latency_ms / 1000)
 
 
 def migrate_schema(settings: Settings) -> tuple[str | None, str]:

@@ -8,6 +8,7 @@ from typing import Protocol
 
 from tt_money import Currency, Money
 from tt_payments.catalog import Event, Venue
+from tt_payments.providers.types import Charge, ChargeRequest, Refund, RefundRequest
 
 
 class Catalog(Protocol):
@@ -38,4 +39,35 @@ class SalesVolume(Protocol):
         until: dt.datetime,
     ) -> Money:
         """Ticket value of the venue's completed payments in ``[since, until)``."""
+        ...
+
+
+class PaymentProvider(Protocol):
+    """A card processor. Every method is idempotent under the request's idempotency key.
+
+    ``charge`` creates and confirms a payment in one call. A decline is a ``Charge`` with
+    status DECLINED (not an exception); ``ProviderUnavailableError`` means the outcome is
+    unknown; ``ProviderRejectedError`` means the request itself was refused.
+    """
+
+    name: str
+
+    async def charge(self, request: ChargeRequest) -> Charge:
+        """Create and confirm a payment; the same idempotency key returns the same charge."""
+        ...
+
+    async def retrieve(self, provider_payment_id: str) -> Charge:
+        """The payment's current state at the processor."""
+        ...
+
+    async def refund(self, request: RefundRequest) -> Refund:
+        """Refund part or all of a succeeded payment; idempotent under the request's key."""
+        ...
+
+    async def retrieve_refund(self, provider_refund_id: str) -> Refund:
+        """The refund's current state at the processor."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release connections (the container calls this once, at shutdown)."""
         ...

@@ -45,6 +45,11 @@ class Settings:
     jwt_issuer: str = "tickettoken"
     jwt_audience: str = "tickettoken-payments"
     processor: str = "simulated"
+    stripe_secret_key: str | None = None
+    stripe_api_base: str | None = None
+    """Another Stripe API address (localstripe in tests); None means Stripe itself."""
+    simulated_latency_ms: int = 0
+    """Delay the simulated processor adds to each call, for load tests."""
     gas_charge_per_ticket_cents: int = 50
     gas_solana_fee: Decimal = Decimal("0.002")
     gas_solana_fee_usd: Decimal = Decimal("0.05")
@@ -84,7 +89,12 @@ class Settings:
             jwt_public_key_file=reader.path("TT_JWT_PUBLIC_KEY_FILE"),
             jwt_issuer=reader.text("TT_JWT_ISSUER") or defaults.jwt_issuer,
             jwt_audience=reader.text("TT_JWT_AUDIENCE") or defaults.jwt_audience,
-            processor=reader.choice("TT_PROCESSOR", defaults.processor, ("simulated",)),
+            processor=reader.choice("TT_PROCESSOR", defaults.processor, ("simulated", "stripe")),
+            stripe_secret_key=reader.text("TT_STRIPE_SECRET_KEY"),
+            stripe_api_base=reader.text("TT_STRIPE_API_BASE"),
+            simulated_latency_ms=reader.integer(
+                "TT_SIMULATED_LATENCY_MS", defaults.simulated_latency_ms, low=0, high=60_000
+            ),
             gas_charge_per_ticket_cents=reader.integer(
                 "TT_GAS_CHARGE_PER_TICKET_CENTS", defaults.gas_charge_per_ticket_cents, low=0
             ),

@@ -5,12 +5,19 @@ from __future__ import annotations
 from decimal import Decimal
 
 import msgspec
-from litestar import Controller, Request, post
+from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
-from litestar.params import JSONBody
+from litestar.openapi import ResponseSpec
+from litestar.params import FromPath, JSONBody
 
 from tt_api.auth import principal_of
-from tt_api.idempotency import check_optional_idempotency_key
+from tt_api.controllers.admin import parse_id
+from tt_api.errors import ErrorBody
+from tt_api.idempotency import (
+    check_optional_idempotency_key,
+    require_idempotency_key,
+    run_idempotent,
+)
 from tt_api.schemas.fees import (
     CalculateFeesRequest,
     CalculateFeesResponse,
@@ -18,14 +25,118 @@ from tt_api.schemas.fees import (
     GasEstimateBody,
     TaxLineBody,
 )
-from tt_money import FeeLineKind
+from tt_api.schemas.payments import (
+    NextActionBody,
+    NftStatusBody,
+    ProcessedTransactionBody,
+    ProcessPaymentRequest,
+    ProcessPaymentResponse,
+    RefundBody,
+    RefundResponse,
+    TransactionBody,
+    TransactionMetadataBody,
+    TransactionResponse,
+)
+from tt_api.schemas.payments import RefundRequest as RefundRequestBody
+from tt_ledger import PaymentStatus
+from tt_money import FeeLineKind, Money, currency_for
 from tt_payments import Container
+from tt_payments.payments import PaymentFailedError, PaymentRequest, TicketLine
 from tt_payments.use_cases.fees import FeeQuote
+from tt_payments.use_cases.process_payment import PaymentOutcome
 
 
 class PaymentsController(Controller):
     path = "/api/v1/payments"
     tags = ["payments"]
+
+    @post(
+        "/process",
+        operation_id="processPayment",
+        summary="Charge the buyer for tickets (Idempotency-Key required)",
+        status_code=200,
+        opt={"body": ProcessPaymentRequest, "idempotent": "process_payment"},
+        responses={
+            202: ResponseSpec(ProcessPaymentResponse, description="Outcome not known yet"),
+            402: ResponseSpec(ErrorBody, description="PAYMENT_FAILED: the card was declined"),
+        },
+    )
+    async def process_payment(
+        self,
+        request: Request[object, object, object],
+        data: JSONBody[ProcessPaymentRequest],
+        container: NamedDependency[Container],
+    ) -> Response[bytes]:
+        principal = principal_of(request)
+        payment = PaymentRequest(
+            tenant_id=principal.tenant_id,
+            user_id=principal.user_id,
+            venue_id=data.venue_id,
+            event_id=data.event_id,
+            idempotency_key=require_idempotency_key(request),
+            tickets=tuple(
+                TicketLine(
+                    ticket_type_id=line.ticket_type_id,
+                    quantity=line.quantity,
+                    price=Money(line.price, currency_for(data.currency)),
+                    seat_numbers=tuple(line.seat_numbers),
+                )
+                for line in data.tickets
+            ),
+            payment_method_id=data.payment_method.payment_method_id,
+            payment_method_type=data.payment_method.type,
+            device_fingerprint=data.device_fingerprint,
+        )
+
+        async def handle() -> tuple[int, msgspec.Struct]:
+            outcome = await container.payments.process(
+                principal,
+                payment,
+                ip_address=request.client.host if request.client else None,
+                access_token=request.headers.get("x-access-token"),
+            )
+            return _process_answer(outcome)
+
+        return await run_idempotent(
+            request, container.idempotency, principal, "process_payment", handle
+        )
+
+    @get(
+        "/transaction/{transaction_id:str}",
+        operation_id="getTransaction",
+        summary="A payment's status, for its buyer, an admin or the venue's manager",
+    )
+    async def get_transaction(
+        self,
+        request: Request[object, object, object],
+        transaction_id: FromPath[str],
+        container: NamedDependency[Container],
+    ) -> TransactionResponse:
+        record = await container.payments.visible(
+            principal_of(request), parse_id(transaction_id, "transactionId")
+        )
+        return TransactionResponse(
+            transaction=TransactionBody(
+                id=record.id,
+                user_id=record.user_id,
+                venue_id=record.venue_id,
+                event_id=record.event_id,
+                amount=record.amount.minor,
+                total=record.total.minor,
+                refunded_amount=record.refunded.minor,
+                currency=record.total.currency.code,
+                status=record.status.value,
+                created_at=record.created_at,
+                completed_at=record.completed_at,
+                decline_code=record.decline_code,
+            ),
+            nft_status=NftStatusBody(
+                job_id=None if record.mint_job_id is None else str(record.mint_job_id),
+                status=record.mint_status or "none",
+                progress=_MINT_PROGRESS.get(record.mint_status or "none", 0),
+                transaction_hash=record.mint_transaction_hash,
+            ),
+        )
 
     @post(
         "/calculate-fees",
@@ -49,6 +160,93 @@ class PaymentsController(Controller):
             on_date=data.transaction_date,
         )
         return _fee_response(quote)
+
+    @post(
+        "/transaction/{transaction_id:str}/refund",
+        operation_id="refundTransaction",
+        summary="Refund all or part of a payment (admin or the venue's manager)",
+        status_code=200,
+        opt={"body": RefundRequestBody, "idempotent": "refund_payment"},
+        responses={
+            202: ResponseSpec(RefundResponse, description="The processor has not answered yet")
+        },
+    )
+    async def refund_transaction(
+        self,
+        request: Request[object, object, object],
+        transaction_id: FromPath[str],
+        data: JSONBody[RefundRequestBody],
+        container: NamedDependency[Container],
+    ) -> Response[bytes]:
+        principal = principal_of(request)
+        payment_id = parse_id(transaction_id, "transactionId")
+
+        async def handle() -> tuple[int, msgspec.Struct]:
+            refund = await container.refunds.refund(
+                principal,
+                payment_id,
+                amount_minor=data.amount,
+                reason=data.reason,
+                idempotency_key=require_idempotency_key(request),
+            )
+            body = RefundResponse(
+                success=refund.status == "completed",
+                refund=RefundBody(id=refund.id, amount=refund.amount.minor, status=refund.status),
+            )
+            return (200 if refund.settled else 202), body
+
+        return await run_idempotent(
+            request, container.idempotency, principal, "refund_payment", handle
+        )
+
+
+_MINT_PROGRESS = {"queued": 0, "processing": 50, "completed": 100}
+
+
+def _process_answer(outcome: PaymentOutcome) -> tuple[int, msgspec.Struct]:
+    record = outcome.record
+    if record.status is PaymentStatus.FAILED:
+        raise PaymentFailedError(
+            record.failure_message or "the card was declined",
+            decline_code=record.decline_code,
+            transaction_id=record.id,
+        )
+    body = ProcessPaymentResponse(
+        success=record.status is PaymentStatus.COMPLETED,
+        transaction=ProcessedTransactionBody(
+            id=record.id,
+            amount=record.amount.minor,
+            total=record.total.minor,
+            currency=record.total.currency.code,
+            status=record.status.value,
+            stripe_payment_intent_id=record.provider_payment_id,
+            metadata=TransactionMetadataBody(
+                mint_job_id=None if record.mint_job_id is None else str(record.mint_job_id)
+            ),
+        ),
+        fees=FeesBody(**{_snake(key): value for key, value in outcome.fees.items()}),
+        nft_status=record.mint_status or "pending",
+    )
+    if record.status is PaymentStatus.COMPLETED:
+        return 200, body
+    if record.status is PaymentStatus.REQUIRES_ACTION and outcome.charge is not None:
+        secret = outcome.charge.client_secret or ""
+        return 202, msgspec.structs.replace(
+            body,
+            next_action=NextActionBody(type="use_stripe_sdk", client_secret=secret),
+            message="The card needs 3-D Secure: complete it with the client secret",
+        )
+    return 202, msgspec.structs.replace(
+        body,
+        message=(
+            f"The payment is {record.status.value}; retry with the same Idempotency-Key "
+            "or check the transaction later"
+        ),
+    )
+
+
+def _snake(camel: str) -> str:
+    return "".join(f"_{char.lower()}" if char.isupper() else char for char in camel)
 
 
 def _number(value: Decimal) -> msgspec.Raw:

@@ -8,7 +8,7 @@ they agree with the migrated database.
 from __future__ import annotations
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, BYTEA, JSONB, UUID
 
 metadata = sa.MetaData()
 
@@ -65,6 +65,174 @@ payment_transactions = sa.Table(
     sa.Column("payment_method_fingerprint", sa.Text),
     sa.Column("metadata", JSONB, nullable=False),
     sa.Column("idempotency_key", UUID(as_uuid=True)),
+    sa.Column("total_amount", sa.BigInteger, nullable=False),
+    sa.Column("refunded_amount", sa.BigInteger, nullable=False),
+    sa.Column("processing_cost", sa.BigInteger, nullable=False),
+    sa.Column("provider", sa.Text, nullable=False),
+    sa.Column("payment_method_id", sa.Text),
+    sa.Column("decline_code", sa.Text),
+    sa.Column("failure_message", sa.Text),
+    sa.Column("completed_at", sa.DateTime(timezone=True)),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+ledger_accounts = sa.Table(
+    "ledger_accounts",
+    metadata,
+    sa.Column("tenant_id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("owner", sa.Text, nullable=False),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("balance", sa.BigInteger),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+ledger_entries = sa.Table(
+    "ledger_entries",
+    metadata,
+    sa.Column("tenant_id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("reference_type", sa.Text, nullable=False),
+    sa.Column("reference_id", UUID(as_uuid=True), nullable=False),
+    sa.Column("description", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+ledger_postings = sa.Table(
+    "ledger_postings",
+    metadata,
+    sa.Column("tenant_id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("entry_id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("seq", sa.SmallInteger, primary_key=True),
+    sa.Column("account_id", UUID(as_uuid=True), nullable=False),
+    sa.Column("amount", sa.BigInteger, nullable=False),
+    sa.Column("currency", sa.String(3), nullable=False),
+)
+
+payment_intents = sa.Table(
+    "payment_intents",
+    metadata,
+    sa.Column("tenant_id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("transaction_id", UUID(as_uuid=True), nullable=False),
+    sa.Column("order_id", UUID(as_uuid=True)),
+    sa.Column("provider", sa.Text, nullable=False),
+    sa.Column("stripe_intent_id", sa.Text, nullable=False),
+    sa.Column("amount", sa.BigInteger, nullable=False),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("platform_fee", sa.BigInteger, nullable=False),
+    sa.Column("venue_id", UUID(as_uuid=True), nullable=False),
+    sa.Column("metadata", JSONB, nullable=False),
+    sa.Column("last_sequence_number", sa.BigInteger, nullable=False),
+    sa.Column("last_event_timestamp", sa.DateTime(timezone=True)),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+payment_refunds = sa.Table(
+    "payment_refunds",
+    metadata,
+    sa.Column("tenant_id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("transaction_id", UUID(as_uuid=True), nullable=False),
+    sa.Column("amount", sa.BigInteger, nullable=False),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("stripe_refund_id", sa.Text),
+    sa.Column("metadata", JSONB, nullable=False),
+    sa.Column("idempotency_key", UUID(as_uuid=True), nullable=False),
+    sa.Column("requested_by", UUID(as_uuid=True), nullable=False),
+    sa.Column("failure_reason", sa.Text),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("completed_at", sa.DateTime(timezone=True)),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+payment_state_machine = sa.Table(
+    "payment_state_machine",
+    metadata,
+    sa.Column("from_state", sa.Text, primary_key=True),
+    sa.Column("to_state", sa.Text, primary_key=True),
+    sa.Column("event_type", sa.Text, primary_key=True),
+    sa.Column("is_valid", sa.Boolean, nullable=False),
+)
+
+payment_idempotency = sa.Table(
+    "payment_idempotency",
+    metadata,
+    sa.Column("tenant_id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("user_id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("idempotency_key", UUID(as_uuid=True), primary_key=True),
+    sa.Column("operation", sa.Text, nullable=False),
+    sa.Column("request_hash", sa.Text, nullable=False),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("response_status", sa.Integer),
+    sa.Column("response_body", BYTEA),
+    sa.Column("resource_id", UUID(as_uuid=True)),
+    sa.Column("locked_until", sa.DateTime(timezone=True)),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+outbox = sa.Table(
+    "outbox",
+    metadata,
+    sa.Column("tenant_id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("id", sa.BigInteger, sa.Identity(always=True), primary_key=True),
+    sa.Column("event_id", UUID(as_uuid=True), nullable=False),
+    sa.Column("aggregate_id", UUID(as_uuid=True), nullable=False),
+    sa.Column("aggregate_type", sa.Text, nullable=False),
+    sa.Column("event_type", sa.Text, nullable=False),
+    sa.Column("payload", JSONB, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("processed_at", sa.DateTime(timezone=True)),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("last_attempt_at", sa.DateTime(timezone=True)),
+    sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("last_error", sa.Text),
+)
+
+outbox_dlq = sa.Table(
+    "outbox_dlq",
+    metadata,
+    sa.Column("tenant_id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("id", sa.BigInteger, sa.Identity(always=True), primary_key=True),
+    sa.Column("original_id", sa.BigInteger, nullable=False),
+    sa.Column("event_id", UUID(as_uuid=True), nullable=False),
+    sa.Column("aggregate_id", UUID(as_uuid=True), nullable=False),
+    sa.Column("aggregate_type", sa.Text, nullable=False),
+    sa.Column("event_type", sa.Text, nullable=False),
+    sa.Column("payload", JSONB, nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("last_error", sa.Text),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("moved_to_dlq_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+nft_mint_queue = sa.Table(
+    "nft_mint_queue",
+    metadata,
+    sa.Column("tenant_id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("payment_id", UUID(as_uuid=True), nullable=False),
+    sa.Column("ticket_ids", ARRAY(UUID(as_uuid=True)), nullable=False),
+    sa.Column("venue_id", UUID(as_uuid=True), nullable=False),
+    sa.Column("event_id", UUID(as_uuid=True), nullable=False),
+    sa.Column("blockchain", sa.Text, nullable=False),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("priority", sa.Text, nullable=False),
+    sa.Column("transaction_hash", sa.Text),
+    sa.Column("gas_fee_paid", sa.BigInteger),
+    sa.Column("mint_batch_id", sa.Text),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("error_message", sa.Text),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("processed_at", sa.DateTime(timezone=True)),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
 )

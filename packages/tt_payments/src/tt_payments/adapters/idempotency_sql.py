@@ -1,0 +1,120 @@
+"""Idempotency records in PostgreSQL: one row per tenant + user + key."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from tt_payments.adapters.tables import payment_idempotency as records
+from tt_payments.idempotency import (
+    KEEP_SUCCESS,
+    LEASE,
+    Claim,
+    DuplicateInProgressError,
+    IdempotencyKeyReusedError,
+    IdempotencyScope,
+    Outcome,
+    retention,
+)
+
+
+class SqlIdempotencyStore:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def begin(self, scope: IdempotencyScope) -> Claim:
+        now = dt.datetime.now(dt.UTC)
+        fresh = {
+            "operation": scope.operation,
+            "request_hash": scope.request_hash,
+            "status": "in_progress",
+            "response_status": None,
+            "response_body": None,
+            "locked_until": now + LEASE,
+            "created_at": now,
+            "expires_at": now + KEEP_SUCCESS,
+        }
+        async with self._engine.begin() as connection:
+            inserted = await connection.execute(
+                insert(records)
+                .values(**_key(scope), **fresh)
+                .on_conflict_do_nothing()
+                .returning(records.c.status)
+            )
+            if inserted.first() is not None:
+                return Claim(outcome=Outcome.STARTED)
+            row = (
+                (
+                    await connection.execute(
+                        sa.select(records).where(*_where(scope)).with_for_update()
+                    )
+                )
+                .mappings()
+                .one()
+            )
+            if row["expires_at"] <= now:
+                # The old record has lapsed: the key starts afresh.
+                await connection.execute(sa.update(records).where(*_where(scope)).values(**fresh))
+                return Claim(outcome=Outcome.STARTED)
+            if row["request_hash"] != scope.request_hash or row["operation"] != scope.operation:
+                raise IdempotencyKeyReusedError(
+                    "this Idempotency-Key was used with a different request; "
+                    "generate a new key for a new request"
+                )
+            if row["status"] == "completed":
+                return Claim(
+                    outcome=Outcome.REPLAY,
+                    response_status=row["response_status"],
+                    response_body=bytes(row["response_body"]),
+                )
+            if row["locked_until"] is not None and row["locked_until"] > now:
+                raise DuplicateInProgressError(
+                    "a request with this Idempotency-Key is still being processed; "
+                    "retry after it finishes"
+                )
+            await connection.execute(
+                sa.update(records).where(*_where(scope)).values(locked_until=now + LEASE)
+            )
+            return Claim(outcome=Outcome.RESUMED)
+
+    async def finish(self, scope: IdempotencyScope, status: int, body: bytes) -> None:
+        keep = retention(status)
+        async with self._engine.begin() as connection:
+            if keep is None:
+                await connection.execute(sa.delete(records).where(*_where(scope)))
+                return
+            now = dt.datetime.now(dt.UTC)
+            await connection.execute(
+                sa.update(records)
+                .where(*_where(scope))
+                .values(
+                    status="completed",
+                    response_status=status,
+                    response_body=body,
+                    locked_until=None,
+                    expires_at=now + keep,
+                )
+            )
+
+    async def release(self, scope: IdempotencyScope) -> None:
+        async with self._engine.begin() as connection:
+            await connection.execute(
+                sa.update(records)
+                .where(*_where(scope), records.c.status == "in_progress")
+                .values(locked_until=dt.datetime.now(dt.UTC))
+            )
+
+
+def _key(scope: IdempotencyScope) -> dict[str, object]:
+    return {"tenant_id": scope.tenant_id, "user_id": scope.user_id, "idempotency_key": scope.key}
+
+
+def _where(scope: IdempotencyScope) -> tuple[sa.ColumnElement[bool], ...]:
+    return (
+        records.c.tenant_id == scope.tenant_id,
+        records.c.user_id == scope.user_id,
+        records.c.idempotency_key == scope.key,
+    )

@@ -1,0 +1,479 @@
+"""Payment transactions, refunds, mint jobs and outbox rows in PostgreSQL.
+
+``SqlPayments.unit_of_work()`` opens ONE database transaction; everything a use case does
+through it (the state change, the journal entry, the outbox row, the mint job) commits
+together or not at all. State changes are conditional UPDATEs on the current status, so
+two processes finishing the same payment cannot both win.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import uuid
+from collections.abc import AsyncIterator, Mapping, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from tt_ledger import (
+    PAYMENT_CAPTURED_KIND,
+    PAYMENT_REFUND_REFERENCE,
+    PAYMENT_TRANSACTION_REFERENCE,
+    PAYMENT_TRANSITIONS,
+    REFUND_COMPLETED_KIND,
+    AccountRef,
+    JournalEntry,
+    PaymentEvent,
+    PaymentStatus,
+)
+from tt_money import Money, currency_for
+from tt_payments.adapters.ledger_sql import SqlLedger
+from tt_payments.adapters.tables import (
+    nft_mint_queue,
+    outbox,
+    payment_intents,
+    payment_refunds,
+    payment_transactions,
+)
+from tt_payments.payments import PaymentRecord, RefundRecord
+
+_SOURCES: dict[tuple[PaymentEvent, PaymentStatus], list[str]] = {}
+for _source, _target, _event in PAYMENT_TRANSITIONS:
+    _SOURCES.setdefault((_event, _target), []).append(_source.value)
+
+
+class PaymentsUnitOfWork:
+    def __init__(self, connection: AsyncConnection, ledger: SqlLedger) -> None:
+        self.connection = connection
+        self._ledger = ledger
+
+    async def transition(
+        self,
+        tenant_id: uuid.UUID,
+        transaction_id: uuid.UUID,
+        event: PaymentEvent,
+        target: PaymentStatus,
+        **changes: Any,
+    ) -> bool:
+        """Move the payment to ``target`` if the state machine allows it from where it is.
+
+        False when it is not in a state this event moves from (already finished by
+        someone else, or an invalid move): the caller decides which.
+        """
+        sources = _SOURCES.get((event, target))
+        if not sources:
+            raise ValueError(f"{event.value} never leads to {target.value}")
+        moved = await self.connection.execute(
+            sa.update(payment_transactions)
+            .where(
+                payment_transactions.c.tenant_id == tenant_id,
+                payment_transactions.c.id == transaction_id,
+                payment_transactions.c.status.in_(sources),
+            )
+            .values(status=target.value, updated_at=sa.func.now(), **changes)
+        )
+        return moved.rowcount == 1
+
+    async def post(self, entry: JournalEntry) -> None:
+        await self._ledger.post(self.connection, entry)
+
+    async def balance(self, account: AccountRef, *, lock: bool = False) -> Money:
+        return await self._ledger.balance(self.connection, account, lock=lock)
+
+    async def capture_and_refunds(
+        self, tenant_id: uuid.UUID, transaction_id: uuid.UUID
+    ) -> tuple[JournalEntry, list[JournalEntry]]:
+        """The payment's capture entry and the entries of its refunds completed so far."""
+        (capture,) = await self._ledger.entries_for(
+            self.connection,
+            tenant_id,
+            reference_type=PAYMENT_TRANSACTION_REFERENCE,
+            reference_ids=[transaction_id],
+            kind=PAYMENT_CAPTURED_KIND,
+        )
+        completed = (
+            (
+                await self.connection.execute(
+                    sa.select(payment_refunds.c.id).where(
+                        payment_refunds.c.tenant_id == tenant_id,
+                        payment_refunds.c.transaction_id == transaction_id,
+                        payment_refunds.c.status == "completed",
+                    )
+                )
+            )
+            .scalars()
+            .all()
+        )
+        refunds = await self._ledger.entries_for(
+            self.connection,
+            tenant_id,
+            reference_type=PAYMENT_REFUND_REFERENCE,
+            reference_ids=list(completed),
+            kind=REFUND_COMPLETED_KIND,
+        )
+        return capture, refunds
+
+    async def record_intent(
+        self,
+        *,
+        tenant_id: uuid.UUID,
+        transaction_id: uuid.UUID,
+        venue_id: uuid.UUID,
+        provider: str,
+        provider_payment_id: str,
+        amount: Money,
+        platform_fee: Money,
+        status: str,
+    ) -> None:
+        values = {
+            "tenant_id": tenant_id,
+            "id": uuid.uuid4(),
+            "transaction_id": transaction_id,
+            "provider": provider,
+            "stripe_intent_id": provider_payment_id,
+            "amount": amount.minor,
+            "currency": amount.currency.code,
+            "status": status,
+            "platform_fee": platform_fee.minor,
+            "venue_id": venue_id,
+        }
+        await self.connection.execute(
+            insert(payment_intents)
+            .values(**values)
+            .on_conflict_do_update(
+                index_elements=[
+                    payment_intents.c.tenant_id,
+                    payment_intents.c.provider,
+                    payment_intents.c.stripe_intent_id,
+                ],
+                set_={
+                    "status": status,
+                    "version": payment_intents.c.version + 1,
+                    "updated_at": sa.func.now(),
+                },
+            )
+        )
+
+    async def queue_mint(
+        self,
+        *,
+        tenant_id: uuid.UUID,
+        payment_id: uuid.UUID,
+        ticket_ids: Sequence[uuid.UUID],
+        venue_id: uuid.UUID,
+        event_id: uuid.UUID,
+        blockchain: str,
+    ) -> uuid.UUID:
+        job_id = uuid.uuid4()
+        await self.connection.execute(
+            sa.insert(nft_mint_queue).values(
+                tenant_id=tenant_id,
+                id=job_id,
+                payment_id=payment_id,
+                ticket_ids=list(ticket_ids),
+                venue_id=venue_id,
+                event_id=event_id,
+                blockchain=blockchain,
+            )
+        )
+        return job_id
+
+    async def append_event(
+        self,
+        *,
+        tenant_id: uuid.UUID,
+        event_type: str,
+        aggregate_type: str,
+        aggregate_id: uuid.UUID,
+        data: Mapping[str, object],
+    ) -> uuid.UUID:
+        """Add an event to the outbox; it is published after this transaction commits."""
+        event_id = uuid.uuid4()
+        await self.connection.execute(
+            sa.insert(outbox).values(
+                tenant_id=tenant_id,
+                event_id=event_id,
+                aggregate_id=aggregate_id,
+                aggregate_type=aggregate_type,
+                event_type=event_type,
+                payload=dict(data),
+            )
+        )
+        return event_id
+
+    async def reserve_refund(
+        self, tenant_id: uuid.UUID, transaction_id: uuid.UUID, amount: Money
+    ) -> bool:
+        """Count ``amount`` as refunded if that keeps the total within the capture.
+
+        One conditional UPDATE: concurrent refunds serialize on the row and the loser
+        sees the new total, so the sum can never pass the captured amount.
+        """
+        reserved = await self.connection.execute(
+            sa.update(payment_transactions)
+            .where(
+                payment_transactions.c.tenant_id == tenant_id,
+                payment_transactions.c.id == transaction_id,
+                payment_transactions.c.status.in_(
+                    [PaymentStatus.COMPLETED.value, PaymentStatus.PARTIALLY_REFUNDED.value]
+                ),
+                payment_transactions.c.refunded_amount + amount.minor
+                <= payment_transactions.c.total_amount,
+            )
+            .values(
+                refunded_amount=payment_transactions.c.refunded_amount + amount.minor,
+                updated_at=sa.func.now(),
+            )
+        )
+        return reserved.rowcount == 1
+
+    async def release_refund(
+        self, tenant_id: uuid.UUID, transaction_id: uuid.UUID, amount: Money
+    ) -> None:
+        await self.connection.execute(
+            sa.update(payment_transactions)
+            .where(
+                payment_transactions.c.tenant_id == tenant_id,
+                payment_transactions.c.id == transaction_id,
+            )
+            .values(refunded_amount=payment_transactions.c.refunded_amount - amount.minor)
+        )
+
+    async def insert_refund(self, **values: Any) -> None:
+        await self.connection.execute(sa.insert(payment_refunds).values(**values))
+
+    async def update_refund(
+        self, tenant_id: uuid.UUID, refund_id: uuid.UUID, from_status: str, **values: Any
+    ) -> bool:
+        changed = await self.connection.execute(
+            sa.update(payment_refunds)
+            .where(
+                payment_refunds.c.tenant_id == tenant_id,
+                payment_refunds.c.id == refund_id,
+                payment_refunds.c.status == from_status,
+            )
+            .values(updated_at=sa.func.now(), **values)
+        )
+        return changed.rowcount == 1
+
+    async def lock_payment(self, tenant_id: uuid.UUID, transaction_id: uuid.UUID) -> None:
+        """Hold the payment's row until this transaction ends (serializes its refunds)."""
+        await self.connection.execute(
+            sa.select(payment_transactions.c.id)
+            .where(
+                payment_transactions.c.tenant_id == tenant_id,
+                payment_transactions.c.id == transaction_id,
+            )
+            .with_for_update()
+        )
+
+    async def completed_refunds_total(self, tenant_id: uuid.UUID, transaction_id: uuid.UUID) -> int:
+        total = (
+            await self.connection.execute(
+                sa.select(sa.func.coalesce(sa.func.sum(payment_refunds.c.amount), 0)).where(
+                    payment_refunds.c.tenant_id == tenant_id,
+                    payment_refunds.c.transaction_id == transaction_id,
+                    payment_refunds.c.status == "completed",
+                )
+            )
+        ).scalar_one()
+        return int(total)
+
+    async def refunded_total(
+        self, tenant_id: uuid.UUID, transaction_id: uuid.UUID
+    ) -> tuple[int, int]:
+        """(refunded so far, captured total) as reserved on the transaction row."""
+        row = (
+            await self.connection.execute(
+                sa.select(
+                    payment_transactions.c.refunded_amount, payment_transactions.c.total_amount
+                ).where(
+                    payment_transactions.c.tenant_id == tenant_id,
+                    payment_transactions.c.id == transaction_id,
+                )
+            )
+        ).one()
+        return int(row[0]), int(row[1])
+
+
+class SqlPayments:
+    def __init__(self, engine: AsyncEngine, ledger: SqlLedger) -> None:
+        self._engine = engine
+        self.ledger = ledger
+
+    @contextlib.asynccontextmanager
+    async def unit_of_work(self) -> AsyncIterator[PaymentsUnitOfWork]:
+        """One transaction: committed when the block ends normally, rolled back otherwise."""
+        async with self._engine.begin() as connection:
+            yield PaymentsUnitOfWork(connection, self.ledger)
+
+    async def insert_processing(
+        self,
+        record: PaymentRecord,
+        metadata: Mapping[str, object],
+        *,
+        payment_method_id: str,
+        device_fingerprint: str | None,
+    ) -> PaymentRecord:
+        """Record the payment as ``processing`` before the processor is called.
+
+        If a payment with this idempotency key exists already (a retry, or a concurrent
+        twin that won the race), that one is returned instead and nothing is written.
+        """
+        values = {
+            "tenant_id": record.tenant_id,
+            "id": record.id,
+            "venue_id": record.venue_id,
+            "user_id": record.user_id,
+            "event_id": record.event_id,
+            "amount": record.amount.minor,
+            "currency": record.amount.currency.code,
+            "status": record.status.value,
+            "platform_fee": record.platform_fee.minor,
+            "venue_payout": record.amount.minor,
+            "gas_fee_paid": record.gas_fee.minor,
+            "tax_amount": record.tax_amount.minor,
+            "total_amount": record.total.minor,
+            "processing_cost": record.processing_cost.minor,
+            "provider": record.provider,
+            "payment_method_id": payment_method_id,
+            "device_fingerprint": device_fingerprint,
+            "metadata": dict(metadata),
+            "idempotency_key": record.idempotency_key,
+            "created_at": record.created_at,
+            "updated_at": record.created_at,
+        }
+        async with self._engine.begin() as connection:
+            inserted = await connection.execute(
+                insert(payment_transactions)
+                .values(**values)
+                .on_conflict_do_nothing()
+                .returning(payment_transactions.c.id)
+            )
+            if inserted.first() is not None:
+                return record
+        existing = await self.find_by_idempotency_key(
+            record.tenant_id, record.user_id, record.idempotency_key
+        )
+        if existing is None:  # pragma: no cover - a conflict implies the row exists
+            raise RuntimeError("payment insert conflicted but no payment has that key")
+        return existing
+
+    async def find_by_idempotency_key(
+        self, tenant_id: uuid.UUID, user_id: uuid.UUID, key: uuid.UUID | None
+    ) -> PaymentRecord | None:
+        if key is None:
+            return None
+        return await self._one(
+            payment_transactions.c.tenant_id == tenant_id,
+            payment_transactions.c.user_id == user_id,
+            payment_transactions.c.idempotency_key == key,
+        )
+
+    async def get(self, tenant_id: uuid.UUID, transaction_id: uuid.UUID) -> PaymentRecord | None:
+        return await self._one(
+            payment_transactions.c.tenant_id == tenant_id,
+            payment_transactions.c.id == transaction_id,
+        )
+
+    async def find_refund(
+        self, tenant_id: uuid.UUID, requested_by: uuid.UUID, key: uuid.UUID
+    ) -> RefundRecord | None:
+        async with self._engine.connect() as connection:
+            row = (
+                (
+                    await connection.execute(
+                        sa.select(payment_refunds).where(
+                            payment_refunds.c.tenant_id == tenant_id,
+                            payment_refunds.c.requested_by == requested_by,
+                            payment_refunds.c.idempotency_key == key,
+                        )
+                    )
+                )
+                .mappings()
+                .first()
+            )
+        if row is None:
+            return None
+        return RefundRecord(
+            id=row["id"],
+            transaction_id=row["transaction_id"],
+            amount=Money(int(row["amount"]), currency_for(row["currency"])),
+            status=row["status"],
+            provider_refund_id=row["stripe_refund_id"],
+        )
+
+    async def metadata_of(self, tenant_id: uuid.UUID, transaction_id: uuid.UUID) -> dict[str, Any]:
+        async with self._engine.connect() as connection:
+            found = (
+                await connection.execute(
+                    sa.select(payment_transactions.c.metadata).where(
+                        payment_transactions.c.tenant_id == tenant_id,
+                        payment_transactions.c.id == transaction_id,
+                    )
+                )
+            ).scalar_one()
+        return dict(found)
+
+    async def _one(self, *where: sa.ColumnElement[bool]) -> PaymentRecord | None:
+        query = (
+            sa.select(
+                payment_transactions,
+                nft_mint_queue.c.id.label("mint_job_id"),
+                nft_mint_queue.c.status.label("mint_status"),
+                nft_mint_queue.c.transaction_hash.label("mint_transaction_hash"),
+            )
+            .select_from(
+                payment_transactions.outerjoin(
+                    nft_mint_queue,
+                    sa.and_(
+                        nft_mint_queue.c.tenant_id == payment_transactions.c.tenant_id,
+                        nft_mint_queue.c.payment_id == payment_transactions.c.id,
+                    ),
+                )
+            )
+            .where(*where)
+        )
+        async with self._engine.connect() as connection:
+            row = (await connection.execute(query)).mappings().first()
+        return None if row is None else _record(row)
+
+
+def _record(row: sa.RowMapping) -> PaymentRecord:
+    currency = currency_for(row["currency"])
+
+    def money(column: str) -> Money:
+        return Money(int(row[column] or 0), currency)
+
+    return PaymentRecord(
+        id=row["id"],
+        tenant_id=row["tenant_id"],
+        user_id=row["user_id"],
+        venue_id=row["venue_id"],
+        event_id=row["event_id"],
+        status=PaymentStatus(row["status"]),
+        amount=money("amount"),
+        total=money("total_amount"),
+        platform_fee=money("platform_fee"),
+        gas_fee=money("gas_fee_paid"),
+        tax_amount=money("tax_amount"),
+        processing_cost=money("processing_cost"),
+        refunded=money("refunded_amount"),
+        provider=row["provider"],
+        provider_payment_id=row["stripe_payment_intent_id"],
+        decline_code=row["decline_code"],
+        failure_message=row["failure_message"],
+        idempotency_key=row["idempotency_key"],
+        created_at=row["created_at"],
+        completed_at=row["completed_at"],
+        mint_job_id=row["mint_job_id"],
+        mint_status=row["mint_status"],
+        mint_transaction_hash=row["mint_transaction_hash"],
+    )
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)

@@ -1,0 +1,96 @@
+"""Idempotency keys for money-moving requests (spec "Critical features 1", NOTES item 9).
+
+A request carries an ``Idempotency-Key`` (UUID v4), scoped by tenant + user + key and
+bound to a hash of the request. The first request with a key starts it (a lease of
+``LEASE``); later ones get, by what is on record:
+
+* same hash, finished: the stored response, replayed byte for byte;
+* other hash: ``IDEMPOTENCY_KEY_REUSED`` (422), whatever the state;
+* same hash, running (lease alive): ``DUPLICATE_IN_PROGRESS`` (409);
+* same hash, running but the lease ran out (the first process died, or answered 202 after
+  a processor timeout): the caller RESUMES the same operation, which is written to finish
+  what was started rather than start again.
+
+Finished responses are kept 24 h (2xx) or 1 h (4xx); a 5xx is forgotten so the client may
+retry. The record is durable in PostgreSQL; correctness never depends on Redis.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import hashlib
+import json
+import uuid
+from collections.abc import Mapping
+from typing import Protocol
+
+import attrs
+
+from tt_money.errors import ConflictError, InvalidInputError
+
+LEASE = dt.timedelta(seconds=60)
+KEEP_SUCCESS = dt.timedelta(hours=24)
+KEEP_CLIENT_ERROR = dt.timedelta(hours=1)
+
+
+class IdempotencyKeyReusedError(InvalidInputError):
+    default_code = "IDEMPOTENCY_KEY_REUSED"
+
+
+class DuplicateInProgressError(ConflictError):
+    default_code = "DUPLICATE_IN_PROGRESS"
+
+
+@attrs.frozen(kw_only=True)
+class IdempotencyScope:
+    tenant_id: uuid.UUID
+    user_id: uuid.UUID
+    key: uuid.UUID
+    operation: str
+    request_hash: str
+
+
+class Outcome(enum.Enum):
+    STARTED = "started"
+    RESUMED = "resumed"
+    REPLAY = "replay"
+
+
+@attrs.frozen(kw_only=True)
+class Claim:
+    """What ``begin`` decided. ``REPLAY`` carries the stored response."""
+
+    outcome: Outcome
+    response_status: int | None = None
+    response_body: bytes | None = None
+
+
+def request_hash(method: str, path: str, body: Mapping[str, object] | list[object]) -> str:
+    """SHA-256 of the request's meaning: method, path and canonical JSON of the body.
+
+    Whitespace and key order do not change it; a different amount does.
+    """
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(f"{method} {path}\n{canonical}".encode()).hexdigest()
+
+
+def retention(status: int) -> dt.timedelta | None:
+    """How long a finished response is kept: None means forget it (5xx)."""
+    if status >= 500:
+        return None
+    return KEEP_SUCCESS if status < 400 else KEEP_CLIENT_ERROR
+
+
+class IdempotencyStore(Protocol):
+    async def begin(self, scope: IdempotencyScope) -> Claim:
+        """Claim the key, or raise IdempotencyKeyReusedError / DuplicateInProgressError."""
+        ...
+
+    async def finish(self, scope: IdempotencyScope, status: int, body: bytes) -> None:
+        """Store the response (or forget the key for a 5xx)."""
+        ...
+
+    async def release(self, scope: IdempotencyScope) -> None:
+        """End the lease without a final answer, so a retry resumes at once (202)."""
+        ...

@@ -1,0 +1,362 @@
+"""POST /api/v1/payments/process: charge a buyer for tickets, exactly once.
+
+Steps (spec "Process Payment"; issue 3):
+
+1. the venue and event must be known, and the event at that venue;
+2. the pre-payment checks (``checks.py``) may refuse, or ask for 3-D Secure;
+3. fees and tax, as calculate-fees quotes them;
+4. the payment is recorded ``processing`` BEFORE the processor is called;
+5. the processor charges, under a key derived from the payment's id;
+6. ONE transaction records the outcome: state, journal entry, intent, mint job, outbox.
+
+Retries are safe at every step. The idempotency key is unique per tenant + user in
+``payment_transactions``, so a retry (or a concurrent twin) finds the payment of step 4
+instead of making a second one, and calls the processor again with the same processor
+key, which returns the original charge instead of charging twice. A processor timeout
+leaves the payment ``processing`` (the caller answers 202); a retry or reconciliation
+settles it later. Step 6 is a conditional state change, so only one finisher posts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import attrs
+
+from tt_ledger import AccountKind, AccountRef, PaymentEvent, PaymentStatus, payment_captured_entry
+from tt_money import FeeLineKind, Money
+from tt_money.errors import InvalidInputError
+from tt_payments.adapters.payments_sql import SqlPayments
+from tt_payments.catalog import VenueNotFoundError
+from tt_payments.checks import CheckResult, PaymentAttempt, PrePaymentCheck, combine
+from tt_payments.identity import Principal
+from tt_payments.payments import (
+    EventNotFoundError,
+    PaymentRecord,
+    PaymentRequest,
+    TransactionNotFoundError,
+)
+from tt_payments.ports import Catalog, PaymentProvider
+from tt_payments.providers.types import (
+    Charge,
+    ChargeRequest,
+    ChargeStatus,
+    ProviderUnavailableError,
+    provider_idempotency_key,
+)
+from tt_payments.use_cases.fees import FeeCalculator, FeeQuote
+
+
+@attrs.frozen(kw_only=True)
+class PaymentOutcome:
+    record: PaymentRecord
+    fees: Mapping[str, int]
+    """The spec's ``fees`` object as charged (ticketPrice, platformFee, ... total)."""
+    charge: Charge | None = None
+    """This call's processor answer, when there was one (3-D Secure needs its secret)."""
+
+    @property
+    def settled(self) -> bool:
+        """False while the processor's answer is unknown (the API answers 202)."""
+        return self.record.status is not PaymentStatus.PROCESSING
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@attrs.frozen(kw_only=True)
+class PaymentService:
+    payments: SqlPayments
+    catalog: Catalog
+    fees: FeeCalculator
+    provider: PaymentProvider
+    checks: Sequence[PrePaymentCheck] = ()
+    clock: Callable[[], dt.datetime] = _utcnow
+
+    async def process(
+        self,
+        principal: Principal,
+        request: PaymentRequest,
+        *,
+        ip_address: str | None = None,
+        access_token: str | None = None,
+    ) -> PaymentOutcome:
+        """Charge for ``request`` once; see the module docstring for what moves and when.
+
+        Side effects: a payment_transactions row, a processor charge, and on success one
+        journal entry, one payment_intents row, one nft_mint_queue row and one outbox row
+        ``payment.completed``, all in one commit. Idempotent per tenant + user + key.
+        """
+        record = await self.payments.find_by_idempotency_key(
+            request.tenant_id, request.user_id, request.idempotency_key
+        )
+        if record is None:
+            record = await self._record_processing(principal, request, ip_address, access_token)
+        metadata = await self.payments.metadata_of(record.tenant_id, record.id)
+        if record.status is not PaymentStatus.PROCESSING:
+            return PaymentOutcome(record=record, fees=metadata["fees"])
+        charge_request = ChargeRequest(
+            amount=record.total,
+            payment_method_id=metadata["paymentMethodId"],
+            idempotency_key=provider_idempotency_key(record.tenant_id, record.id, "charge"),
+            description=f"Tickets, payment {record.id}",
+            metadata={"transactionId": str(record.id), "tenantId": str(record.tenant_id)},
+            require_three_d_secure=bool(metadata.get("requireThreeDSecure")),
+        )
+        try:
+            charge = await self.provider.charge(charge_request)
+        except ProviderUnavailableError:
+            return PaymentOutcome(record=record, fees=metadata["fees"])
+        return await self._settle(record, metadata, charge)
+
+    async def visible(self, principal: Principal, transaction_id: uuid.UUID) -> PaymentRecord:
+        """The payment, if ``principal`` may see it: its buyer, an admin, or a manager of
+        its venue. Anyone else, in this tenant or another, gets TRANSACTION_NOT_FOUND."""
+        record = await self.payments.get(principal.tenant_id, transaction_id)
+        if record is None or not (
+            record.user_id == principal.user_id or principal.can_manage_venue(record.venue_id)
+        ):
+            raise TransactionNotFoundError(f"transaction {transaction_id} was not found")
+        return record
+
+    async def _record_processing(
+        self,
+        principal: Principal,
+        request: PaymentRequest,
+        ip_address: str | None,
+        access_token: str | None,
+    ) -> PaymentRecord:
+        venue = await self.catalog.get_venue(request.tenant_id, request.venue_id)
+        if venue is None:
+            raise VenueNotFoundError(f"venue {request.venue_id} does not exist")
+        event = await self.catalog.get_event(request.tenant_id, request.event_id)
+        if event is None:
+            raise EventNotFoundError(f"event {request.event_id} does not exist")
+        if event.venue_id != venue.id:
+            raise InvalidInputError(
+                "Validation failed", details=(("eventId", "is not an event at this venue"),)
+            )
+        if request.subtotal.currency != venue.currency:
+            raise InvalidInputError(
+                "Validation failed",
+                code="UNSUPPORTED_CURRENCY",
+                details=(("tickets", f"this venue sells in {venue.currency.code}"),),
+            )
+        attempt = PaymentAttempt(
+            principal=principal, request=request, ip_address=ip_address, access_token=access_token
+        )
+        decision: CheckResult = combine([await check(attempt) for check in self.checks])
+        now = self.clock()
+        quote = await self.fees.calculate(
+            principal,
+            venue_id=venue.id,
+            amount_minor=request.subtotal.minor,
+            ticket_count=request.ticket_count,
+            now=now,
+        )
+        record = PaymentRecord(
+            id=uuid.uuid4(),
+            tenant_id=request.tenant_id,
+            user_id=request.user_id,
+            venue_id=venue.id,
+            event_id=event.id,
+            status=PaymentStatus.PROCESSING,
+            amount=request.subtotal,
+            total=quote.breakdown.total,
+            platform_fee=quote.breakdown.amount_of(FeeLineKind.PLATFORM_FEE),
+            gas_fee=quote.breakdown.amount_of(FeeLineKind.GAS_ESTIMATE),
+            tax_amount=quote.tax.total,
+            processing_cost=quote.breakdown.processing_cost,
+            refunded=Money(0, request.subtotal.currency),
+            provider=self.provider.name,
+            provider_payment_id=None,
+            decline_code=None,
+            failure_message=None,
+            idempotency_key=request.idempotency_key,
+            created_at=now,
+            completed_at=None,
+        )
+        return await self.payments.insert_processing(
+            record,
+            _metadata(request, quote, decision),
+            payment_method_id=request.payment_method_id,
+            device_fingerprint=request.device_fingerprint,
+        )
+
+    async def _settle(
+        self, record: PaymentRecord, metadata: Mapping[str, Any], charge: Charge
+    ) -> PaymentOutcome:
+        tenant = record.tenant_id
+        if charge.status is ChargeStatus.SUCCEEDED:
+            entry = payment_captured_entry(
+                entry_id=uuid.uuid4(),
+                tenant_id=tenant,
+                transaction_id=record.id,
+                venue_id=record.venue_id,
+                currency=record.total.currency,
+                ticket_price=record.amount,
+                platform_fee=record.platform_fee,
+                gas=record.gas_fee,
+                tax_lines=[
+                    (jurisdiction, Money(amount, record.total.currency))
+                    for jurisdiction, amount in metadata["taxLines"]
+                ],
+                processing_cost=record.processing_cost,
+            )
+            await self.payments.ledger.ensure_accounts(p.account for p in entry.postings)
+        async with self.payments.unit_of_work() as uow:
+            await uow.record_intent(
+                tenant_id=tenant,
+                transaction_id=record.id,
+                venue_id=record.venue_id,
+                provider=charge.provider,
+                provider_payment_id=charge.provider_payment_id,
+                amount=charge.amount,
+                platform_fee=record.platform_fee,
+                status=charge.status.value,
+            )
+            if charge.status is ChargeStatus.SUCCEEDED:
+                moved = await uow.transition(
+                    tenant,
+                    record.id,
+                    PaymentEvent.SUCCEEDED,
+                    PaymentStatus.COMPLETED,
+                    stripe_payment_intent_id=charge.provider_payment_id,
+                    completed_at=self.clock(),
+                )
+                if moved:
+                    await uow.post(entry)
+                    job = await uow.queue_mint(
+                        tenant_id=tenant,
+                        payment_id=record.id,
+                        ticket_ids=_ticket_ids(record.id, metadata["tickets"]),
+                        venue_id=record.venue_id,
+                        event_id=record.event_id,
+                        blockchain=metadata["blockchain"],
+                    )
+                    await uow.append_event(
+                        tenant_id=tenant,
+                        event_type="payment.completed",
+                        aggregate_type="payment",
+                        aggregate_id=record.id,
+                        data=_event_data(record, metadata, charge, mint_job_id=job),
+                    )
+            elif charge.status is ChargeStatus.DECLINED:
+                moved = await uow.transition(
+                    tenant,
+                    record.id,
+                    PaymentEvent.FAILED,
+                    PaymentStatus.FAILED,
+                    stripe_payment_intent_id=charge.provider_payment_id or None,
+                    decline_code=charge.decline_code,
+                    failure_message=charge.failure_message,
+                )
+                if moved:
+                    await uow.append_event(
+                        tenant_id=tenant,
+                        event_type="payment.failed",
+                        aggregate_type="payment",
+                        aggregate_id=record.id,
+                        data=_event_data(record, metadata, charge),
+                    )
+            elif charge.status is ChargeStatus.REQUIRES_ACTION:
+                await uow.transition(
+                    tenant,
+                    record.id,
+                    PaymentEvent.REQUIRES_ACTION,
+                    PaymentStatus.REQUIRES_ACTION,
+                    stripe_payment_intent_id=charge.provider_payment_id,
+                )
+            elif charge.status is ChargeStatus.CANCELED:
+                await uow.transition(
+                    tenant,
+                    record.id,
+                    PaymentEvent.CANCELED,
+                    PaymentStatus.CANCELLED,
+                    stripe_payment_intent_id=charge.provider_payment_id,
+                )
+            # PROCESSING: the processor accepted it but has not decided; a webhook or
+            # reconciliation finishes it (webhooks issue).
+        settled = await self.payments.get(tenant, record.id)
+        if settled is None:  # pragma: no cover - we just wrote it
+            raise RuntimeError(f"payment {record.id} vanished")
+        return PaymentOutcome(record=settled, fees=metadata["fees"], charge=charge)
+
+
+def _metadata(request: PaymentRequest, quote: FeeQuote, decision: CheckResult) -> dict[str, Any]:
+    breakdown = quote.breakdown
+    return {
+        "fees": {
+            **{kind.value: breakdown.amount_of(kind).minor for kind in FeeLineKind},
+            "total": breakdown.total.minor,
+        },
+        "taxLines": [[line.jurisdiction, line.amount.minor] for line in quote.tax.lines],
+        "tier": breakdown.tier.value,
+        "blockchain": quote.recommended_blockchain.value,
+        "paymentMethodId": request.payment_method_id,
+        "paymentMethodType": request.payment_method_type,
+        "tickets": [
+            {
+                "ticketTypeId": str(line.ticket_type_id),
+                "quantity": line.quantity,
+                "price": line.price.minor,
+                "seatNumbers": list(line.seat_numbers),
+            }
+            for line in request.tickets
+        ],
+        "requireThreeDSecure": decision.require_three_d_secure,
+        "review": decision.flag_for_review,
+        "checkReasons": list(decision.reasons),
+    }
+
+
+def _ticket_ids(payment_id: uuid.UUID, tickets: Sequence[Mapping[str, Any]]) -> list[uuid.UUID]:
+    # Deterministic: a retried mint job names the same tickets.
+    return [
+        uuid.uuid5(payment_id, f"{index}:{seat}")
+        for index, line in enumerate(tickets)
+        for seat in range(int(line["quantity"]))
+    ]
+
+
+def _event_data(
+    record: PaymentRecord,
+    metadata: Mapping[str, Any],
+    charge: Charge,
+    *,
+    mint_job_id: uuid.UUID | None = None,
+) -> dict[str, object]:
+    data: dict[str, object] = {
+        "paymentId": str(record.id),
+        "userId": str(record.user_id),
+        "venueId": str(record.venue_id),
+        "eventId": str(record.event_id),
+        "amount": record.amount.minor,
+        "total": record.total.minor,
+        "currency": record.total.currency.code,
+        "fees": dict(metadata["fees"]),
+        "provider": charge.provider,
+        "providerPaymentId": charge.provider_payment_id,
+        "tickets": list(metadata["tickets"]),
+    }
+    if mint_job_id is not None:
+        data["mintJobId"] = str(mint_job_id)
+    if charge.decline_code is not None:
+        data["declineCode"] = charge.decline_code
+    return data
+
+
+def venue_accounts(record: PaymentRecord) -> tuple[AccountRef, AccountRef]:
+    """(pending, available) accounts of the payment's venue."""
+    return (
+        AccountRef.venue(
+            record.tenant_id, AccountKind.VENUE_PENDING, record.venue_id, record.total.currency
+        ),
+        AccountRef.venue(
+            record.tenant_id, AccountKind.VENUE_AVAILABLE, record.venue_id, record.total.currency
+        ),
+    )

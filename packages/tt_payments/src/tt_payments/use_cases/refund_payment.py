@@ -1,0 +1,238 @@
+"""POST /api/v1/payments/transaction/{id}/refund: give money back, never more than captured.
+
+1. Only an admin or a manager of the payment's venue may refund (the buyer gets 403,
+   anyone else the same 404 as for a payment that does not exist).
+2. The amount (default: all that is left) is RESERVED on the payment with one conditional
+   UPDATE, ``refunded_amount + amount <= total_amount``, together with the refund row: under
+   any number of concurrent requests the refunds can never add up to more than the capture.
+3. The processor refunds under a key derived from the refund's id (retries are safe).
+4. On success ONE transaction, holding the payment's row lock, completes the refund, posts
+   the reversal (``tt_ledger.refund_entry``: fees and tax pro rata over what is left of
+   each line; the processor keeps its fee), moves the payment to partially_refunded or
+   refunded, and adds ``refund.completed`` to the outbox. On failure the reservation is
+   released and ``refund.failed`` is published. If the processor does not answer, the
+   refund stays ``processing`` (202) for a retry or reconciliation.
+
+The venue's share comes out of its pending balance first and then its available balance,
+which may go negative (Stripe Connect's model): the buyer is refunded in full at once and
+the platform recovers the shortfall from the venue's next sales before any payout.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Callable
+
+import attrs
+
+from tt_ledger import (
+    PaymentEvent,
+    PaymentStatus,
+    RefundExceedsCaptureError,
+    normal_balance,
+    refund_entry,
+)
+from tt_money import Money
+from tt_money.errors import TicketTokenError
+from tt_payments.adapters.payments_sql import SqlPayments
+from tt_payments.identity import ForbiddenError, Principal
+from tt_payments.payments import PaymentNotRefundableError, PaymentRecord, RefundRecord
+from tt_payments.ports import PaymentProvider
+from tt_payments.providers.types import (
+    ProviderRejectedError,
+    ProviderUnavailableError,
+    RefundRequest,
+    RefundStatus,
+    provider_idempotency_key,
+)
+from tt_payments.use_cases.process_payment import PaymentService, venue_accounts
+
+_REFUNDABLE = (PaymentStatus.COMPLETED, PaymentStatus.PARTIALLY_REFUNDED)
+
+
+class RefundFailedError(TicketTokenError):
+    """The processor refused the refund; nothing was refunded and the amount is free again."""
+
+    default_code = "REFUND_FAILED"
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@attrs.frozen(kw_only=True)
+class RefundService:
+    payments: SqlPayments
+    lookup: PaymentService
+    provider: PaymentProvider
+    clock: Callable[[], dt.datetime] = _utcnow
+
+    async def refund(
+        self,
+        principal: Principal,
+        transaction_id: uuid.UUID,
+        *,
+        amount_minor: int | None,
+        reason: str,
+        idempotency_key: uuid.UUID,
+    ) -> RefundRecord:
+        """Refund part or all of a payment; see the module docstring for what moves.
+
+        Idempotent per tenant + requesting user + key: a retry resumes the same refund.
+        """
+        record = await self.lookup.visible(principal, transaction_id)
+        if not principal.can_manage_venue(record.venue_id):
+            raise ForbiddenError("only an admin or the venue's manager may refund a payment")
+        refund = await self.payments.find_refund(
+            principal.tenant_id, principal.user_id, idempotency_key
+        )
+        if refund is None:
+            refund = await self._reserve(principal, record, amount_minor, reason, idempotency_key)
+        if refund.status != "processing":
+            return refund
+        if record.provider_payment_id is None:  # pragma: no cover - completed payments have one
+            raise RuntimeError(f"payment {record.id} has no processor id")
+        try:
+            result = await self.provider.refund(
+                RefundRequest(
+                    provider_payment_id=record.provider_payment_id,
+                    amount=refund.amount,
+                    idempotency_key=provider_idempotency_key(record.tenant_id, refund.id, "refund"),
+                    reason=reason,
+                )
+            )
+        except ProviderUnavailableError:
+            return refund
+        except ProviderRejectedError as error:
+            await self._fail(record, refund, error.message)
+            raise RefundFailedError(f"the processor refused the refund: {error.message}") from None
+        if result.status is RefundStatus.SUCCEEDED:
+            await self._complete(record, refund, result.provider_refund_id)
+        elif result.status in (RefundStatus.FAILED, RefundStatus.CANCELED):
+            await self._fail(record, refund, result.failure_reason or result.status.value)
+        found = await self.payments.find_refund(
+            principal.tenant_id, principal.user_id, idempotency_key
+        )
+        assert found is not None
+        return found
+
+    async def _reserve(
+        self,
+        principal: Principal,
+        record: PaymentRecord,
+        amount_minor: int | None,
+        reason: str,
+        idempotency_key: uuid.UUID,
+    ) -> RefundRecord:
+        if record.status not in _REFUNDABLE:
+            raise PaymentNotRefundableError(
+                f"a {record.status.value} payment cannot be refunded",
+                details=(("transactionId", f"is {record.status.value}"),),
+            )
+        amount = (
+            record.refundable
+            if amount_minor is None
+            else Money(amount_minor, record.total.currency)
+        )
+        refund = RefundRecord(
+            id=uuid.uuid4(), transaction_id=record.id, amount=amount, status="processing"
+        )
+        async with self.payments.unit_of_work() as uow:
+            if not amount.is_positive or not await uow.reserve_refund(
+                record.tenant_id, record.id, amount
+            ):
+                latest = await uow.refunded_total(record.tenant_id, record.id)
+                left = latest[1] - latest[0]
+                raise RefundExceedsCaptureError(
+                    f"the refund exceeds what is left to refund ({left} cents)",
+                    details=(("amount", f"must be at most {left}"),),
+                )
+            await uow.insert_refund(
+                tenant_id=record.tenant_id,
+                id=refund.id,
+                transaction_id=record.id,
+                amount=amount.minor,
+                currency=amount.currency.code,
+                reason=reason,
+                status="processing",
+                idempotency_key=idempotency_key,
+                requested_by=principal.user_id,
+                metadata={},
+            )
+        return refund
+
+    async def _complete(
+        self, record: PaymentRecord, refund: RefundRecord, provider_refund_id: str
+    ) -> None:
+        pending_account, available_account = venue_accounts(record)
+        await self.payments.ledger.ensure_accounts([pending_account, available_account])
+        tenant = record.tenant_id
+        async with self.payments.unit_of_work() as uow:
+            await uow.lock_payment(tenant, record.id)
+            if not await uow.update_refund(
+                tenant,
+                refund.id,
+                "processing",
+                status="completed",
+                stripe_refund_id=provider_refund_id,
+                completed_at=self.clock(),
+            ):
+                return  # a concurrent retry completed it
+            pending = await uow.balance(pending_account, lock=True)
+            capture, earlier = await uow.capture_and_refunds(tenant, record.id)
+            entry = refund_entry(
+                entry_id=uuid.uuid4(),
+                refund_id=refund.id,
+                capture=capture,
+                earlier_refunds=[done for done in earlier if done.reference_id != refund.id],
+                refund_amount=refund.amount,
+                venue_pending_balance=normal_balance(pending_account, pending),
+            )
+            await uow.post(entry)
+            refunded = await uow.completed_refunds_total(tenant, record.id)
+            if refunded == record.total.minor:
+                await uow.transition(
+                    tenant, record.id, PaymentEvent.REFUNDED_FULLY, PaymentStatus.REFUNDED
+                )
+            else:
+                await uow.transition(
+                    tenant,
+                    record.id,
+                    PaymentEvent.REFUNDED_PARTIALLY,
+                    PaymentStatus.PARTIALLY_REFUNDED,
+                )
+            await uow.append_event(
+                tenant_id=tenant,
+                event_type="refund.completed",
+                aggregate_type="refund",
+                aggregate_id=refund.id,
+                data={
+                    "refundId": str(refund.id),
+                    "paymentId": str(record.id),
+                    "amount": refund.amount.minor,
+                    "currency": refund.amount.currency.code,
+                    "refundedTotal": refunded,
+                    "fullyRefunded": refunded == record.total.minor,
+                    "providerRefundId": provider_refund_id,
+                },
+            )
+
+    async def _fail(self, record: PaymentRecord, refund: RefundRecord, reason: str) -> None:
+        async with self.payments.unit_of_work() as uow:
+            if await uow.update_refund(
+                record.tenant_id, refund.id, "processing", status="failed", failure_reason=reason
+            ):
+                await uow.release_refund(record.tenant_id, record.id, refund.amount)
+                await uow.append_event(
+                    tenant_id=record.tenant_id,
+                    event_type="refund.failed",
+                    aggregate_type="refund",
+                    aggregate_id=refund.id,
+                    data={
+                        "refundId": str(refund.id),
+                        "paymentId": str(record.id),
+                        "amount": refund.amount.minor,
+                        "reason": reason,
+                    },
+                )
