@@ -381,3 +381,26 @@ async def test_200_concurrent_requests_with_one_key_charge_once(
     assert await count(container, payment_transactions, tenant_id=tenant) == 1
     assert await count(container, ledger_entries, tenant_id=tenant) == 1
     assert await count(container, outbox, tenant_id=tenant) == 1
+
+
+async def test_metrics_and_admin_stats_count_payments(
+    client: httpx.AsyncClient, auth: AuthHeaders
+) -> None:
+    venue, event = await venue_and_event(client, auth)
+    await client.post(PROCESS, json=body(venue, event), headers=keyed(auth()))
+    await client.post(
+        PROCESS, json=body(venue, event, "pm_card_chargeDeclined"), headers=keyed(auth())
+    )
+    metrics = await client.get("/metrics")
+    assert metrics.status_code == 200
+    text = metrics.text
+    assert 'payment_transactions_total{method="card",status="completed"}' in text
+    assert 'payment_transactions_total{method="card",status="failed"}' in text
+    assert "payment_amount_dollars_bucket" in text
+    assert "payment_processing_duration_seconds" in text
+    stats = await client.get("/admin/stats", headers=auth(Role.ADMIN))
+    assert stats.status_code == 200, stats.text
+    last_day = stats.json()["last24Hours"]
+    assert (last_day["total_payments"], last_day["successful"], last_day["failed"]) == (2, 1, 1)
+    assert last_day["total_revenue"] > 10000
+    assert (await client.get("/admin/stats", headers=auth())).status_code == 403

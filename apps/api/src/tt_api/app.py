@@ -12,6 +12,7 @@ from tt_api.auth import BearerTokenMiddleware
 from tt_api.body import decode_strict_body
 from tt_api.controllers.admin import AdminCatalogController
 from tt_api.controllers.health import HealthController
+from tt_api.controllers.monitoring import MonitoringController
 from tt_api.controllers.payments import PaymentsController
 from tt_api.errors import exception_to_response
 from tt_api.request_context import with_request_context
@@ -36,7 +37,12 @@ def create_app(container: Container) -> PaymentsApp:
         return container
 
     return PaymentsApp(
-        route_handlers=[HealthController, PaymentsController, AdminCatalogController],
+        route_handlers=[
+            HealthController,
+            MonitoringController,
+            PaymentsController,
+            AdminCatalogController,
+        ],
         dependencies={"container": Provide(provide_container)},
         middleware=[DefineMiddleware(BearerTokenMiddleware, tokens=container.tokens)],
         before_request=decode_strict_body,

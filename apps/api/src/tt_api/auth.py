@@ -9,7 +9,7 @@ from litestar.types import ASGIApp
 from tt_payments.identity import Principal
 from tt_payments.tokens import AuthError, TokenService
 
-PUBLIC_PATHS = {"/health", "/health/db", "/info", "/schema"}
+PUBLIC_PATHS = {"/health", "/health/db", "/info", "/metrics", "/schema"}
 
 
 class BearerTokenMiddleware(AbstractAuthenticationMiddleware):

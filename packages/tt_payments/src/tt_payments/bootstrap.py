@@ -19,8 +19,10 @@ from tt_payments.adapters.embedded import EmbeddedServers
 from tt_payments.adapters.idempotency_sql import SqlIdempotencyStore
 from tt_payments.adapters.ledger_sql import SqlLedger
 from tt_payments.adapters.payments_sql import SqlPayments
+from tt_payments.adapters.prometheus_metrics import PrometheusPaymentMetrics
 from tt_payments.adapters.stripe_provider import StripeProvider
 from tt_payments.keys import load_key_pair
+from tt_payments.metrics import PaymentMetrics
 from tt_payments.ports import PaymentProvider
 from tt_payments.providers.simulated import SimulatedProvider
 from tt_payments.settings import Settings, SettingsError
@@ -44,6 +46,7 @@ class Container:
     tax: TaxCalculator
     fees: FeeCalculator
     provider: PaymentProvider
+    metrics: PaymentMetrics
     ledger: SqlLedger
     payments: PaymentService
     refunds: RefundService
@@ -118,12 +121,19 @@ def bootstrap(settings: Settings) -> Container:
         provider = build_provider(settings)
         ledger = SqlLedger(engine)
         stored_payments = SqlPayments(engine, ledger)
+        metrics = PrometheusPaymentMetrics()
         payments = PaymentService(
-            payments=stored_payments, catalog=catalog, fees=fees, provider=provider, checks=()
+            payments=stored_payments,
+            catalog=catalog,
+            fees=fees,
+            provider=provider,
+            metrics=metrics,
+            checks=(),
         )
         return Container(
             settings=settings,
             provider=provider,
+            metrics=metrics,
             ledger=ledger,
             payments=payments,
             refunds=RefundService(payments=stored_payments, lookup=payments, provider=provider),

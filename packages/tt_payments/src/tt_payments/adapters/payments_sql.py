@@ -379,6 +379,32 @@ class SqlPayments:
             payment_transactions.c.id == transaction_id,
         )
 
+    async def stats_since(self, tenant_id: uuid.UUID, since: dt.datetime) -> dict[str, int]:
+        """Counts by outcome and the value of completed payments created since ``since``."""
+        statuses = payment_transactions.c.status
+        query = sa.select(
+            sa.func.count().label("total_payments"),
+            sa.func.count()
+            .filter(statuses.in_(["completed", "partially_refunded", "refunded"]))
+            .label("successful"),
+            sa.func.count().filter(statuses.in_(["failed", "cancelled"])).label("failed"),
+            sa.func.count()
+            .filter(statuses.in_(["pending", "processing", "requires_action"]))
+            .label("pending"),
+            sa.func.coalesce(
+                sa.func.sum(payment_transactions.c.total_amount).filter(
+                    statuses.in_(["completed", "partially_refunded", "refunded"])
+                ),
+                0,
+            ).label("total_revenue"),
+        ).where(
+            payment_transactions.c.tenant_id == tenant_id,
+            payment_transactions.c.created_at >= since,
+        )
+        async with self._engine.connect() as connection:
+            row = (await connection.execute(query)).mappings().one()
+        return {key: int(value) for key, value in row.items()}
+
     async def find_refund(
         self, tenant_id: uuid.UUID, requested_by: uuid.UUID, key: uuid.UUID
     ) -> RefundRecord | None:

@@ -20,6 +20,7 @@ settles it later. Step 6 is a conditional state change, so only one finisher pos
 from __future__ import annotations
 
 import datetime as dt
+import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -32,7 +33,8 @@ from tt_money.errors import InvalidInputError
 from tt_payments.adapters.payments_sql import SqlPayments
 from tt_payments.catalog import VenueNotFoundError
 from tt_payments.checks import CheckResult, PaymentAttempt, PrePaymentCheck, combine
-from tt_payments.identity import Principal
+from tt_payments.identity import Principal, Role
+from tt_payments.metrics import PaymentMetrics
 from tt_payments.payments import (
     EventNotFoundError,
     PaymentRecord,
@@ -74,6 +76,7 @@ class PaymentService:
     catalog: Catalog
     fees: FeeCalculator
     provider: PaymentProvider
+    metrics: PaymentMetrics
     checks: Sequence[PrePaymentCheck] = ()
     clock: Callable[[], dt.datetime] = _utcnow
 
@@ -107,11 +110,33 @@ class PaymentService:
             metadata={"transactionId": str(record.id), "tenantId": str(record.tenant_id)},
             require_three_d_secure=bool(metadata.get("requireThreeDSecure")),
         )
+        method = str(metadata.get("paymentMethodType", "card"))
+        started = time.perf_counter()
+        self.metrics.in_flight(1)
         try:
-            charge = await self.provider.charge(charge_request)
-        except ProviderUnavailableError:
-            return PaymentOutcome(record=record, fees=metadata["fees"])
-        return await self._settle(record, metadata, charge)
+            try:
+                charge = await self.provider.charge(charge_request)
+            except ProviderUnavailableError:
+                self.metrics.payment_finished(status="unknown", method=method, amount=None)
+                return PaymentOutcome(record=record, fees=metadata["fees"])
+            outcome = await self._settle(record, metadata, charge)
+        finally:
+            self.metrics.in_flight(-1)
+            self.metrics.processing_seconds(method=method, seconds=time.perf_counter() - started)
+        completed = outcome.record.status is PaymentStatus.COMPLETED
+        self.metrics.payment_finished(
+            status=outcome.record.status.value,
+            method=method,
+            amount=outcome.record.total if completed else None,
+        )
+        return outcome
+
+    async def stats(self, principal: Principal) -> dict[str, int]:
+        """Admin only: the tenant's payments of the last 24 hours (GET /admin/stats)."""
+        principal.require_role(Role.ADMIN)
+        return await self.payments.stats_since(
+            principal.tenant_id, self.clock() - dt.timedelta(hours=24)
+        )
 
     async def visible(self, principal: Principal, transaction_id: uuid.UUID) -> PaymentRecord:
         """The payment, if ``principal`` may see it: its buyer, an admin, or a manager of

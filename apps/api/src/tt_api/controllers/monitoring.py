@@ -1,0 +1,31 @@
+"""GET /metrics (Prometheus text, unauthenticated like /health: keep it on the internal
+network) and GET /admin/stats (admins, their tenant's last 24 hours)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from litestar import Controller, Request, Response, get
+from litestar.di import NamedDependency
+
+from tt_api.auth import principal_of
+from tt_payments import Container
+
+
+class MonitoringController(Controller):
+    tags = ["monitoring"]
+
+    @get("/metrics", operation_id="getMetrics", summary="Prometheus metrics")
+    async def metrics(self, container: NamedDependency[Container]) -> Response[bytes]:
+        body, content_type = container.metrics.exposition()
+        return Response(body, media_type=content_type)
+
+    @get("/admin/stats", operation_id="getAdminStats", summary="Payments of the last 24 hours")
+    async def stats(
+        self, request: Request[object, object, object], container: NamedDependency[Container]
+    ) -> dict[str, object]:
+        last_day = await container.payments.stats(principal_of(request))
+        return {
+            "last24Hours": last_day,
+            "timestamp": dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"),
+        }
