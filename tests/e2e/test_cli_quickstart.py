@@ -225,3 +225,17 @@ def test_serve_refuses_a_database_that_is_not_migrated(
     result = tt(env, "serve")
     assert result.returncode == 1
     assert "run `tt migrate` first" in result.stderr
+
+
+def test_tt_ledger_verify_reports_a_clean_ledger(settings: Settings) -> None:
+    env = clean_env(
+        TT_DATABASE_URL=settings.database_url or "",
+        TT_REDIS_URL=settings.redis_url or "",
+        TT_JWT_PRIVATE_KEY_FILE=str(settings.private_key_path),
+        TT_JWT_PUBLIC_KEY_FILE=str(settings.public_key_path),
+    )
+    result = tt(env, "ledger", "verify", "--json")
+    assert result.returncode == 0, result.stdout + result.stderr
+    report = json.loads(result.stdout)
+    assert report["ok"] is True
+    assert report["unbalancedEntries"] == []

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from tt_cli.catalog import events_app, venues_app
+from tt_cli.ledger import ledger_app
 from tt_cli.output import fail, reports_errors
 from tt_cli.serve import serve_cli
 from tt_payments import Settings
@@ -25,6 +26,7 @@ app.command("serve")(serve_cli)
 app.add_typer(token_app, name="token")
 app.add_typer(venues_app, name="venues")
 app.add_typer(events_app, name="events")
+app.add_typer(ledger_app, name="ledger")
 
 
 @app.command("migrate")
