@@ -94,12 +94,9 @@ class PaymentService:
         journal entry, one payment_intents row, one nft_mint_queue row and one outbox row
         ``payment.completed``, all in one commit. Idempotent per tenant + user + key.
         """
-        record = await self.payments.find_by_idempotency_key(
-            request.tenant_id, request.user_id, request.idempotency_key
+        record, metadata = await self._record_processing(
+            principal, request, ip_address, access_token
         )
-        if record is None:
-            record = await self._record_processing(principal, request, ip_address, access_token)
-        metadata = await self.payments.metadata_of(record.tenant_id, record.id)
         if record.status is not PaymentStatus.PROCESSING:
             return PaymentOutcome(record=record, fees=metadata["fees"])
         charge_request = ChargeRequest(
@@ -154,7 +151,17 @@ class PaymentService:
         request: PaymentRequest,
         ip_address: str | None,
         access_token: str | None,
-    ) -> PaymentRecord:
+    ) -> tuple[PaymentRecord, Mapping[str, Any]]:
+        """Steps 1-4: the payment as recorded ``processing``, and its metadata.
+
+        A retry (same tenant, user and key) gets the payment recorded the first time and
+        its metadata, not a second one: the insert reports the existing row.
+        """
+        existing = await self.payments.find_by_idempotency_key(
+            request.tenant_id, request.user_id, request.idempotency_key
+        )
+        if existing is not None:
+            return existing, await self.payments.metadata_of(existing.tenant_id, existing.id)
         venue = await self.catalog.get_venue(request.tenant_id, request.venue_id)
         if venue is None:
             raise VenueNotFoundError(f"venue {request.venue_id} does not exist")
@@ -205,12 +212,16 @@ class PaymentService:
             created_at=now,
             completed_at=None,
         )
-        return await self.payments.insert_processing(
+        metadata = _metadata(request, quote, decision)
+        stored = await self.payments.insert_processing(
             record,
-            _metadata(request, quote, decision),
+            metadata,
             payment_method_id=request.payment_method_id,
             device_fingerprint=request.device_fingerprint,
         )
+        if stored.id != record.id:  # a concurrent twin recorded it first
+            return stored, await self.payments.metadata_of(stored.tenant_id, stored.id)
+        return stored, metadata
 
     async def _settle(
         self, record: PaymentRecord, metadata: Mapping[str, Any], charge: Charge
@@ -233,6 +244,7 @@ class PaymentService:
                 processing_cost=record.processing_cost,
             )
             await self.payments.ledger.ensure_accounts(p.account for p in entry.postings)
+        settled: PaymentRecord | None = None
         async with self.payments.unit_of_work() as uow:
             await uow.record_intent(
                 tenant_id=tenant,
@@ -245,13 +257,14 @@ class PaymentService:
                 status=charge.status.value,
             )
             if charge.status is ChargeStatus.SUCCEEDED:
+                completed_at = self.clock()
                 moved = await uow.transition(
                     tenant,
                     record.id,
                     PaymentEvent.SUCCEEDED,
                     PaymentStatus.COMPLETED,
                     stripe_payment_intent_id=charge.provider_payment_id,
-                    completed_at=self.clock(),
+                    completed_at=completed_at,
                 )
                 if moved:
                     await uow.post(entry)
@@ -269,6 +282,14 @@ class PaymentService:
                         aggregate_type="payment",
                         aggregate_id=record.id,
                         data=_event_data(record, metadata, charge, mint_job_id=job),
+                    )
+                    settled = attrs.evolve(
+                        record,
+                        status=PaymentStatus.COMPLETED,
+                        provider_payment_id=charge.provider_payment_id,
+                        completed_at=completed_at,
+                        mint_job_id=job,
+                        mint_status="queued",
                     )
             elif charge.status is ChargeStatus.DECLINED:
                 moved = await uow.transition(
@@ -306,9 +327,11 @@ class PaymentService:
                 )
             # PROCESSING: the processor accepted it but has not decided; a webhook or
             # reconciliation finishes it (webhooks issue).
-        settled = await self.payments.get(tenant, record.id)
-        if settled is None:  # pragma: no cover - we just wrote it
-            raise RuntimeError(f"payment {record.id} vanished")
+        if settled is None:
+            # Someone else finished it (a concurrent retry): read what they recorded.
+            settled = await self.payments.get(tenant, record.id)
+            if settled is None:  # pragma: no cover - it was recorded before the charge
+                raise RuntimeError(f"payment {record.id} vanished")
         return PaymentOutcome(record=settled, fees=metadata["fees"], charge=charge)
 
 

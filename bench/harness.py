@@ -1,0 +1,157 @@
+"""Shared pieces of the HTTP benchmarks: start `tt serve`, get a token, drive load, report.
+
+Every benchmark runs the real server in a subprocess on loopback; the load generator is
+httpx with keep-alive connections in this process. Both share the machine, so the numbers
+are floors for the setup described, not capacity plans.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import attrs
+import httpx
+
+TT = str(Path(sys.executable).with_name("tt"))
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def wait_healthy(process: subprocess.Popen[bytes], url: str, timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            output = process.stderr.read().decode() if process.stderr else ""
+            raise SystemExit(f"the server exited: {output}")
+        try:
+            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.25)
+    process.kill()
+    raise SystemExit(f"{url} did not become healthy in {timeout} s")
+
+
+@attrs.frozen
+class Service:
+    url: str
+    env: dict[str, str]
+    data_dir: Path
+
+
+@contextmanager
+def tt_serve(extra_env: dict[str, str] | None = None) -> Iterator[Service]:
+    """`tt serve` on a free port: embedded servers in a temporary data directory, or the
+    servers named by TT_DATABASE_URL / TT_REDIS_URL when they are set (run `tt migrate`)."""
+    data_dir = Path(tempfile.mkdtemp(prefix="tt-bench-", dir="/tmp"))
+    port = free_port()
+    env = {
+        **os.environ,
+        "TT_DATA_DIR": str(data_dir),
+        "TT_PORT": str(port),
+        "TT_LOG_LEVEL": "WARNING",
+        **(extra_env or {}),
+    }
+    url = f"http://127.0.0.1:{port}"
+    process = subprocess.Popen(  # noqa: S603 - our own console script
+        [TT, "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    try:
+        wait_healthy(process, url)
+        yield Service(url=url, env=env, data_dir=data_dir)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=60)
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def issue_token(env: dict[str, str], tenant: str, role: str = "admin") -> str:
+    result = subprocess.run(  # noqa: S603
+        [TT, "token", "issue", "--sub", str(uuid.uuid4()), "--tenant", tenant, "--role", role],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return result.stdout.strip()
+
+
+@attrs.frozen
+class LoadResult:
+    requests: int
+    concurrency: int
+    elapsed: float
+    latencies_ms: list[float]
+    failures: int
+
+    @property
+    def throughput(self) -> float:
+        return self.requests / self.elapsed
+
+    def percentile(self, fraction: float) -> float:
+        ordered = sorted(self.latencies_ms)
+        return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+    def report(self, label: str) -> str:
+        return (
+            f"{label}: {self.requests} requests, concurrency {self.concurrency}\n"
+            f"  throughput  {self.throughput:8.1f} req/s   failures {self.failures}\n"
+            f"  latency ms  p50 {self.percentile(0.50):.1f}  p95 {self.percentile(0.95):.1f}  "
+            f"p99 {self.percentile(0.99):.1f}  mean {statistics.fmean(self.latencies_ms):.1f}  "
+            f"max {max(self.latencies_ms):.1f}"
+        )
+
+
+def drive(
+    url: str,
+    request: Callable[[httpx.AsyncClient], object],
+    *,
+    requests: int,
+    concurrency: int,
+    ok_status: int = 200,
+    warmup: int = 50,
+) -> LoadResult:
+    """Send ``requests`` requests made by ``request(client)`` from ``concurrency`` clients."""
+
+    async def run() -> LoadResult:
+        latencies: list[float] = []
+        failures = 0
+        remaining = iter(range(requests))
+        limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+        async with httpx.AsyncClient(base_url=url, limits=limits, timeout=60) as client:
+
+            async def worker() -> None:
+                nonlocal failures
+                for _ in remaining:
+                    started = time.perf_counter()
+                    response = await request(client)  # type: ignore[misc]
+                    latencies.append((time.perf_counter() - started) * 1000)
+                    if response.status_code != ok_status:
+                        failures += 1
+
+            for _ in range(warmup):
+                await request(client)  # type: ignore[misc]
+            started = time.perf_counter()
+            await asyncio.gather(*(worker() for _ in range(concurrency)))
+            elapsed = time.perf_counter() - started
+        return LoadResult(requests, concurrency, elapsed, latencies, failures)
+
+    return asyncio.run(run())

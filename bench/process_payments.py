@@ -1,0 +1,115 @@
+"""Load on POST /api/v1/payments/process, compared with the floor of its SQL writes.
+
+1. Runs the service (`tt serve`: embedded servers in a temporary data directory, or the
+   servers in TT_DATABASE_URL / TT_REDIS_URL, migrated), puts a venue and an event, and
+   sends --requests payments (each its own Idempotency-Key, the simulated processor's
+   good card) from --concurrency clients; prints payments/s, p50/p95/p99 and errors.
+2. In the same invocation, runs bench/minimal_payment_server.py on the same database (the
+   same SQL writes, no framework or business logic) under the same load, and prints the
+   ratio service / minimal.
+
+    ./dev bench process_payments [--requests 3000] [--concurrency 32]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import httpx
+from harness import drive, free_port, issue_token, tt_serve, wait_healthy
+
+from tt_payments.adapters.embedded import EmbeddedServers
+
+
+def order(venue: str, event: str) -> dict[str, object]:
+    return {
+        "venueId": venue,
+        "eventId": event,
+        "tickets": [{"ticketTypeId": str(uuid.uuid4()), "quantity": 2, "price": 5000}],
+        "paymentMethod": {"type": "card", "paymentMethodId": "pm_card_visa"},
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=3000)
+    parser.add_argument("--concurrency", type=int, default=32)
+    args = parser.parse_args()
+
+    with tt_serve() as service:
+        tenant, venue, event = (str(uuid.uuid4()) for _ in range(3))
+        admin = {"Authorization": f"Bearer {issue_token(service.env, tenant)}"}
+        httpx.put(
+            f"{service.url}/api/v1/admin/venues/{venue}",
+            headers=admin,
+            timeout=10,
+            json={
+                "name": "Bench Arena",
+                "address": {"city": "Nashville", "state": "TN", "zip": "37203"},
+            },
+        ).raise_for_status()
+        httpx.put(
+            f"{service.url}/api/v1/admin/events/{event}",
+            headers=admin,
+            timeout=10,
+            json={"venueId": venue, "name": "Bench Night", "startsAt": "2027-01-01T20:00:00Z"},
+        ).raise_for_status()
+        body = order(venue, event)
+        service_result = drive(
+            service.url,
+            lambda client: client.post(
+                "/api/v1/payments/process",
+                json=body,
+                headers={**admin, "Idempotency-Key": str(uuid.uuid4())},
+            ),
+            requests=args.requests,
+            concurrency=args.concurrency,
+        )
+        if "TT_DATABASE_URL" in os.environ:
+            database_url = os.environ["TT_DATABASE_URL"]
+            joined = None
+        else:
+            joined = EmbeddedServers.start(service.data_dir)
+            database_url = joined.database_url
+        try:
+            minimal_result = run_minimal(database_url, body, args.requests, args.concurrency)
+        finally:
+            if joined is not None:
+                joined.stop()
+
+    servers = "configured" if "TT_DATABASE_URL" in os.environ else "embedded"
+    print(service_result.report(f"process-payment, service ({servers} servers)"))
+    print(minimal_result.report("process-payment, minimal handler (same SQL writes)"))
+    print(f"ratio service/minimal: {service_result.throughput / minimal_result.throughput:.2f}")
+
+
+def run_minimal(database_url: str, body: dict[str, object], requests: int, concurrency: int):  # type: ignore[no-untyped-def]
+    port = free_port()
+    script = Path(__file__).with_name("minimal_payment_server.py")
+    process = subprocess.Popen(  # noqa: S603 - our own script
+        [sys.executable, str(script), "--port", str(port), "--database-url", database_url],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy(process, url)
+        return drive(
+            url,
+            lambda client: client.post("/pay", json=body),
+            requests=requests,
+            concurrency=concurrency,
+        )
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    main()
