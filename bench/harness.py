@@ -25,6 +25,9 @@ from pathlib import Path
 import attrs
 import httpx
 
+from tt_payments.keys import load_key_pair
+from tt_payments.settings import Settings
+
 TT = str(Path(sys.executable).with_name("tt"))
 
 
@@ -70,6 +73,12 @@ def tt_serve(extra_env: dict[str, str] | None = None) -> Iterator[Service]:
         "TT_LOG_LEVEL": "WARNING",
         **(extra_env or {}),
     }
+    if "TT_DATABASE_URL" in env and "TT_JWT_PUBLIC_KEY_FILE" not in env:
+        # tt serve generates keys only in embedded mode; make a throwaway pair here.
+        settings = Settings(data_dir=data_dir)
+        load_key_pair(settings, create=True)
+        env["TT_JWT_PRIVATE_KEY_FILE"] = str(settings.private_key_path)
+        env["TT_JWT_PUBLIC_KEY_FILE"] = str(settings.public_key_path)
     url = f"http://127.0.0.1:{port}"
     process = subprocess.Popen(  # noqa: S603 - our own console script
         [TT, "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE

@@ -5,10 +5,10 @@ from __future__ import annotations
 import uuid
 
 from litestar import Controller, Request, Response, put
-from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
 from tt_api.auth import principal_of
+from tt_api.dependencies import ContainerDep
 from tt_api.schemas.catalog import (
     AddressBody,
     EventBody,
@@ -22,7 +22,6 @@ from tt_api.schemas.catalog import (
 from tt_marketplace import RoyaltySettings
 from tt_money import VenueFeeTerms, VenueTier
 from tt_money.errors import InvalidInputError
-from tt_payments import Container
 from tt_payments.catalog import Event, Venue, default_time_zone
 from tt_payments.use_cases import catalog as catalog_use_cases
 from tt_tax import Address, AddressError
@@ -50,7 +49,7 @@ class AdminCatalogController(Controller):
         request: Request[object, object, object],
         venue_id: FromPath[str],
         data: JSONBody[PutVenueRequest],
-        container: NamedDependency[Container],
+        container: ContainerDep,
     ) -> Response[PutVenueResponse]:
         principal = principal_of(request)
         venue = venue_from_request(principal.tenant_id, parse_id(venue_id, "venueId"), data)
@@ -73,7 +72,7 @@ class AdminCatalogController(Controller):
         request: Request[object, object, object],
         event_id: FromPath[str],
         data: JSONBody[PutEventRequest],
-        container: NamedDependency[Container],
+        container: ContainerDep,
     ) -> Response[PutEventResponse]:
         principal = principal_of(request)
         event = Event(

@@ -5,9 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 from litestar import Controller, Response, get
-from litestar.di import NamedDependency
 
-from tt_payments import Container
+from tt_api.dependencies import ContainerDep
 from tt_payments.settings import DEFAULT_PORT, SERVICE_NAME, SERVICE_VERSION
 
 
@@ -19,7 +18,7 @@ class HealthController(Controller):
     tags = ["health"]
 
     @get("/health", operation_id="getHealth", summary="Liveness, with each dependency's state")
-    async def health(self, container: NamedDependency[Container]) -> Response[dict[str, object]]:
+    async def health(self, container: ContainerDep) -> Response[dict[str, object]]:
         report = await container.health()
         body: dict[str, object] = {
             "status": _status(report.healthy),
@@ -33,7 +32,7 @@ class HealthController(Controller):
         return Response(body, status_code=200 if report.healthy else 503)
 
     @get("/health/db", operation_id="getDatabaseHealth", summary="Database check")
-    async def database(self, container: NamedDependency[Container]) -> Response[dict[str, object]]:
+    async def database(self, container: ContainerDep) -> Response[dict[str, object]]:
         report = await container.database_health()
         body: dict[str, object] = {
             "status": _status(report.healthy),
@@ -43,7 +42,7 @@ class HealthController(Controller):
         return Response(body, status_code=200 if report.healthy else 503)
 
     @get("/info", operation_id="getInfo", summary="Service information")
-    async def info(self, container: NamedDependency[Container]) -> dict[str, object]:
+    async def info(self, container: ContainerDep) -> dict[str, object]:
         settings = container.settings
         return {
             "service": SERVICE_NAME,

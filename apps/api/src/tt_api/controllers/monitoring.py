@@ -6,23 +6,22 @@ from __future__ import annotations
 import datetime as dt
 
 from litestar import Controller, Request, Response, get
-from litestar.di import NamedDependency
 
 from tt_api.auth import principal_of
-from tt_payments import Container
+from tt_api.dependencies import ContainerDep
 
 
 class MonitoringController(Controller):
     tags = ["monitoring"]
 
     @get("/metrics", operation_id="getMetrics", summary="Prometheus metrics")
-    async def metrics(self, container: NamedDependency[Container]) -> Response[bytes]:
+    async def metrics(self, container: ContainerDep) -> Response[bytes]:
         body, content_type = container.metrics.exposition()
         return Response(body, media_type=content_type)
 
     @get("/admin/stats", operation_id="getAdminStats", summary="Payments of the last 24 hours")
     async def stats(
-        self, request: Request[object, object, object], container: NamedDependency[Container]
+        self, request: Request[object, object, object], container: ContainerDep
     ) -> dict[str, object]:
         last_day = await container.payments.stats(principal_of(request))
         return {

@@ -6,12 +6,12 @@ from decimal import Decimal
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
-from litestar.di import NamedDependency
 from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, JSONBody
 
 from tt_api.auth import principal_of
 from tt_api.controllers.admin import parse_id
+from tt_api.dependencies import ContainerDep
 from tt_api.errors import ErrorBody
 from tt_api.idempotency import (
     check_optional_idempotency_key,
@@ -40,7 +40,6 @@ from tt_api.schemas.payments import (
 from tt_api.schemas.payments import RefundRequest as RefundRequestBody
 from tt_ledger import PaymentStatus
 from tt_money import FeeLineKind, Money, currency_for
-from tt_payments import Container
 from tt_payments.payments import PaymentFailedError, PaymentRequest, TicketLine
 from tt_payments.use_cases.fees import FeeQuote
 from tt_payments.use_cases.process_payment import PaymentOutcome
@@ -65,7 +64,7 @@ class PaymentsController(Controller):
         self,
         request: Request[object, object, object],
         data: JSONBody[ProcessPaymentRequest],
-        container: NamedDependency[Container],
+        container: ContainerDep,
     ) -> Response[bytes]:
         principal = principal_of(request)
         payment = PaymentRequest(
@@ -110,7 +109,7 @@ class PaymentsController(Controller):
         self,
         request: Request[object, object, object],
         transaction_id: FromPath[str],
-        container: NamedDependency[Container],
+        container: ContainerDep,
     ) -> TransactionResponse:
         record = await container.payments.visible(
             principal_of(request), parse_id(transaction_id, "transactionId")
@@ -149,7 +148,7 @@ class PaymentsController(Controller):
         self,
         request: Request[object, object, object],
         data: JSONBody[CalculateFeesRequest],
-        container: NamedDependency[Container],
+        container: ContainerDep,
     ) -> CalculateFeesResponse:
         check_optional_idempotency_key(request)
         quote = await container.fees.calculate(
@@ -176,7 +175,7 @@ class PaymentsController(Controller):
         request: Request[object, object, object],
         transaction_id: FromPath[str],
         data: JSONBody[RefundRequestBody],
-        container: NamedDependency[Container],
+        container: ContainerDep,
     ) -> Response[bytes]:
         principal = principal_of(request)
         payment_id = parse_id(transaction_id, "transactionId")
