@@ -1,4 +1,4 @@
-"""The ``tt`` command: serve, migrate, tokens, venues and events."""
+"""The ``tt`` command: serve, worker, migrate, outbox, tokens, venues and events."""
 
 from __future__ import annotations
 
@@ -10,8 +10,10 @@ import typer
 
 from tt_cli.catalog import events_app, venues_app
 from tt_cli.ledger import ledger_app
+from tt_cli.outbox import outbox_app
 from tt_cli.output import fail, reports_errors
 from tt_cli.serve import serve_cli
+from tt_cli.worker import worker_cli
 from tt_payments import Settings
 from tt_payments.bootstrap import migrate_schema, token_service
 from tt_payments.identity import Role
@@ -23,6 +25,8 @@ app = typer.Typer(
 )
 token_app = typer.Typer(help="Access tokens for development and tests.", no_args_is_help=True)
 app.command("serve")(serve_cli)
+app.command("worker")(worker_cli)
+app.add_typer(outbox_app, name="outbox")
 app.add_typer(token_app, name="token")
 app.add_typer(venues_app, name="venues")
 app.add_typer(events_app, name="events")

@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
+from tt_cli.output import fail
 from tt_payments import Container, Settings, bootstrap
 from tt_payments.identity import Principal, Role
 
@@ -25,3 +26,13 @@ async def with_container(work: Callable[[Container], Awaitable[T]]) -> T:
         return await work(container)
     finally:
         await container.aclose()
+
+
+def require_current_schema(container: Container) -> None:
+    """Refuse to run a long-lived process on a database this build's schema is not on."""
+    current, head = container.schema_revisions()
+    if current != head:
+        raise fail(
+            f"the database schema is at revision {current or 'none'} but this build needs "
+            f"{head}; run `tt migrate` first"
+        )

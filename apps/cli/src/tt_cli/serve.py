@@ -14,7 +14,9 @@ import uvicorn
 from tt_api import create_app
 from tt_api.logs import configure_logging
 from tt_cli.output import fail, reports_errors
+from tt_cli.runtime import require_current_schema
 from tt_payments import Settings, bootstrap
+from tt_payments.outbox import RelayLoop
 
 
 def port_is_free(host: str, port: int) -> bool:
@@ -38,7 +40,11 @@ def serve_cli(
         int | None, typer.Option(help="Port to listen on [default: TT_PORT or 3005]")
     ] = None,
 ) -> None:
-    """Run the API. With no TT_DATABASE_URL it starts embedded PostgreSQL and Redis."""
+    """Run the API. With no TT_DATABASE_URL it starts embedded PostgreSQL and Redis.
+
+    The embedded default also relays the outbox in-process (to RabbitMQ with
+    TT_BROKER_URL, else to the log); TT_RELAY_IN_PROCESS overrides that.
+    """
     settings = Settings.from_env()
     host = host or settings.host
     port = port or settings.port
@@ -56,16 +62,17 @@ def serve_cli(
     typer.echo(f"tt serve: starting with {where} ...", err=True)
     container = bootstrap(settings)
     try:
-        current, head = container.schema_revisions()
-        if current != head:
-            raise fail(
-                f"the database schema is at revision {current or 'none'} but this build needs "
-                f"{head}; run `tt migrate` first"
-            )
+        require_current_schema(container)
         app = create_app(container)
     except BaseException:
         asyncio.run(container.aclose())
         raise
+    if settings.runs_relay_in_process:
+        # The relay's task lives on uvicorn's loop; it stops (its pass finished) before
+        # the container it uses is closed.
+        relay = RelayLoop(container.outbox_relay)
+        app.on_startup.append(relay.start)
+        app.on_shutdown.append(relay.stop)
     app.on_shutdown.append(container.aclose)
     typer.echo(
         f"tt serve: listening on http://{host}:{port}  (API docs: /schema, health: /health)\n"

@@ -18,12 +18,16 @@ from tt_payments.adapters.catalog_sql import SqlCatalog, SqlSalesVolume
 from tt_payments.adapters.embedded import EmbeddedServers
 from tt_payments.adapters.idempotency_sql import SqlIdempotencyStore
 from tt_payments.adapters.ledger_sql import SqlLedger
+from tt_payments.adapters.log_publisher import LogPublisher
+from tt_payments.adapters.outbox_sql import SqlOutbox
 from tt_payments.adapters.payments_sql import SqlPayments
 from tt_payments.adapters.prometheus_metrics import PrometheusPaymentMetrics
+from tt_payments.adapters.rabbitmq import RabbitMqPublisher
 from tt_payments.adapters.stripe_provider import StripeProvider
 from tt_payments.keys import load_key_pair
 from tt_payments.metrics import PaymentMetrics
-from tt_payments.ports import PaymentProvider
+from tt_payments.outbox import OutboxRelay
+from tt_payments.ports import EventPublisher, PaymentProvider
 from tt_payments.providers.simulated import SimulatedProvider
 from tt_payments.settings import Settings, SettingsError
 from tt_payments.tokens import TokenService
@@ -51,6 +55,9 @@ class Container:
     payments: PaymentService
     refunds: RefundService
     idempotency: SqlIdempotencyStore
+    outbox: SqlOutbox
+    publisher: EventPublisher
+    outbox_relay: OutboxRelay
     started_at: dt.datetime
     embedded: EmbeddedServers | None = None
 
@@ -73,6 +80,7 @@ class Container:
         """Release clients and pools, then leave the embedded servers, whatever fails."""
         try:
             await self.provider.aclose()
+            await self.publisher.aclose()
             await self.redis.aclose()
         finally:
             try:
@@ -122,6 +130,8 @@ def bootstrap(settings: Settings) -> Container:
         ledger = SqlLedger(engine)
         stored_payments = SqlPayments(engine, ledger)
         metrics = PrometheusPaymentMetrics()
+        outbox = SqlOutbox(engine)
+        publisher = build_publisher(settings)
         payments = PaymentService(
             payments=stored_payments,
             catalog=catalog,
@@ -138,6 +148,14 @@ def bootstrap(settings: Settings) -> Container:
             payments=payments,
             refunds=RefundService(payments=stored_payments, lookup=payments, provider=provider),
             idempotency=SqlIdempotencyStore(engine),
+            outbox=outbox,
+            publisher=publisher,
+            outbox_relay=OutboxRelay(
+                store=outbox,
+                publisher=publisher,
+                batch_size=settings.outbox_batch,
+                interval=dt.timedelta(milliseconds=settings.outbox_interval_ms),
+            ),
             database_url=database_url,
             redis_url=redis_url,
             engine=engine,
@@ -162,6 +180,13 @@ def build_provider(settings: Settings) -> PaymentProvider:
             raise SettingsError("TT_PROCESSOR=stripe needs TT_STRIPE_SECRET_KEY")
         return StripeProvider(settings.stripe_secret_key, api_base=settings.stripe_api_base)
     return SimulatedProvider(latency=settings.simulated_latency_ms / 1000)
+
+
+def build_publisher(settings: Settings) -> EventPublisher:
+    """RabbitMQ when ``TT_BROKER_URL`` is set, else the log (the embedded default's sink)."""
+    if settings.broker_url is not None:
+        return RabbitMqPublisher(settings.broker_url, exchange=settings.events_exchange)
+    return LogPublisher()
 
 
 def migrate_schema(settings: Settings) -> tuple[str | None, str]:

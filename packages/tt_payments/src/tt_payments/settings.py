@@ -36,6 +36,16 @@ class Settings:
     redis_url: str | None = None
     """A Redis URL; None means the embedded server under ``data_dir``."""
     broker_url: str | None = None
+    """A RabbitMQ URL (amqp://...): events go to its exchange and Dramatiq queues live
+    there. None: events go to the log, and ``tt worker`` queues in Redis."""
+    events_exchange: str = "tickettoken.events"
+    outbox_batch: int = 100
+    """Outbox rows one relay pass claims and publishes."""
+    outbox_interval_ms: int = 1000
+    """Pause between relay passes that found less than a full batch."""
+    relay_in_process: bool | None = None
+    """Run the outbox relay inside ``tt serve``; None means only in the embedded default
+    (with configured servers ``tt worker`` runs it)."""
     host: str = "127.0.0.1"
     port: int = DEFAULT_PORT
     log_level: str = "INFO"
@@ -64,6 +74,11 @@ class Settings:
         return self.database_url is None
 
     @property
+    def runs_relay_in_process(self) -> bool:
+        """Whether ``tt serve`` relays the outbox itself (TT_RELAY_IN_PROCESS, or embedded)."""
+        return self.embedded if self.relay_in_process is None else self.relay_in_process
+
+    @property
     def private_key_path(self) -> Path:
         return self.jwt_private_key_file or self.data_dir / "keys" / "jwt-private.pem"
 
@@ -82,6 +97,14 @@ class Settings:
             database_url=reader.text("TT_DATABASE_URL"),
             redis_url=reader.text("TT_REDIS_URL"),
             broker_url=reader.text("TT_BROKER_URL"),
+            events_exchange=reader.text("TT_EVENTS_EXCHANGE") or defaults.events_exchange,
+            outbox_batch=reader.integer(
+                "TT_OUTBOX_BATCH", defaults.outbox_batch, low=1, high=10_000
+            ),
+            outbox_interval_ms=reader.integer(
+                "TT_OUTBOX_INTERVAL_MS", defaults.outbox_interval_ms, low=10, high=3_600_000
+            ),
+            relay_in_process=reader.flag("TT_RELAY_IN_PROCESS"),
             host=reader.text("TT_HOST") or defaults.host,
             port=reader.integer("TT_PORT", defaults.port, low=1, high=65535),
             log_level=(reader.text("TT_LOG_LEVEL") or defaults.log_level).upper(),
@@ -114,6 +137,8 @@ class Settings:
 
 
 _CONGESTION = ("low", "medium", "high")
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
 
 
 @attrs.frozen
@@ -140,6 +165,17 @@ class _Reader:
             bounds = f"between {low} and {high}" if high is not None else f"at least {low}"
             raise SettingsError(f"{name} must be {bounds}, got {number}")
         return number
+
+    def flag(self, name: str) -> bool | None:
+        value = self.text(name)
+        if value is None:
+            return None
+        lowered = value.lower()
+        if lowered in _TRUE:
+            return True
+        if lowered in _FALSE:
+            return False
+        raise SettingsError(f"{name} must be true or false, got {value!r}")
 
     def decimal(self, name: str, default: Decimal) -> Decimal:
         value = self.text(name)
