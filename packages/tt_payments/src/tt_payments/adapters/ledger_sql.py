@@ -172,6 +172,7 @@ class SqlLedger:
                 ledger_entries.c.id,
                 ledger_entries.c.reference_id,
                 ledger_entries.c.description,
+                ledger_accounts.c.id,
                 ledger_accounts.c.kind,
                 ledger_accounts.c.owner,
                 ledger_postings.c.amount,
@@ -201,11 +202,13 @@ class SqlLedger:
             .order_by(ledger_entries.c.id, ledger_postings.c.seq)
         )
         grouped: dict[uuid.UUID, tuple[uuid.UUID, str, list[Posting]]] = {}
-        for entry_id, reference_id, description, kind_value, owner, amount, code in rows:
+        for entry_id, reference_id, description, account_id, kind_value, owner, amount, code in rows:
             currency = currency_for(code)
             account = AccountRef(
                 tenant_id=tenant_id, kind=AccountKind(kind_value), owner=owner, currency=currency
             )
+            # A process that did not create these accounts (a restart) learns their ids here.
+            self._ids.setdefault(account, account_id)
             postings = grouped.setdefault(entry_id, (reference_id, description, []))[2]
             postings.append(Posting(account=account, amount=Money(int(amount), currency)))
         return [
