@@ -202,7 +202,16 @@ class SqlLedger:
             .order_by(ledger_entries.c.id, ledger_postings.c.seq)
         )
         grouped: dict[uuid.UUID, tuple[uuid.UUID, str, list[Posting]]] = {}
-        for entry_id, reference_id, description, account_id, kind_value, owner, amount, code in rows:
+        for (
+            entry_id,
+            reference_id,
+            description,
+            account_id,
+            kind_value,
+            owner,
+            amount,
+            code,
+        ) in rows:
             currency = currency_for(code)
             account = AccountRef(
                 tenant_id=tenant_id, kind=AccountKind(kind_value), owner=owner, currency=currency
