@@ -12,8 +12,7 @@ import argparse
 import os
 import uuid
 
-import httpx
-from harness import drive, issue_token, tt_serve
+from harness import drive, issue_token, put_nashville_venue, tt_serve
 
 
 def main() -> None:
@@ -23,17 +22,9 @@ def main() -> None:
     args = parser.parse_args()
 
     with tt_serve() as service:
-        tenant, venue = str(uuid.uuid4()), str(uuid.uuid4())
+        tenant = str(uuid.uuid4())
         headers = {"Authorization": f"Bearer {issue_token(service.env, tenant)}"}
-        httpx.put(
-            f"{service.url}/api/v1/admin/venues/{venue}",
-            headers=headers,
-            timeout=10,
-            json={
-                "name": "Bench Hall",
-                "address": {"city": "Nashville", "state": "TN", "zip": "37203"},
-            },
-        ).raise_for_status()
+        venue = put_nashville_venue(service, headers)
         body = {
             "venueId": venue,
             "amount": 10000,

@@ -103,6 +103,21 @@ def issue_token(env: dict[str, str], tenant: str, role: str = "admin") -> str:
     return result.stdout.strip()
 
 
+def put_nashville_venue(service: Service, headers: dict[str, str]) -> str:
+    """A venue in Nashville (three tax lines) for the benchmarks; returns its id."""
+    venue = str(uuid.uuid4())
+    httpx.put(
+        f"{service.url}/api/v1/admin/venues/{venue}",
+        headers=headers,
+        timeout=10,
+        json={
+            "name": "Bench Hall",
+            "address": {"city": "Nashville", "state": "TN", "zip": "37203"},
+        },
+    ).raise_for_status()
+    return venue
+
+
 @attrs.frozen
 class LoadResult:
     requests: int

@@ -22,7 +22,7 @@ import uuid
 from pathlib import Path
 
 import httpx
-from harness import drive, free_port, issue_token, tt_serve, wait_healthy
+from harness import drive, free_port, issue_token, put_nashville_venue, tt_serve, wait_healthy
 
 from tt_payments.adapters.embedded import EmbeddedServers
 
@@ -43,17 +43,9 @@ def main() -> None:
     args = parser.parse_args()
 
     with tt_serve() as service:
-        tenant, venue, event = (str(uuid.uuid4()) for _ in range(3))
+        tenant, event = str(uuid.uuid4()), str(uuid.uuid4())
         admin = {"Authorization": f"Bearer {issue_token(service.env, tenant)}"}
-        httpx.put(
-            f"{service.url}/api/v1/admin/venues/{venue}",
-            headers=admin,
-            timeout=10,
-            json={
-                "name": "Bench Arena",
-                "address": {"city": "Nashville", "state": "TN", "zip": "37203"},
-            },
-        ).raise_for_status()
+        venue = put_nashville_venue(service, admin)
         httpx.put(
             f"{service.url}/api/v1/admin/events/{event}",
             headers=admin,
