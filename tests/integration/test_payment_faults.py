@@ -130,7 +130,9 @@ def payment_core(container: Container, processor: SimulatedProvider | None = Non
     processor = processor or SimulatedProvider()
     store = CrashBeforeCommit(container.engine, SqlLedger(container.engine))
     payments = attrs.evolve(container.payments, payments=store, provider=processor)
-    refunds = RefundService(payments=store, lookup=payments, provider=processor)
+    refunds = RefundService(
+        payments=store, lookup=payments, provider=processor, metrics=payments.metrics
+    )
     return PaymentCore(processor=processor, store=store, payments=payments, refunds=refunds)
 
 

@@ -267,7 +267,10 @@ class PaymentLedgerMachine(RuleBasedStateMachine):
             provider=self.processor,
         )
         self.refunder = RefundService(
-            payments=self.service.payments, lookup=self.service, provider=self.processor
+            payments=self.service.payments,
+            lookup=self.service,
+            provider=self.processor,
+            metrics=self.service.metrics,
         )
 
     # Paying

@@ -146,7 +146,9 @@ def bootstrap(settings: Settings) -> Container:
             metrics=metrics,
             ledger=ledger,
             payments=payments,
-            refunds=RefundService(payments=stored_payments, lookup=payments, provider=provider),
+            refunds=RefundService(
+                payments=stored_payments, lookup=payments, provider=provider, metrics=metrics
+            ),
             idempotency=SqlIdempotencyStore(engine),
             outbox=outbox,
             publisher=publisher,

@@ -499,7 +499,3 @@ def _record(row: sa.RowMapping) -> PaymentRecord:
         mint_status=row["mint_status"],
         mint_transaction_hash=row["mint_transaction_hash"],
     )
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)

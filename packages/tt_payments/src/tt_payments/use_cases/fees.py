@@ -70,9 +70,26 @@ class FeeCalculator:
         venue = await self.catalog.get_venue(principal.tenant_id, venue_id)
         if venue is None:
             raise VenueNotFoundError(f"venue {venue_id} does not exist")
+        return await self.quote(
+            venue,
+            ticket_price=Money(amount_minor, venue.currency),
+            ticket_count=ticket_count,
+            on_date=on_date,
+            now=now,
+        )
+
+    async def quote(
+        self,
+        venue: Venue,
+        *,
+        ticket_price: Money,
+        ticket_count: int,
+        on_date: dt.date | None = None,
+        now: dt.datetime | None = None,
+    ) -> FeeQuote:
+        """The fee breakdown at a venue the caller has already loaded (the payment path)."""
         current = now or dt.datetime.now(dt.UTC)
         sale_date = on_date or venue.local_date(current)
-        ticket_price = Money(amount_minor, venue.currency)
         volume = await self.sales_volume.completed_volume(
             venue.tenant_id, venue.id, venue.currency, current - TIER_WINDOW, current
         )

@@ -66,7 +66,7 @@ class PaymentOutcome:
         return self.record.status is not PaymentStatus.PROCESSING
 
 
-def _utcnow() -> dt.datetime:
+def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
@@ -78,7 +78,7 @@ class PaymentService:
     provider: PaymentProvider
     metrics: PaymentMetrics
     checks: Sequence[PrePaymentCheck] = ()
-    clock: Callable[[], dt.datetime] = _utcnow
+    clock: Callable[[], dt.datetime] = utcnow
 
     async def process(
         self,
@@ -183,12 +183,8 @@ class PaymentService:
         )
         decision: CheckResult = combine([await check(attempt) for check in self.checks])
         now = self.clock()
-        quote = await self.fees.calculate(
-            principal,
-            venue_id=venue.id,
-            amount_minor=request.subtotal.minor,
-            ticket_count=request.ticket_count,
-            now=now,
+        quote = await self.fees.quote(
+            venue, ticket_price=request.subtotal, ticket_count=request.ticket_count, now=now
         )
         record = PaymentRecord(
             id=uuid.uuid4(),

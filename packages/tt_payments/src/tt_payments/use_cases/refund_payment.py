@@ -37,6 +37,7 @@ from tt_money import Money
 from tt_money.errors import TicketTokenError
 from tt_payments.adapters.payments_sql import SqlPayments
 from tt_payments.identity import ForbiddenError, Principal
+from tt_payments.metrics import PaymentMetrics
 from tt_payments.payments import PaymentNotRefundableError, PaymentRecord, RefundRecord
 from tt_payments.ports import PaymentProvider
 from tt_payments.providers.types import (
@@ -46,7 +47,7 @@ from tt_payments.providers.types import (
     RefundStatus,
     provider_idempotency_key,
 )
-from tt_payments.use_cases.process_payment import PaymentService, venue_accounts
+from tt_payments.use_cases.process_payment import PaymentService, utcnow, venue_accounts
 
 _REFUNDABLE = (PaymentStatus.COMPLETED, PaymentStatus.PARTIALLY_REFUNDED)
 
@@ -57,16 +58,13 @@ class RefundFailedError(TicketTokenError):
     default_code = "REFUND_FAILED"
 
 
-def _utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
 @attrs.frozen(kw_only=True)
 class RefundService:
     payments: SqlPayments
     lookup: PaymentService
     provider: PaymentProvider
-    clock: Callable[[], dt.datetime] = _utcnow
+    metrics: PaymentMetrics
+    clock: Callable[[], dt.datetime] = utcnow
 
     async def refund(
         self,
@@ -116,7 +114,7 @@ class RefundService:
         )
         if found is None:  # pragma: no cover - we just wrote it
             raise RuntimeError(f"refund {refund.id} vanished")
-        self.lookup.metrics.refund_finished(status=found.status)
+        self.metrics.refund_finished(status=found.status)
         return found
 
     async def _reserve(
