@@ -13,11 +13,10 @@ import typer
 from tt_cli.output import fail, reports_errors
 from tt_cli.runtime import operator, with_container
 from tt_marketplace import RoyaltySettings
-from tt_money import VenueFeeTerms, VenueTier
+from tt_money import VenueTier
 from tt_payments import Container
-from tt_payments.catalog import Event, Venue, default_time_zone
+from tt_payments.catalog import Event, venue_from_fields
 from tt_payments.use_cases import catalog as catalog_use_cases
-from tt_tax import Address
 
 venues_app = typer.Typer(help="Venue projections (admin).", no_args_is_help=True)
 events_app = typer.Typer(help="Event projections (admin).", no_args_is_help=True)
@@ -45,14 +44,17 @@ def put_venue_cli(
     artist_id: Annotated[uuid.UUID | None, typer.Option()] = None,
 ) -> None:
     """Create or replace a venue; prints it as JSON."""
-    address = Address(street=street, city=city, state=state, zip=zip_code)
-    venue = Venue(
+    venue = venue_from_fields(
         tenant_id=tenant,
-        id=venue_id,
+        venue_id=venue_id,
         name=name,
-        address=address,
-        time_zone=time_zone or default_time_zone(address.state),
-        fee_terms=VenueFeeTerms(tier_override=tier, platform_fee_bps_override=platform_fee_bps),
+        street=street,
+        city=city,
+        state=state,
+        zip_code=zip_code,
+        time_zone=time_zone,
+        tier_override=tier,
+        platform_fee_bps_override=platform_fee_bps,
         royalties=RoyaltySettings(
             venue_bps=royalty_venue_bps, artist_bps=royalty_artist_bps, artist_id=artist_id
         ),

@@ -13,9 +13,9 @@ import zoneinfo
 import attrs
 
 from tt_marketplace import RoyaltySettings
-from tt_money import USD, Currency, VenueFeeTerms
+from tt_money import USD, Currency, VenueFeeTerms, VenueTier
 from tt_money.errors import InvalidInputError, NotFoundError
-from tt_tax import Address
+from tt_tax import Address, AddressError
 
 
 class VenueNotFoundError(NotFoundError):
@@ -65,6 +65,40 @@ class Event:
                 "an event's start time needs a time zone",
                 details=(("startsAt", "must include a UTC offset, e.g. 2025-06-01T20:00:00Z"),),
             )
+
+
+def venue_from_fields(
+    *,
+    tenant_id: uuid.UUID,
+    venue_id: uuid.UUID,
+    name: str,
+    street: str | None,
+    city: str,
+    state: str,
+    zip_code: str,
+    country: str = "US",
+    time_zone: str | None = None,
+    tier_override: VenueTier | None = None,
+    platform_fee_bps_override: int | None = None,
+    royalties: RoyaltySettings | None = None,
+) -> Venue:
+    """A venue from the flat fields the API and the CLI take; address errors are named
+    ``address.<field>``, and the time zone defaults to the state's predominant one."""
+    try:
+        address = Address(street=street, city=city, state=state, zip=zip_code, country=country)
+    except AddressError as error:
+        raise error.with_field_prefix("address") from None
+    return Venue(
+        tenant_id=tenant_id,
+        id=venue_id,
+        name=name,
+        address=address,
+        time_zone=time_zone or default_time_zone(address.state),
+        fee_terms=VenueFeeTerms(
+            tier_override=tier_override, platform_fee_bps_override=platform_fee_bps_override
+        ),
+        royalties=royalties or RoyaltySettings(),
+    )
 
 
 def default_time_zone(state: str) -> str:

@@ -9,6 +9,7 @@ from litestar.params import FromPath, JSONBody
 
 from tt_api.auth import principal_of
 from tt_api.dependencies import ContainerDep
+from tt_api.params import parse_id
 from tt_api.schemas.catalog import (
     AddressBody,
     EventBody,
@@ -20,18 +21,9 @@ from tt_api.schemas.catalog import (
     VenueBody,
 )
 from tt_marketplace import RoyaltySettings
-from tt_money import VenueFeeTerms, VenueTier
-from tt_money.errors import InvalidInputError
-from tt_payments.catalog import Event, Venue, default_time_zone
+from tt_money import VenueTier
+from tt_payments.catalog import Event, Venue, venue_from_fields
 from tt_payments.use_cases import catalog as catalog_use_cases
-from tt_tax import Address, AddressError
-
-
-def parse_id(value: str, field: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        raise InvalidInputError("Validation failed", details=((field, "must be a UUID"),)) from None
 
 
 class AdminCatalogController(Controller):
@@ -93,26 +85,18 @@ class AdminCatalogController(Controller):
 
 def venue_from_request(tenant_id: uuid.UUID, venue_id: uuid.UUID, data: PutVenueRequest) -> Venue:
     royalty = data.royalty or RoyaltyBody()
-    try:
-        address = Address(
-            street=data.address.street,
-            city=data.address.city,
-            state=data.address.state,
-            zip=data.address.zip,
-            country=data.address.country,
-        )
-    except AddressError as error:
-        raise error.with_field_prefix("address") from None
-    return Venue(
+    return venue_from_fields(
         tenant_id=tenant_id,
-        id=venue_id,
+        venue_id=venue_id,
         name=data.name,
-        address=address,
-        time_zone=data.time_zone or default_time_zone(address.state),
-        fee_terms=VenueFeeTerms(
-            tier_override=VenueTier(data.tier_override) if data.tier_override else None,
-            platform_fee_bps_override=data.platform_fee_bps_override,
-        ),
+        street=data.address.street,
+        city=data.address.city,
+        state=data.address.state,
+        zip_code=data.address.zip,
+        country=data.address.country,
+        time_zone=data.time_zone,
+        tier_override=VenueTier(data.tier_override) if data.tier_override else None,
+        platform_fee_bps_override=data.platform_fee_bps_override,
         royalties=RoyaltySettings(
             venue_bps=royalty.venue_bps,
             artist_bps=royalty.artist_bps,

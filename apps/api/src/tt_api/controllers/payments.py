@@ -10,7 +10,6 @@ from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, JSONBody
 
 from tt_api.auth import principal_of
-from tt_api.controllers.admin import parse_id
 from tt_api.dependencies import ContainerDep
 from tt_api.errors import ErrorBody
 from tt_api.idempotency import (
@@ -18,6 +17,7 @@ from tt_api.idempotency import (
     require_idempotency_key,
     run_idempotent,
 )
+from tt_api.params import parse_id
 from tt_api.schemas.fees import (
     CalculateFeesRequest,
     CalculateFeesResponse,
