@@ -61,9 +61,13 @@ class Service:
 
 
 @contextmanager
-def tt_serve(extra_env: dict[str, str] | None = None) -> Iterator[Service]:
+def tt_serve(
+    extra_env: dict[str, str] | None = None, *, profile: Path | None = None
+) -> Iterator[Service]:
     """`tt serve` on a free port: embedded servers in a temporary data directory, or the
-    servers named by TT_DATABASE_URL / TT_REDIS_URL when they are set (run `tt migrate`)."""
+    servers named by TT_DATABASE_URL / TT_REDIS_URL when they are set (run `tt migrate`).
+
+    With ``profile``, the server runs under cProfile and writes its stats there on exit."""
     data_dir = Path(tempfile.mkdtemp(prefix="tt-bench-", dir="/tmp"))
     port = free_port()
     env = {
@@ -80,8 +84,11 @@ def tt_serve(extra_env: dict[str, str] | None = None) -> Iterator[Service]:
         env["TT_JWT_PRIVATE_KEY_FILE"] = str(settings.private_key_path)
         env["TT_JWT_PUBLIC_KEY_FILE"] = str(settings.public_key_path)
     url = f"http://127.0.0.1:{port}"
+    command = [TT, "serve"]
+    if profile is not None:
+        command = [sys.executable, "-m", "cProfile", "-o", str(profile), *command]
     process = subprocess.Popen(  # noqa: S603 - our own console script
-        [TT, "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
     try:
         wait_healthy(process, url)

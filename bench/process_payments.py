@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import pstats
 import signal
 import subprocess
 import sys
@@ -40,9 +41,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=3000)
     parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument(
+        "--profile", type=Path, help="run the service under cProfile; print its top functions"
+    )
     args = parser.parse_args()
 
-    with tt_serve() as service:
+    with tt_serve(profile=args.profile) as service:
         tenant, event = str(uuid.uuid4()), str(uuid.uuid4())
         admin = {"Authorization": f"Bearer {issue_token(service.env, tenant)}"}
         venue = put_nashville_venue(service, admin)
@@ -79,6 +83,9 @@ def main() -> None:
     print(service_result.report(f"process-payment, service ({servers} servers)"))
     print(minimal_result.report("process-payment, minimal handler (same SQL writes)"))
     print(f"ratio service/minimal: {service_result.throughput / minimal_result.throughput:.2f}")
+    if args.profile is not None:
+        stats = pstats.Stats(str(args.profile))
+        stats.sort_stats("tottime").print_stats(25)
 
 
 def run_minimal(database_url: str, body: dict[str, object], requests: int, concurrency: int):  # type: ignore[no-untyped-def]

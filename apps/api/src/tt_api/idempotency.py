@@ -16,7 +16,13 @@ from litestar import MediaType, Request, Response
 
 from tt_api.errors import domain_error
 from tt_money.errors import InvalidInputError, TicketTokenError
-from tt_payments.idempotency import IdempotencyScope, IdempotencyStore, Outcome, request_hash
+from tt_payments.idempotency import (
+    IdempotencyScope,
+    IdempotencyStore,
+    Outcome,
+    StoredAnswer,
+    request_hash,
+)
 from tt_payments.identity import Principal
 
 HEADER = "idempotency-key"
@@ -38,12 +44,14 @@ async def run_idempotent(
     store: IdempotencyStore,
     principal: Principal,
     operation: str,
-    handler: Callable[[], Awaitable[tuple[int, msgspec.Struct]]],
+    handler: Callable[[IdempotencyScope], Awaitable[tuple[int, msgspec.Struct] | StoredAnswer]],
 ) -> Response[bytes]:
     """Run ``handler`` at most once per key; replay its stored answer to retries.
 
-    A 202 (outcome unknown) releases the key so the retry resumes the operation; a 5xx
-    or an unexpected error forgets it so the client may try again.
+    The handler gets the key's scope and answers (status, body), or a ``StoredAnswer`` when
+    it stored its response under the key itself, in its own final transaction. A 202
+    (outcome unknown) releases the key so the retry resumes the operation; a 5xx or an
+    unexpected error forgets it so the client may try again.
     """
     body = msgspec.json.decode(await request.body())
     scope = IdempotencyScope(
@@ -64,12 +72,15 @@ async def run_idempotent(
             headers={"Idempotent-Replayed": "true"},
         )
     try:
-        status, answer = await handler()
+        answered = await handler(scope)
     except TicketTokenError as error:
-        status, answer = domain_error(request, error)
+        answered = domain_error(request, error)
     except BaseException:
         await store.finish(scope, 500, b"")
         raise
+    if isinstance(answered, StoredAnswer):
+        return Response(answered.body, status_code=answered.status, media_type=MediaType.JSON)
+    status, answer = answered
     encoded = msgspec.json.encode(answer)
     if status == 202:
         await store.release(scope)

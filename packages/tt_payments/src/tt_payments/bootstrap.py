@@ -35,6 +35,7 @@ from tt_payments.use_cases.fees import FeeCalculator
 from tt_payments.use_cases.health import HealthReport, check_health
 from tt_payments.use_cases.process_payment import PaymentService
 from tt_payments.use_cases.refund_payment import RefundService
+from tt_payments.volume_cache import CachedSalesVolume
 from tt_tax import TaxCalculator
 
 
@@ -120,7 +121,9 @@ def bootstrap(settings: Settings) -> Container:
         tax = TaxCalculator()
         fees = FeeCalculator(
             catalog=catalog,
-            sales_volume=SqlSalesVolume(engine),
+            sales_volume=CachedSalesVolume(
+                SqlSalesVolume(engine), ttl_seconds=settings.tier_volume_cache_seconds
+            ),
             schedule=FeeSchedule.default(),
             tax=tax,
             gas=StaticGasEstimator(_static_gas_quotes(settings)),

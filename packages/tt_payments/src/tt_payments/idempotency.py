@@ -66,6 +66,19 @@ class Claim:
     response_body: bytes | None = None
 
 
+@attrs.frozen(kw_only=True)
+class StoredAnswer:
+    """A response the operation stored under its key in its own final transaction.
+
+    Writing the answer in the same commit as the money (the "atomic phase" of Stripe-style
+    idempotency keys) saves a transaction per request and leaves no window in which the
+    payment is finished but its key still says in progress.
+    """
+
+    status: int
+    body: bytes
+
+
 def request_hash(method: str, path: str, body: Mapping[str, object] | list[object]) -> str:
     """SHA-256 of the request's meaning: method, path and canonical JSON of the body.
 

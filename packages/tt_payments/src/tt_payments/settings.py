@@ -60,6 +60,9 @@ class Settings:
     """Another Stripe API address (localstripe in tests); None means Stripe itself."""
     simulated_latency_ms: int = 0
     """Delay the simulated processor adds to each call, for load tests."""
+    tier_volume_cache_seconds: int = 60
+    """How long a venue's trailing 30-day volume (its fee tier) is reused; 0 reads it on
+    every quote. A tier can lag a sale by this long, never a payment's own amounts."""
     gas_charge_per_ticket_cents: int = 50
     gas_solana_fee: Decimal = Decimal("0.002")
     gas_solana_fee_usd: Decimal = Decimal("0.05")
@@ -117,6 +120,12 @@ class Settings:
             stripe_api_base=reader.text("TT_STRIPE_API_BASE"),
             simulated_latency_ms=reader.integer(
                 "TT_SIMULATED_LATENCY_MS", defaults.simulated_latency_ms, low=0, high=60_000
+            ),
+            tier_volume_cache_seconds=reader.integer(
+                "TT_TIER_VOLUME_CACHE_SECONDS",
+                defaults.tier_volume_cache_seconds,
+                low=0,
+                high=86_400,
             ),
             gas_charge_per_ticket_cents=reader.integer(
                 "TT_GAS_CHARGE_PER_TICKET_CENTS", defaults.gas_charge_per_ticket_cents, low=0

@@ -11,7 +11,7 @@ from litestar.params import FromPath, JSONBody
 
 from tt_api.auth import principal_of
 from tt_api.dependencies import ContainerDep
-from tt_api.errors import ErrorBody
+from tt_api.errors import ErrorBody, domain_error
 from tt_api.idempotency import (
     check_optional_idempotency_key,
     require_idempotency_key,
@@ -40,9 +40,11 @@ from tt_api.schemas.payments import (
 from tt_api.schemas.payments import RefundRequest as RefundRequestBody
 from tt_ledger import PaymentStatus
 from tt_money import FeeLineKind, Money, currency_for
+from tt_money.errors import TicketTokenError
+from tt_payments.idempotency import IdempotencyScope, StoredAnswer
 from tt_payments.payments import PaymentFailedError, PaymentRequest, TicketLine
 from tt_payments.use_cases.fees import FeeQuote
-from tt_payments.use_cases.process_payment import PaymentOutcome
+from tt_payments.use_cases.process_payment import AnswerInTransaction, PaymentOutcome
 
 
 class PaymentsController(Controller):
@@ -87,13 +89,23 @@ class PaymentsController(Controller):
             device_fingerprint=data.device_fingerprint,
         )
 
-        async def handle() -> tuple[int, msgspec.Struct]:
+        def render(outcome: PaymentOutcome) -> tuple[int, bytes]:
+            try:
+                status, body = _process_answer(outcome)
+            except TicketTokenError as error:
+                status, body = domain_error(request, error)
+            return status, msgspec.json.encode(body)
+
+        async def handle(scope: IdempotencyScope) -> tuple[int, msgspec.Struct] | StoredAnswer:
             outcome = await container.payments.process(
                 principal,
                 payment,
                 ip_address=request.client.host if request.client else None,
                 access_token=request.headers.get("x-access-token"),
+                answer=AnswerInTransaction(scope=scope, render=render),
             )
+            if outcome.answer is not None:
+                return outcome.answer
             return _process_answer(outcome)
 
         return await run_idempotent(
@@ -180,7 +192,7 @@ class PaymentsController(Controller):
         principal = principal_of(request)
         payment_id = parse_id(transaction_id, "transactionId")
 
-        async def handle() -> tuple[int, msgspec.Struct]:
+        async def handle(scope: IdempotencyScope) -> tuple[int, msgspec.Struct]:
             refund = await container.refunds.refund(
                 principal,
                 payment_id,

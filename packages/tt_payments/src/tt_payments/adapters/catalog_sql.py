@@ -20,6 +20,22 @@ from tt_tax import Address
 # Payments whose ticket value counts towards a venue's tier.
 _VOLUME_STATUSES = ("completed", "partially_refunded")
 
+# Read on every payment: built once, executed with parameters.
+_VENUE = sa.select(venues).where(
+    venues.c.tenant_id == sa.bindparam("tenant_id"), venues.c.id == sa.bindparam("id")
+)
+_EVENT = sa.select(events).where(
+    events.c.tenant_id == sa.bindparam("tenant_id"), events.c.id == sa.bindparam("id")
+)
+_VOLUME = sa.select(sa.func.coalesce(sa.func.sum(payment_transactions.c.amount), 0)).where(
+    payment_transactions.c.tenant_id == sa.bindparam("tenant_id"),
+    payment_transactions.c.venue_id == sa.bindparam("venue_id"),
+    payment_transactions.c.currency == sa.bindparam("currency"),
+    payment_transactions.c.status.in_(_VOLUME_STATUSES),
+    payment_transactions.c.created_at >= sa.bindparam("since"),
+    payment_transactions.c.created_at < sa.bindparam("until"),
+)
+
 
 class SqlCatalog:
     def __init__(self, engine: AsyncEngine) -> None:
@@ -53,9 +69,12 @@ class SqlCatalog:
         return await self._upsert(statement)
 
     async def get_venue(self, tenant_id: uuid.UUID, venue_id: uuid.UUID) -> Venue | None:
-        query = sa.select(venues).where(venues.c.tenant_id == tenant_id, venues.c.id == venue_id)
         async with self._engine.connect() as connection:
-            row = (await connection.execute(query)).mappings().first()
+            row = (
+                (await connection.execute(_VENUE, {"tenant_id": tenant_id, "id": venue_id}))
+                .mappings()
+                .first()
+            )
         if row is None:
             return None
         return Venue(
@@ -102,9 +121,12 @@ class SqlCatalog:
             raise VenueNotFoundError(f"venue {event.venue_id} does not exist") from error
 
     async def get_event(self, tenant_id: uuid.UUID, event_id: uuid.UUID) -> Event | None:
-        query = sa.select(events).where(events.c.tenant_id == tenant_id, events.c.id == event_id)
         async with self._engine.connect() as connection:
-            row = (await connection.execute(query)).mappings().first()
+            row = (
+                (await connection.execute(_EVENT, {"tenant_id": tenant_id, "id": event_id}))
+                .mappings()
+                .first()
+            )
         if row is None:
             return None
         return Event(
@@ -135,14 +157,13 @@ class SqlSalesVolume:
         since: dt.datetime,
         until: dt.datetime,
     ) -> Money:
-        query = sa.select(sa.func.coalesce(sa.func.sum(payment_transactions.c.amount), 0)).where(
-            payment_transactions.c.tenant_id == tenant_id,
-            payment_transactions.c.venue_id == venue_id,
-            payment_transactions.c.currency == currency.code,
-            payment_transactions.c.status.in_(_VOLUME_STATUSES),
-            payment_transactions.c.created_at >= since,
-            payment_transactions.c.created_at < until,
-        )
+        parameters = {
+            "tenant_id": tenant_id,
+            "venue_id": venue_id,
+            "currency": currency.code,
+            "since": since,
+            "until": until,
+        }
         async with self._engine.connect() as connection:
-            total = (await connection.execute(query)).scalar_one()
+            total = (await connection.execute(_VOLUME, parameters)).scalar_one()
         return Money(int(total), currency)

@@ -6,7 +6,7 @@ import datetime as dt
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from tt_payments.adapters.tables import payment_idempotency as records
 from tt_payments.idempotency import (
@@ -19,6 +19,16 @@ from tt_payments.idempotency import (
     Outcome,
     retention,
 )
+
+# Built once, executed with parameters: begin and finish run on every money-moving request.
+_CLAIM = insert(records).on_conflict_do_nothing().returning(records.c.status)
+_WHERE_KEY = (
+    records.c.tenant_id == sa.bindparam("w_tenant_id"),
+    records.c.user_id == sa.bindparam("w_user_id"),
+    records.c.idempotency_key == sa.bindparam("w_key"),
+)
+_FINISH = sa.update(records).where(*_WHERE_KEY)
+_FORGET = sa.delete(records).where(*_WHERE_KEY)
 
 
 class SqlIdempotencyStore:
@@ -38,12 +48,7 @@ class SqlIdempotencyStore:
             "expires_at": now + KEEP_SUCCESS,
         }
         async with self._engine.begin() as connection:
-            inserted = await connection.execute(
-                insert(records)
-                .values(**_key(scope), **fresh)
-                .on_conflict_do_nothing()
-                .returning(records.c.status)
-            )
+            inserted = await connection.execute(_CLAIM, {**_key(scope), **fresh})
             if inserted.first() is not None:
                 return Claim(outcome=Outcome.STARTED)
             row = (
@@ -81,23 +86,8 @@ class SqlIdempotencyStore:
             return Claim(outcome=Outcome.RESUMED)
 
     async def finish(self, scope: IdempotencyScope, status: int, body: bytes) -> None:
-        keep = retention(status)
         async with self._engine.begin() as connection:
-            if keep is None:
-                await connection.execute(sa.delete(records).where(*_where(scope)))
-                return
-            now = dt.datetime.now(dt.UTC)
-            await connection.execute(
-                sa.update(records)
-                .where(*_where(scope))
-                .values(
-                    status="completed",
-                    response_status=status,
-                    response_body=body,
-                    locked_until=None,
-                    expires_at=now + keep,
-                )
-            )
+            await finish_in(connection, scope, status, body)
 
     async def release(self, scope: IdempotencyScope) -> None:
         async with self._engine.begin() as connection:
@@ -117,4 +107,30 @@ def _where(scope: IdempotencyScope) -> tuple[sa.ColumnElement[bool], ...]:
         records.c.tenant_id == scope.tenant_id,
         records.c.user_id == scope.user_id,
         records.c.idempotency_key == scope.key,
+    )
+
+
+async def finish_in(
+    connection: AsyncConnection, scope: IdempotencyScope, status: int, body: bytes
+) -> None:
+    """Store the response for ``scope`` in the caller's transaction (or forget a 5xx)."""
+    where = {
+        "w_tenant_id": scope.tenant_id,
+        "w_user_id": scope.user_id,
+        "w_key": scope.key,
+    }
+    keep = retention(status)
+    if keep is None:
+        await connection.execute(_FORGET, where)
+        return
+    await connection.execute(
+        _FINISH,
+        {
+            **where,
+            "status": "completed",
+            "response_status": status,
+            "response_body": body,
+            "locked_until": None,
+            "expires_at": dt.datetime.now(dt.UTC) + keep,
+        },
     )

@@ -25,6 +25,18 @@ from tt_payments.adapters.tables import ledger_accounts, ledger_entries, ledger_
 # are locked and kept current. Hot accounts (revenue, tax, clearing) are never updated.
 MAINTAINED_KINDS = frozenset({AccountKind.VENUE_AVAILABLE, AccountKind.VENUE_RESERVED})
 
+# Built once, executed with parameters (see payments_sql: statement building is hot).
+_INSERT_ENTRY = sa.insert(ledger_entries)
+_INSERT_POSTINGS = sa.insert(ledger_postings)
+_ADD_TO_BALANCE = (
+    sa.update(ledger_accounts)
+    .where(
+        ledger_accounts.c.tenant_id == sa.bindparam("w_tenant_id"),
+        ledger_accounts.c.id == sa.bindparam("w_id"),
+    )
+    .values(balance=ledger_accounts.c.balance + sa.bindparam("delta", type_=sa.BigInteger))
+)
+
 
 @attrs.frozen(kw_only=True)
 class AccountDifference:
@@ -86,17 +98,18 @@ class SqlLedger:
     async def post(self, connection: AsyncConnection, entry: JournalEntry) -> None:
         """Write ``entry`` in the caller's transaction. Accounts must exist (ensure_accounts)."""
         await connection.execute(
-            sa.insert(ledger_entries).values(
-                tenant_id=entry.tenant_id,
-                id=entry.id,
-                kind=entry.kind,
-                reference_type=entry.reference_type,
-                reference_id=entry.reference_id,
-                description=entry.description,
-            )
+            _INSERT_ENTRY,
+            {
+                "tenant_id": entry.tenant_id,
+                "id": entry.id,
+                "kind": entry.kind,
+                "reference_type": entry.reference_type,
+                "reference_id": entry.reference_id,
+                "description": entry.description,
+            },
         )
         await connection.execute(
-            sa.insert(ledger_postings),
+            _INSERT_POSTINGS,
             [
                 {
                     "tenant_id": entry.tenant_id,
@@ -117,12 +130,12 @@ class SqlLedger:
                 )
         for account in sorted(maintained, key=_sort_key):
             await connection.execute(
-                sa.update(ledger_accounts)
-                .where(
-                    ledger_accounts.c.tenant_id == account.tenant_id,
-                    ledger_accounts.c.id == self._ids[account],
-                )
-                .values(balance=ledger_accounts.c.balance + maintained[account])
+                _ADD_TO_BALANCE,
+                {
+                    "w_tenant_id": account.tenant_id,
+                    "w_id": self._ids[account],
+                    "delta": maintained[account],
+                },
             )
 
     async def balance(

@@ -30,6 +30,7 @@ from tt_ledger import (
     PaymentStatus,
 )
 from tt_money import Money, currency_for
+from tt_payments.adapters.idempotency_sql import finish_in
 from tt_payments.adapters.ledger_sql import SqlLedger
 from tt_payments.adapters.tables import (
     nft_mint_queue,
@@ -38,11 +39,80 @@ from tt_payments.adapters.tables import (
     payment_refunds,
     payment_transactions,
 )
+from tt_payments.idempotency import IdempotencyScope
 from tt_payments.payments import PaymentRecord, RefundRecord
 
-_SOURCES: dict[tuple[PaymentEvent, PaymentStatus], list[str]] = {}
+_SOURCES: dict[tuple[PaymentEvent, PaymentStatus], tuple[str, ...]] = {}
 for _source, _target, _event in PAYMENT_TRANSITIONS:
-    _SOURCES.setdefault((_event, _target), []).append(_source.value)
+    _SOURCES[(_event, _target)] = (*_SOURCES.get((_event, _target), ()), _source.value)
+
+# Statements on the payment path are built once and executed with parameters: building
+# and cache-keying a Core statement per call cost more CPU than the database round trip
+# (docs/PERFORMANCE.md). Values always travel as bound parameters.
+_INSERT_PROCESSING = (
+    insert(payment_transactions).on_conflict_do_nothing().returning(payment_transactions.c.id)
+)
+_INSERT_INTENT = insert(payment_intents)
+_UPSERT_INTENT = _INSERT_INTENT.on_conflict_do_update(
+    index_elements=[
+        payment_intents.c.tenant_id,
+        payment_intents.c.provider,
+        payment_intents.c.stripe_intent_id,
+    ],
+    set_={
+        "status": _INSERT_INTENT.excluded.status,
+        "version": payment_intents.c.version + 1,
+        "updated_at": sa.func.now(),
+    },
+)
+_INSERT_MINT_JOB = sa.insert(nft_mint_queue)
+_INSERT_OUTBOX = sa.insert(outbox)
+_PAYMENT_WITH_MINT_JOB = sa.select(
+    payment_transactions,
+    nft_mint_queue.c.id.label("mint_job_id"),
+    nft_mint_queue.c.status.label("mint_status"),
+    nft_mint_queue.c.transaction_hash.label("mint_transaction_hash"),
+).select_from(
+    payment_transactions.outerjoin(
+        nft_mint_queue,
+        sa.and_(
+            nft_mint_queue.c.tenant_id == payment_transactions.c.tenant_id,
+            nft_mint_queue.c.payment_id == payment_transactions.c.id,
+        ),
+    )
+)
+_PAYMENT_BY_ID = _PAYMENT_WITH_MINT_JOB.where(
+    payment_transactions.c.tenant_id == sa.bindparam("tenant_id"),
+    payment_transactions.c.id == sa.bindparam("id"),
+)
+_PAYMENT_BY_KEY = _PAYMENT_WITH_MINT_JOB.where(
+    payment_transactions.c.tenant_id == sa.bindparam("tenant_id"),
+    payment_transactions.c.user_id == sa.bindparam("user_id"),
+    payment_transactions.c.idempotency_key == sa.bindparam("key"),
+)
+_TRANSITIONS: dict[tuple[tuple[str, ...], tuple[str, ...]], sa.Update] = {}
+
+
+def _transition_statement(sources: tuple[str, ...], columns: tuple[str, ...]) -> sa.Update:
+    """UPDATE ... SET status, <columns> WHERE the payment is in one of ``sources``."""
+    key = (sources, columns)
+    statement = _TRANSITIONS.get(key)
+    if statement is None:
+        statement = (
+            sa.update(payment_transactions)
+            .where(
+                payment_transactions.c.tenant_id == sa.bindparam("w_tenant_id"),
+                payment_transactions.c.id == sa.bindparam("w_id"),
+                payment_transactions.c.status.in_(sources),
+            )
+            .values(
+                status=sa.bindparam("v_status"),
+                updated_at=sa.func.now(),
+                **{column: sa.bindparam(f"v_{column}") for column in columns},
+            )
+        )
+        _TRANSITIONS[key] = statement
+    return statement
 
 
 class PaymentsUnitOfWork:
@@ -66,19 +136,24 @@ class PaymentsUnitOfWork:
         sources = _SOURCES.get((event, target))
         if not sources:
             raise ValueError(f"{event.value} never leads to {target.value}")
+        columns = tuple(sorted(changes))
         moved = await self.connection.execute(
-            sa.update(payment_transactions)
-            .where(
-                payment_transactions.c.tenant_id == tenant_id,
-                payment_transactions.c.id == transaction_id,
-                payment_transactions.c.status.in_(sources),
-            )
-            .values(status=target.value, updated_at=sa.func.now(), **changes)
+            _transition_statement(sources, columns),
+            {
+                "w_tenant_id": tenant_id,
+                "w_id": transaction_id,
+                "v_status": target.value,
+                **{f"v_{column}": changes[column] for column in columns},
+            },
         )
         return moved.rowcount == 1
 
     async def post(self, entry: JournalEntry) -> None:
         await self._ledger.post(self.connection, entry)
+
+    async def finish_idempotency(self, scope: IdempotencyScope, status: int, body: bytes) -> None:
+        """Store the request's response under its key, committed with this transaction."""
+        await finish_in(self.connection, scope, status, body)
 
     async def balance(self, account: AccountRef, *, lock: bool = False) -> Money:
         return await self._ledger.balance(self.connection, account, lock=lock)
@@ -140,22 +215,7 @@ class PaymentsUnitOfWork:
             "platform_fee": platform_fee.minor,
             "venue_id": venue_id,
         }
-        await self.connection.execute(
-            insert(payment_intents)
-            .values(**values)
-            .on_conflict_do_update(
-                index_elements=[
-                    payment_intents.c.tenant_id,
-                    payment_intents.c.provider,
-                    payment_intents.c.stripe_intent_id,
-                ],
-                set_={
-                    "status": status,
-                    "version": payment_intents.c.version + 1,
-                    "updated_at": sa.func.now(),
-                },
-            )
-        )
+        await self.connection.execute(_UPSERT_INTENT, values)
 
     async def queue_mint(
         self,
@@ -169,15 +229,16 @@ class PaymentsUnitOfWork:
     ) -> uuid.UUID:
         job_id = uuid.uuid4()
         await self.connection.execute(
-            sa.insert(nft_mint_queue).values(
-                tenant_id=tenant_id,
-                id=job_id,
-                payment_id=payment_id,
-                ticket_ids=list(ticket_ids),
-                venue_id=venue_id,
-                event_id=event_id,
-                blockchain=blockchain,
-            )
+            _INSERT_MINT_JOB,
+            {
+                "tenant_id": tenant_id,
+                "id": job_id,
+                "payment_id": payment_id,
+                "ticket_ids": list(ticket_ids),
+                "venue_id": venue_id,
+                "event_id": event_id,
+                "blockchain": blockchain,
+            },
         )
         return job_id
 
@@ -193,14 +254,15 @@ class PaymentsUnitOfWork:
         """Add an event to the outbox; it is published after this transaction commits."""
         event_id = uuid.uuid4()
         await self.connection.execute(
-            sa.insert(outbox).values(
-                tenant_id=tenant_id,
-                event_id=event_id,
-                aggregate_id=aggregate_id,
-                aggregate_type=aggregate_type,
-                event_type=event_type,
-                payload=dict(data),
-            )
+            _INSERT_OUTBOX,
+            {
+                "tenant_id": tenant_id,
+                "event_id": event_id,
+                "aggregate_id": aggregate_id,
+                "aggregate_type": aggregate_type,
+                "event_type": event_type,
+                "payload": dict(data),
+            },
         )
         return event_id
 
@@ -347,12 +409,7 @@ class SqlPayments:
             "updated_at": record.created_at,
         }
         async with self._engine.begin() as connection:
-            inserted = await connection.execute(
-                insert(payment_transactions)
-                .values(**values)
-                .on_conflict_do_nothing()
-                .returning(payment_transactions.c.id)
-            )
+            inserted = await connection.execute(_INSERT_PROCESSING, values)
             if inserted.first() is not None:
                 return record
         existing = await self.find_by_idempotency_key(
@@ -368,16 +425,11 @@ class SqlPayments:
         if key is None:
             return None
         return await self._one(
-            payment_transactions.c.tenant_id == tenant_id,
-            payment_transactions.c.user_id == user_id,
-            payment_transactions.c.idempotency_key == key,
+            _PAYMENT_BY_KEY, {"tenant_id": tenant_id, "user_id": user_id, "key": key}
         )
 
     async def get(self, tenant_id: uuid.UUID, transaction_id: uuid.UUID) -> PaymentRecord | None:
-        return await self._one(
-            payment_transactions.c.tenant_id == tenant_id,
-            payment_transactions.c.id == transaction_id,
-        )
+        return await self._one(_PAYMENT_BY_ID, {"tenant_id": tenant_id, "id": transaction_id})
 
     async def stats_since(self, tenant_id: uuid.UUID, since: dt.datetime) -> dict[str, int]:
         """Counts by outcome and the value of completed payments created since ``since``."""
@@ -444,27 +496,11 @@ class SqlPayments:
             ).scalar_one()
         return dict(found)
 
-    async def _one(self, *where: sa.ColumnElement[bool]) -> PaymentRecord | None:
-        query = (
-            sa.select(
-                payment_transactions,
-                nft_mint_queue.c.id.label("mint_job_id"),
-                nft_mint_queue.c.status.label("mint_status"),
-                nft_mint_queue.c.transaction_hash.label("mint_transaction_hash"),
-            )
-            .select_from(
-                payment_transactions.outerjoin(
-                    nft_mint_queue,
-                    sa.and_(
-                        nft_mint_queue.c.tenant_id == payment_transactions.c.tenant_id,
-                        nft_mint_queue.c.payment_id == payment_transactions.c.id,
-                    ),
-                )
-            )
-            .where(*where)
-        )
+    async def _one(
+        self, query: sa.Select[Any], parameters: Mapping[str, object]
+    ) -> PaymentRecord | None:
         async with self._engine.connect() as connection:
-            row = (await connection.execute(query)).mappings().first()
+            row = (await connection.execute(query, parameters)).mappings().first()
         return None if row is None else _record(row)
 
 

@@ -33,6 +33,7 @@ from tt_money.errors import InvalidInputError
 from tt_payments.adapters.payments_sql import SqlPayments
 from tt_payments.catalog import VenueNotFoundError
 from tt_payments.checks import CheckResult, PaymentAttempt, PrePaymentCheck, combine
+from tt_payments.idempotency import IdempotencyScope, StoredAnswer
 from tt_payments.identity import Principal, Role
 from tt_payments.metrics import PaymentMetrics
 from tt_payments.payments import (
@@ -60,10 +61,27 @@ class PaymentOutcome:
     charge: Charge | None = None
     """This call's processor answer, when there was one (3-D Secure needs its secret)."""
 
+    answer: StoredAnswer | None = None
+    """The response stored under the request's Idempotency-Key in the settling
+    transaction, when the caller asked for that (``AnswerInTransaction``)."""
+
     @property
     def settled(self) -> bool:
         """False while the processor's answer is unknown (the API answers 202)."""
         return self.record.status is not PaymentStatus.PROCESSING
+
+
+@attrs.frozen(kw_only=True)
+class AnswerInTransaction:
+    """Ask ``process`` to store the HTTP answer with the payment's final commit.
+
+    ``render`` turns the settled outcome into (status, body); a final answer (not 202) is
+    written under ``scope`` in the same transaction as the state change and the journal
+    entry, so a replay can never disagree with the ledger.
+    """
+
+    scope: IdempotencyScope
+    render: Callable[[PaymentOutcome], tuple[int, bytes]]
 
 
 def utcnow() -> dt.datetime:
@@ -87,12 +105,14 @@ class PaymentService:
         *,
         ip_address: str | None = None,
         access_token: str | None = None,
+        answer: AnswerInTransaction | None = None,
     ) -> PaymentOutcome:
         """Charge for ``request`` once; see the module docstring for what moves and when.
 
         Side effects: a payment_transactions row, a processor charge, and on success one
         journal entry, one payment_intents row, one nft_mint_queue row and one outbox row
         ``payment.completed``, all in one commit. Idempotent per tenant + user + key.
+        With ``answer``, that commit also stores the caller's response under its key.
         """
         record, metadata = await self._record_processing(
             principal, request, ip_address, access_token
@@ -116,7 +136,7 @@ class PaymentService:
             except ProviderUnavailableError:
                 self.metrics.payment_finished(status="unknown", method=method, amount=None)
                 return PaymentOutcome(record=record, fees=metadata["fees"])
-            outcome = await self._settle(record, metadata, charge)
+            outcome = await self._settle(record, metadata, charge, answer)
         finally:
             self.metrics.in_flight(-1)
             self.metrics.processing_seconds(method=method, seconds=time.perf_counter() - started)
@@ -220,7 +240,11 @@ class PaymentService:
         return stored, metadata
 
     async def _settle(
-        self, record: PaymentRecord, metadata: Mapping[str, Any], charge: Charge
+        self,
+        record: PaymentRecord,
+        metadata: Mapping[str, Any],
+        charge: Charge,
+        answer: AnswerInTransaction | None,
     ) -> PaymentOutcome:
         tenant = record.tenant_id
         if charge.status is ChargeStatus.SUCCEEDED:
@@ -305,6 +329,13 @@ class PaymentService:
                         aggregate_id=record.id,
                         data=_event_data(record, metadata, charge),
                     )
+                    settled = attrs.evolve(
+                        record,
+                        status=PaymentStatus.FAILED,
+                        provider_payment_id=charge.provider_payment_id or None,
+                        decline_code=charge.decline_code,
+                        failure_message=charge.failure_message,
+                    )
             elif charge.status is ChargeStatus.REQUIRES_ACTION:
                 await uow.transition(
                     tenant,
@@ -323,6 +354,12 @@ class PaymentService:
                 )
             # PROCESSING: the processor accepted it but has not decided; a webhook or
             # reconciliation finishes it (webhooks issue).
+            if settled is not None and answer is not None:
+                outcome = PaymentOutcome(record=settled, fees=metadata["fees"], charge=charge)
+                status, body = answer.render(outcome)
+                if status != 202:
+                    await uow.finish_idempotency(answer.scope, status, body)
+                    return attrs.evolve(outcome, answer=StoredAnswer(status=status, body=body))
         if settled is None:
             # Someone else finished it (a concurrent retry): read what they recorded.
             settled = await self.payments.get(tenant, record.id)
