@@ -94,7 +94,9 @@ def tt_serve(
         wait_healthy(process, url)
         yield Service(url=url, env=env, data_dir=data_dir)
     finally:
-        process.send_signal(signal.SIGTERM)
+        # uvicorn re-raises the signal after shutting down; cProfile writes its stats on
+        # KeyboardInterrupt (SIGINT) but not when SIGTERM kills the process.
+        process.send_signal(signal.SIGTERM if profile is None else signal.SIGINT)
         process.wait(timeout=60)
         shutil.rmtree(data_dir, ignore_errors=True)
 
