@@ -34,6 +34,10 @@ from tt_payments.keys import load_key_pair
 REQUIRE_SERVERS = os.environ.get("TT_TEST_REQUIRE_SERVERS") == "1"
 
 
+# The services allowed to call /internal in tests, and their HMAC secrets.
+INTERNAL_SECRETS = {"order-service": "order-secret-for-tests", "ticket-service": "ticket-secret"}
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if os.environ.get("TT_TEST_BROKER_URL"):
         return
@@ -117,6 +121,7 @@ def settings(servers: Servers, database_url: str, workdir: Path) -> Settings:
         broker_url=servers.broker_url,
         jwt_private_key_file=workdir / "keys" / "private.pem",
         jwt_public_key_file=workdir / "keys" / "public.pem",
+        internal_service_secrets=INTERNAL_SECRETS,
     )
     load_key_pair(configured, create=True)
     return configured

@@ -13,9 +13,16 @@ from tt_payments.adapters import migrate
 from tt_payments.adapters.database import sqlalchemy_url
 from tt_payments.adapters.tables import metadata
 
-# Not tenant data: Alembic's bookkeeping, and the payment state machine, reference data
-# every tenant shares (a Citus reference table, replicated rather than distributed).
-NOT_TENANT_DATA = {"alembic_version", "payment_state_machine"}
+# Not keyed by tenant: Alembic's bookkeeping; the payment state machine, reference data
+# every tenant shares (a Citus reference table, replicated rather than distributed); and
+# the webhook inbox, keyed by the provider's event id because a delivery is deduplicated
+# before its (verified) payload says which tenant it is for. It has a tenant_id column.
+NOT_TENANT_DATA = {
+    "alembic_version",
+    "payment_state_machine",
+    "webhook_inbox",
+    "webhook_inbox_archive",
+}
 
 
 def tables(url: str) -> set[str]:
@@ -45,6 +52,9 @@ def test_migrating_an_empty_database_reaches_head(fresh_database: Callable[[], s
         "ledger_accounts",
         "ledger_entries",
         "ledger_postings",
+        "webhook_inbox",
+        "webhook_inbox_archive",
+        "payment_event_sequence",
     } <= tables(url)
 
 

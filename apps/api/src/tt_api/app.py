@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from litestar import Litestar
+from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
@@ -12,6 +13,7 @@ from tt_api.auth import BearerTokenMiddleware
 from tt_api.body import decode_strict_body
 from tt_api.controllers.admin import AdminCatalogController
 from tt_api.controllers.health import HealthController
+from tt_api.controllers.internal import InternalController
 from tt_api.controllers.monitoring import MonitoringController
 from tt_api.controllers.payments import PaymentsController
 from tt_api.errors import exception_to_response
@@ -42,8 +44,10 @@ def create_app(container: Container) -> PaymentsApp:
             MonitoringController,
             PaymentsController,
             AdminCatalogController,
+            InternalController,
         ],
         dependencies={"container": Provide(provide_container)},
+        state=State({"container": container}),
         middleware=[DefineMiddleware(BearerTokenMiddleware, tokens=container.tokens)],
         before_request=decode_strict_body,
         exception_handlers={Exception: exception_to_response},

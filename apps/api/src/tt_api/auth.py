@@ -1,4 +1,6 @@
-"""Bearer-token authentication for every route except health, info and the schema."""
+"""Bearer-token authentication for every route except health, info, metrics, the schema,
+and the routes that authenticate otherwise: /internal (HMAC-signed by services) and
+/api/v1/webhooks (signed by the payment providers)."""
 
 from __future__ import annotations
 
@@ -10,11 +12,14 @@ from tt_payments.identity import Principal
 from tt_payments.tokens import AuthError, TokenService
 
 PUBLIC_PATHS = {"/health", "/health/db", "/info", "/metrics", "/schema"}
+SIGNED_PATHS = {"/internal", "/api/v1/webhooks"}
 
 
 class BearerTokenMiddleware(AbstractAuthenticationMiddleware):
     def __init__(self, app: ASGIApp, tokens: TokenService) -> None:
-        super().__init__(app, exclude=[rf"^{path}(/.*)?$" for path in sorted(PUBLIC_PATHS)])
+        super().__init__(
+            app, exclude=[rf"^{path}(/.*)?$" for path in sorted(PUBLIC_PATHS | SIGNED_PATHS)]
+        )
         self._tokens = tokens
 
     async def authenticate_request(

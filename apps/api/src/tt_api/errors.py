@@ -44,6 +44,7 @@ _STATUS_BY_CODE = {
     "PAYMENT_FAILED": 402,
     "REFUND_EXCEEDS_ORIGINAL": 400,
     "PROVIDER_UNAVAILABLE": 503,
+    "INTERNAL_AUTH_UNAVAILABLE": 503,
     "PROVIDER_ERROR": 502,
     # No rate table covers the requested sale date: the caller asked for something we
     # cannot answer, not a fault of ours.

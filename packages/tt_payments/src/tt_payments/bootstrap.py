@@ -19,11 +19,13 @@ from tt_payments.adapters.embedded import EmbeddedServers
 from tt_payments.adapters.idempotency_sql import SqlIdempotencyStore
 from tt_payments.adapters.ledger_sql import SqlLedger
 from tt_payments.adapters.log_publisher import LogPublisher
+from tt_payments.adapters.nonce_redis import RedisNonceStore
 from tt_payments.adapters.outbox_sql import SqlOutbox
 from tt_payments.adapters.payments_sql import SqlPayments
 from tt_payments.adapters.prometheus_metrics import PrometheusPaymentMetrics
 from tt_payments.adapters.rabbitmq import RabbitMqPublisher
 from tt_payments.adapters.stripe_provider import StripeProvider
+from tt_payments.internal_auth import InternalAuthenticator
 from tt_payments.keys import load_key_pair
 from tt_payments.metrics import PaymentMetrics
 from tt_payments.outbox import OutboxRelay
@@ -59,6 +61,7 @@ class Container:
     outbox: SqlOutbox
     publisher: EventPublisher
     outbox_relay: OutboxRelay
+    internal_auth: InternalAuthenticator
     started_at: dt.datetime
     embedded: EmbeddedServers | None = None
 
@@ -166,6 +169,10 @@ def bootstrap(settings: Settings) -> Container:
             engine=engine,
             redis=redis_client,
             tokens=token_service(settings),
+            internal_auth=InternalAuthenticator(
+                secrets=settings.internal_service_secrets,
+                nonces=RedisNonceStore(redis_client),
+            ),
             catalog=catalog,
             tax=tax,
             fees=fees,

@@ -134,6 +134,7 @@ class PaymentRecord:
     mint_job_id: uuid.UUID | None = None
     mint_status: str | None = None
     mint_transaction_hash: str | None = None
+    order_id: uuid.UUID | None = None
 
     @property
     def refundable(self) -> Money:

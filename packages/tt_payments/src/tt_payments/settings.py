@@ -60,6 +60,9 @@ class Settings:
     """Another Stripe API address (localstripe in tests); None means Stripe itself."""
     simulated_latency_ms: int = 0
     """Delay the simulated processor adds to each call, for load tests."""
+    internal_service_secrets: Mapping[str, str] = attrs.field(factory=dict, repr=False)
+    """HMAC secret per calling service (TT_INTERNAL_SERVICE_SECRETS=name:secret,...);
+    empty means every /internal request is refused."""
     tier_volume_cache_seconds: int = 60
     """How long a venue's trailing 30-day volume (its fee tier) is reused; 0 reads it on
     every quote. A tier can lag a sale by this long, never a payment's own amounts."""
@@ -121,6 +124,7 @@ class Settings:
             simulated_latency_ms=reader.integer(
                 "TT_SIMULATED_LATENCY_MS", defaults.simulated_latency_ms, low=0, high=60_000
             ),
+            internal_service_secrets=_service_secrets(reader.text("TT_INTERNAL_SERVICE_SECRETS")),
             tier_volume_cache_seconds=reader.integer(
                 "TT_TIER_VOLUME_CACHE_SECONDS",
                 defaults.tier_volume_cache_seconds,
@@ -203,3 +207,25 @@ class _Reader:
         if value not in allowed:
             raise SettingsError(f"{name} must be one of {', '.join(allowed)}, got {value!r}")
         return value
+
+
+def _service_secrets(text: str | None) -> dict[str, str]:
+    try:
+        return parse_service_secrets(text)
+    except ValueError as error:
+        raise SettingsError(f"TT_INTERNAL_SERVICE_SECRETS: {error}") from None
+
+
+def parse_service_secrets(text: str | None) -> dict[str, str]:
+    """``name:secret,name:secret`` (TT_INTERNAL_SERVICE_SECRETS) as a mapping."""
+    secrets: dict[str, str] = {}
+    for item in (text or "").split(","):
+        if not item.strip():
+            continue
+        name, separator, secret = item.strip().partition(":")
+        if not separator or not name or not secret:
+            raise ValueError(f"expected name:secret, got {item.strip()!r}")
+        if name in secrets:
+            raise ValueError(f"service {name!r} is listed twice")
+        secrets[name] = secret
+    return secrets

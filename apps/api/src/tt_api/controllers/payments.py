@@ -42,7 +42,7 @@ from tt_ledger import PaymentStatus
 from tt_money import FeeLineKind, Money, currency_for
 from tt_money.errors import TicketTokenError
 from tt_payments.idempotency import IdempotencyScope, StoredAnswer
-from tt_payments.payments import PaymentFailedError, PaymentRequest, TicketLine
+from tt_payments.payments import PaymentFailedError, PaymentRecord, PaymentRequest, TicketLine
 from tt_payments.use_cases.fees import FeeQuote
 from tt_payments.use_cases.process_payment import AnswerInTransaction, PaymentOutcome
 
@@ -127,20 +127,7 @@ class PaymentsController(Controller):
             principal_of(request), parse_id(transaction_id, "transactionId")
         )
         return TransactionResponse(
-            transaction=TransactionBody(
-                id=record.id,
-                user_id=record.user_id,
-                venue_id=record.venue_id,
-                event_id=record.event_id,
-                amount=record.amount.minor,
-                total=record.total.minor,
-                refunded_amount=record.refunded.minor,
-                currency=record.total.currency.code,
-                status=record.status.value,
-                created_at=record.created_at,
-                completed_at=record.completed_at,
-                decline_code=record.decline_code,
-            ),
+            transaction=transaction_body(record),
             nft_status=NftStatusBody(
                 job_id=None if record.mint_job_id is None else str(record.mint_job_id),
                 status=record.mint_status or "none",
@@ -212,6 +199,25 @@ class PaymentsController(Controller):
 
 
 _MINT_PROGRESS = {"queued": 0, "processing": 50, "completed": 100}
+
+
+def transaction_body(record: PaymentRecord) -> TransactionBody:
+    """A payment as GET /transaction/{id} and the internal routes show it."""
+    return TransactionBody(
+        id=record.id,
+        user_id=record.user_id,
+        venue_id=record.venue_id,
+        event_id=record.event_id,
+        amount=record.amount.minor,
+        total=record.total.minor,
+        refunded_amount=record.refunded.minor,
+        currency=record.total.currency.code,
+        status=record.status.value,
+        created_at=record.created_at,
+        completed_at=record.completed_at,
+        decline_code=record.decline_code,
+        order_id=record.order_id,
+    )
 
 
 def _process_answer(outcome: PaymentOutcome) -> tuple[int, msgspec.Struct]:

@@ -81,6 +81,7 @@ class TransactionBody(Schema):
     created_at: dt.datetime
     completed_at: dt.datetime | None
     decline_code: str | None
+    order_id: uuid.UUID | None = None
 
 
 class NftStatusBody(Schema):

@@ -90,6 +90,21 @@ _PAYMENT_BY_KEY = _PAYMENT_WITH_MINT_JOB.where(
     payment_transactions.c.user_id == sa.bindparam("user_id"),
     payment_transactions.c.idempotency_key == sa.bindparam("key"),
 )
+_PAYMENT_BY_ID_ANY_TENANT = _PAYMENT_WITH_MINT_JOB.where(
+    payment_transactions.c.id == sa.bindparam("id")
+)
+_LINK_ORDER = (
+    sa.update(payment_transactions)
+    .where(
+        payment_transactions.c.tenant_id == sa.bindparam("w_tenant_id"),
+        payment_transactions.c.id == sa.bindparam("w_id"),
+        sa.or_(
+            payment_transactions.c.order_id.is_(None),
+            payment_transactions.c.order_id == sa.bindparam("w_order_id"),
+        ),
+    )
+    .values(order_id=sa.bindparam("w_order_id"), updated_at=sa.func.now())
+)
 _TRANSITIONS: dict[tuple[tuple[str, ...], tuple[str, ...]], sa.Update] = {}
 
 
@@ -428,6 +443,21 @@ class SqlPayments:
             _PAYMENT_BY_KEY, {"tenant_id": tenant_id, "user_id": user_id, "key": key}
         )
 
+    async def get_in_any_tenant(self, transaction_id: uuid.UUID) -> PaymentRecord | None:
+        """The payment with this id, whichever tenant it is in (internal callers only)."""
+        return await self._one(_PAYMENT_BY_ID_ANY_TENANT, {"id": transaction_id})
+
+    async def link_order(
+        self, tenant_id: uuid.UUID, transaction_id: uuid.UUID, order_id: uuid.UUID
+    ) -> bool:
+        """Record the payment's order; False if it already belongs to another order."""
+        async with self._engine.begin() as connection:
+            linked = await connection.execute(
+                _LINK_ORDER,
+                {"w_tenant_id": tenant_id, "w_id": transaction_id, "w_order_id": order_id},
+            )
+        return linked.rowcount == 1
+
     async def get(self, tenant_id: uuid.UUID, transaction_id: uuid.UUID) -> PaymentRecord | None:
         return await self._one(_PAYMENT_BY_ID, {"tenant_id": tenant_id, "id": transaction_id})
 
@@ -534,4 +564,5 @@ def _record(row: sa.RowMapping) -> PaymentRecord:
         mint_job_id=row["mint_job_id"],
         mint_status=row["mint_status"],
         mint_transaction_hash=row["mint_transaction_hash"],
+        order_id=row["order_id"],
     )

@@ -75,6 +75,8 @@ payment_transactions = sa.Table(
     sa.Column("completed_at", sa.DateTime(timezone=True)),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("order_id", UUID(as_uuid=True)),
+    sa.Column("last_sequence_number", sa.BigInteger, nullable=False),
 )
 
 ledger_accounts = sa.Table(
@@ -235,4 +237,54 @@ nft_mint_queue = sa.Table(
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("processed_at", sa.DateTime(timezone=True)),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+
+def _inbox_columns() -> list[sa.Column[object]]:
+    return [
+        sa.Column("provider", sa.Text, primary_key=True),
+        sa.Column("webhook_id", sa.Text, primary_key=True),
+        sa.Column("id", UUID(as_uuid=True), nullable=False),
+        sa.Column("tenant_id", UUID(as_uuid=True)),
+        sa.Column("event_type", sa.Text, nullable=False),
+        sa.Column("payload", JSONB, nullable=False),
+        sa.Column("signature", sa.Text, nullable=False),
+        sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("processed_at", sa.DateTime(timezone=True)),
+        sa.Column("status", sa.Text, nullable=False),
+        sa.Column("attempts", sa.Integer, nullable=False),
+        sa.Column("error_message", sa.Text),
+        sa.Column("next_attempt_at", sa.DateTime(timezone=True)),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    ]
+
+
+webhook_inbox = sa.Table("webhook_inbox", metadata, *_inbox_columns())
+
+webhook_inbox_archive = sa.Table(
+    "webhook_inbox_archive",
+    metadata,
+    *_inbox_columns(),
+    sa.Column("archived_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+payment_event_sequence = sa.Table(
+    "payment_event_sequence",
+    metadata,
+    sa.Column("tenant_id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("payment_id", UUID(as_uuid=True), nullable=False),
+    sa.Column("order_id", UUID(as_uuid=True)),
+    sa.Column("event_type", sa.Text, nullable=False),
+    sa.Column("sequence_number", sa.BigInteger, nullable=False),
+    sa.Column("event_timestamp", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("stripe_event_id", sa.Text, nullable=False),
+    sa.Column("idempotency_key", sa.Text, nullable=False),
+    sa.Column("payload", JSONB, nullable=False),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("outcome", sa.Text),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("processed_at", sa.DateTime(timezone=True)),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
 )

@@ -29,7 +29,7 @@ import attrs
 
 from tt_ledger import AccountKind, AccountRef, PaymentEvent, PaymentStatus, payment_captured_entry
 from tt_money import FeeLineKind, Money
-from tt_money.errors import InvalidInputError
+from tt_money.errors import ConflictError, InvalidInputError
 from tt_payments.adapters.payments_sql import SqlPayments
 from tt_payments.catalog import VenueNotFoundError
 from tt_payments.checks import CheckResult, PaymentAttempt, PrePaymentCheck, combine
@@ -82,6 +82,11 @@ class AnswerInTransaction:
 
     scope: IdempotencyScope
     render: Callable[[PaymentOutcome], tuple[int, bytes]]
+
+
+_PAID = frozenset(
+    {PaymentStatus.COMPLETED, PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED}
+)
 
 
 def utcnow() -> dt.datetime:
@@ -147,6 +152,24 @@ class PaymentService:
             amount=outcome.record.total if completed else None,
         )
         return outcome
+
+    async def link_order(self, payment_id: uuid.UUID, order_id: uuid.UUID) -> PaymentRecord:
+        """POST /internal/payment-complete: the order service says ``order_id`` was paid by
+        ``payment_id``. The payment must have succeeded; a payment belongs to one order
+        (repeating the same pair is fine, another order is a conflict)."""
+        record = await self.payments.get_in_any_tenant(payment_id)
+        if record is None:
+            raise TransactionNotFoundError(f"transaction {payment_id} was not found")
+        if record.status not in _PAID:
+            raise ConflictError(
+                f"payment {payment_id} is {record.status.value}, not completed",
+                code="PAYMENT_NOT_COMPLETED",
+            )
+        if not await self.payments.link_order(record.tenant_id, record.id, order_id):
+            raise ConflictError(
+                f"payment {payment_id} already belongs to another order", code="ORDER_MISMATCH"
+            )
+        return attrs.evolve(record, order_id=order_id)
 
     async def stats(self, principal: Principal) -> dict[str, int]:
         """Admin only: the tenant's payments of the last 24 hours (GET /admin/stats)."""
