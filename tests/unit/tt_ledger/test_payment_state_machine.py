@@ -130,9 +130,8 @@ def test_an_event_the_status_already_reflects_is_a_duplicate_and_transition_refu
         (S.CANCELLED, E.SUCCEEDED),
         (S.COMPLETED, E.FAILED),
         (S.COMPLETED, E.CANCELED),
-        (S.PENDING, E.REFUNDED_PARTIALLY),  # nothing captured to refund
-        (S.PROCESSING, E.REFUNDED_FULLY),
-        (S.FAILED, E.REFUNDED_FULLY),
+        (S.FAILED, E.REFUNDED_FULLY),  # never captured, never will be
+        (S.CANCELLED, E.REFUNDED_PARTIALLY),
         (S.REFUNDED, E.FAILED),
     ],
 )
@@ -140,6 +139,22 @@ def test_an_event_that_contradicts_the_status_is_invalid(
     status: PaymentStatus, event: PaymentEvent
 ) -> None:
     assert payment_states.classify(status, event) == "invalid"
+
+
+@pytest.mark.parametrize(
+    ("status", "event"),
+    [
+        (S.PENDING, E.REFUNDED_PARTIALLY),  # a refund delivered before the success
+        (S.PROCESSING, E.REFUNDED_FULLY),
+        (S.REQUIRES_ACTION, E.REFUNDED_FULLY),
+    ],
+)
+def test_an_event_that_can_apply_once_an_earlier_one_lands_is_early(
+    status: PaymentStatus, event: PaymentEvent
+) -> None:
+    assert payment_states.classify(status, event) == "early"
+    with pytest.raises(InvalidTransitionError):
+        payment_states.transition(status, event)
 
 
 def test_an_invalid_move_raises_naming_from_to_and_event() -> None:

@@ -18,7 +18,7 @@ __all__ = ["Classification", "StateMachine"]
 S = TypeVar("S", bound=enum.Enum)
 E = TypeVar("E", bound=enum.Enum)
 
-Classification = Literal["apply", "duplicate", "invalid"]
+Classification = Literal["apply", "duplicate", "early", "invalid"]
 """What to do with an event: see ``StateMachine.classify``."""
 
 
@@ -30,7 +30,7 @@ class StateMachine(Generic[S, E]):
     contradicts the current status.
     """
 
-    __slots__ = ("_name", "_next", "_outcome", "_reachable", "_transitions")
+    __slots__ = ("_name", "_next", "_outcome", "_reachable", "_sources", "_transitions")
 
     def __init__(self, name: str, transitions: Iterable[tuple[S, S, E]]) -> None:
         rows = frozenset(transitions)
@@ -38,7 +38,9 @@ class StateMachine(Generic[S, E]):
             raise ValueError(f"the {name} state machine has no transitions")
         next_status: dict[tuple[S, E], S] = {}
         outcome: dict[E, S] = {}
+        sources: dict[E, frozenset[S]] = {}
         for source, target, event in rows:
+            sources[event] = sources.get(event, frozenset()) | {source}
             if outcome.setdefault(event, target) != target:
                 raise ValueError(f"{name} event {event.value!r} leads to more than one status")
             next_status[(source, event)] = target
@@ -63,6 +65,7 @@ class StateMachine(Generic[S, E]):
         self._next = next_status
         self._outcome = outcome
         self._reachable = reachable
+        self._sources = sources
 
     @property
     def transitions(self) -> frozenset[tuple[S, S, E]]:
@@ -88,14 +91,19 @@ class StateMachine(Generic[S, E]):
         ``"apply"``: a row allows it; call ``transition``. ``"duplicate"``: no row, but
         ``current`` already reflects the event: it is the event's outcome, or a status
         reachable from it (``payment.succeeded`` twice, or ``payment.processing`` delivered
-        after ``payment.succeeded``); record it and change nothing. ``"invalid"``: the event
-        contradicts ``current`` (``payment.succeeded`` on a failed payment); ``transition``
-        would raise.
+        after ``payment.succeeded``); record it and change nothing. ``"early"``: not yet,
+        but ``current`` can still reach a status the event applies to (a refund delivered
+        before its payment succeeded): hold it and try again later. ``"invalid"``: the
+        event contradicts ``current`` and never can apply (``payment.succeeded`` on a
+        failed payment); ``transition`` would raise.
         """
         if (current, event) in self._next:
             return "apply"
         if current in self._reachable.get(self._outcome[event], frozenset()):
             return "duplicate"
+        reachable = self._reachable.get(current, frozenset({current}))
+        if self._sources[event] & reachable:
+            return "early"
         return "invalid"
 
     def is_terminal(self, status: S) -> bool:
