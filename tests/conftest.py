@@ -36,6 +36,10 @@ REQUIRE_SERVERS = os.environ.get("TT_TEST_REQUIRE_SERVERS") == "1"
 
 # The services allowed to call /internal in tests, and their HMAC secrets.
 INTERNAL_SECRETS = {"order-service": "order-secret-for-tests", "ticket-service": "ticket-secret"}
+# Webhook secrets: two Stripe secrets, as during a rotation (the second is the new one).
+STRIPE_WEBHOOK_SECRETS = ("whsec_rotating_out_for_tests", "whsec_current_for_tests")
+SQUARE_SIGNATURE_KEY = "square-signature-key-for-tests"
+SQUARE_WEBHOOK_URL = "https://payments.example.test/api/v1/webhooks/square"
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -122,6 +126,9 @@ def settings(servers: Servers, database_url: str, workdir: Path) -> Settings:
         jwt_private_key_file=workdir / "keys" / "private.pem",
         jwt_public_key_file=workdir / "keys" / "public.pem",
         internal_service_secrets=INTERNAL_SECRETS,
+        stripe_webhook_secrets=STRIPE_WEBHOOK_SECRETS,
+        square_webhook_signature_keys=(SQUARE_SIGNATURE_KEY,),
+        square_webhook_url=SQUARE_WEBHOOK_URL,
     )
     load_key_pair(configured, create=True)
     return configured

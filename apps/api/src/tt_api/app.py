@@ -16,6 +16,7 @@ from tt_api.controllers.health import HealthController
 from tt_api.controllers.internal import InternalController
 from tt_api.controllers.monitoring import MonitoringController
 from tt_api.controllers.payments import PaymentsController
+from tt_api.controllers.webhooks import WebhooksController
 from tt_api.errors import exception_to_response
 from tt_api.request_context import with_request_context
 from tt_payments import Container
@@ -45,6 +46,7 @@ def create_app(container: Container) -> PaymentsApp:
             PaymentsController,
             AdminCatalogController,
             InternalController,
+            WebhooksController,
         ],
         dependencies={"container": Provide(provide_container)},
         state=State({"container": container}),

@@ -24,6 +24,7 @@ from tt_money.errors import (
 )
 from tt_payments.identity import ForbiddenError
 from tt_payments.tokens import AuthError
+from tt_payments.webhooks import WebhookSignatureError
 
 _log = logging.getLogger("tt_api.errors")
 
@@ -33,6 +34,8 @@ _STATUS_BY_CLASS: tuple[tuple[type[TicketTokenError], int], ...] = (
     (ForbiddenError, 403),
     (NotFoundError, 404),
     (ConflictError, 409),
+    # A provider's webhook signature: 400 (the provider's convention), not 401.
+    (WebhookSignatureError, 400),
     (InvalidInputError, 422),
 )
 # Codes whose status differs from their class's.

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from collections.abc import Mapping
 
 import attrs
 
@@ -25,6 +26,9 @@ from tt_payments.adapters.payments_sql import SqlPayments
 from tt_payments.adapters.prometheus_metrics import PrometheusPaymentMetrics
 from tt_payments.adapters.rabbitmq import RabbitMqPublisher
 from tt_payments.adapters.stripe_provider import StripeProvider
+from tt_payments.adapters.stripe_webhooks import STRIPE_PAYMENT_EVENTS, stripe_event
+from tt_payments.adapters.webhook_inbox_sql import SqlWebhookInbox
+from tt_payments.adapters.webhook_seen_redis import RedisSeenWebhooks
 from tt_payments.internal_auth import InternalAuthenticator
 from tt_payments.keys import load_key_pair
 from tt_payments.metrics import PaymentMetrics
@@ -37,7 +41,9 @@ from tt_payments.use_cases.fees import FeeCalculator
 from tt_payments.use_cases.health import HealthReport, check_health
 from tt_payments.use_cases.process_payment import PaymentService
 from tt_payments.use_cases.refund_payment import RefundService
+from tt_payments.use_cases.webhooks import WebhookService
 from tt_payments.volume_cache import CachedSalesVolume
+from tt_payments.webhooks import ProviderEvent, square_event
 from tt_tax import TaxCalculator
 
 
@@ -62,6 +68,7 @@ class Container:
     publisher: EventPublisher
     outbox_relay: OutboxRelay
     internal_auth: InternalAuthenticator
+    webhooks: WebhookService
     started_at: dt.datetime
     embedded: EmbeddedServers | None = None
 
@@ -169,6 +176,13 @@ def bootstrap(settings: Settings) -> Container:
             engine=engine,
             redis=redis_client,
             tokens=token_service(settings),
+            webhooks=WebhookService(
+                inbox=SqlWebhookInbox(engine),
+                seen=RedisSeenWebhooks(redis_client),
+                handlers=dict.fromkeys(STRIPE_PAYMENT_EVENTS, payments.apply_provider_event),
+                parsers={"stripe": _stored_stripe_event, "square": _stored_square_event},
+                metrics=metrics,
+            ),
             internal_auth=InternalAuthenticator(
                 secrets=settings.internal_service_secrets,
                 nonces=RedisNonceStore(redis_client),
@@ -183,6 +197,14 @@ def bootstrap(settings: Settings) -> Container:
         if embedded is not None:
             embedded.stop()
         raise
+
+
+def _stored_stripe_event(payload: Mapping[str, object], signature: str) -> ProviderEvent:
+    return stripe_event(payload, signature=signature)
+
+
+def _stored_square_event(payload: Mapping[str, object], signature: str) -> ProviderEvent:
+    return square_event(payload, signature=signature)
 
 
 def build_provider(settings: Settings) -> PaymentProvider:

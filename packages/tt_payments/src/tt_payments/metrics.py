@@ -23,3 +23,17 @@ class PaymentMetrics(Protocol):
     def exposition(self) -> tuple[bytes, str]:
         """The metrics in Prometheus text format, and its content type."""
         ...
+
+
+class WebhookMetrics(Protocol):
+    def webhook_received(self, *, provider: str, outcome: str) -> None:
+        """A delivery was handled: applied, held, duplicate, ignored, failed, ..."""
+        ...
+
+    def event_held_too_long(self) -> None:
+        """A payment event was held past its limit; the payment was fetched (alert)."""
+        ...
+
+
+class ServiceMetrics(PaymentMetrics, WebhookMetrics, Protocol):
+    """Everything the payment service reports."""

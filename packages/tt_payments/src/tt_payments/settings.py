@@ -60,6 +60,11 @@ class Settings:
     """Another Stripe API address (localstripe in tests); None means Stripe itself."""
     simulated_latency_ms: int = 0
     """Delay the simulated processor adds to each call, for load tests."""
+    stripe_webhook_secrets: tuple[str, ...] = attrs.field(default=(), repr=False)
+    """Secrets that may sign Stripe webhooks (several during a rotation)."""
+    square_webhook_signature_keys: tuple[str, ...] = attrs.field(default=(), repr=False)
+    square_webhook_url: str | None = None
+    """The notification URL registered with Square (part of what it signs)."""
     internal_service_secrets: Mapping[str, str] = attrs.field(factory=dict, repr=False)
     """HMAC secret per calling service (TT_INTERNAL_SERVICE_SECRETS=name:secret,...);
     empty means every /internal request is refused."""
@@ -124,6 +129,9 @@ class Settings:
             simulated_latency_ms=reader.integer(
                 "TT_SIMULATED_LATENCY_MS", defaults.simulated_latency_ms, low=0, high=60_000
             ),
+            stripe_webhook_secrets=_listed(reader.text("TT_STRIPE_WEBHOOK_SECRETS")),
+            square_webhook_signature_keys=_listed(reader.text("TT_SQUARE_WEBHOOK_SIGNATURE_KEYS")),
+            square_webhook_url=reader.text("TT_SQUARE_WEBHOOK_URL"),
             internal_service_secrets=_service_secrets(reader.text("TT_INTERNAL_SERVICE_SECRETS")),
             tier_volume_cache_seconds=reader.integer(
                 "TT_TIER_VOLUME_CACHE_SECONDS",
@@ -229,3 +237,7 @@ def parse_service_secrets(text: str | None) -> dict[str, str]:
             raise ValueError(f"service {name!r} is listed twice")
         secrets[name] = secret
     return secrets
+
+
+def _listed(text: str | None) -> tuple[str, ...]:
+    return tuple(item.strip() for item in (text or "").split(",") if item.strip())

@@ -35,6 +35,7 @@ from tt_payments.adapters.ledger_sql import SqlLedger
 from tt_payments.adapters.tables import (
     nft_mint_queue,
     outbox,
+    payment_event_sequence,
     payment_intents,
     payment_refunds,
     payment_transactions,
@@ -104,6 +105,27 @@ _LINK_ORDER = (
         ),
     )
     .values(order_id=sa.bindparam("w_order_id"), updated_at=sa.func.now())
+)
+_PAYMENT_BY_PROVIDER_ID = _PAYMENT_WITH_MINT_JOB.where(
+    payment_transactions.c.provider == sa.bindparam("provider"),
+    payment_transactions.c.stripe_payment_intent_id == sa.bindparam("provider_payment_id"),
+)
+_NEXT_SEQUENCE = (
+    sa.update(payment_transactions)
+    .where(
+        payment_transactions.c.tenant_id == sa.bindparam("w_tenant_id"),
+        payment_transactions.c.id == sa.bindparam("w_id"),
+    )
+    .values(last_sequence_number=payment_transactions.c.last_sequence_number + 1)
+    .returning(payment_transactions.c.last_sequence_number, payment_transactions.c.status)
+)
+_RECORD_EVENT = (
+    insert(payment_event_sequence).on_conflict_do_nothing().returning(payment_event_sequence.c.id)
+)
+_DECIDE_EVENT = sa.update(payment_event_sequence).where(
+    payment_event_sequence.c.tenant_id == sa.bindparam("w_tenant_id"),
+    payment_event_sequence.c.id == sa.bindparam("w_id"),
+    payment_event_sequence.c.status == "held",
 )
 _TRANSITIONS: dict[tuple[tuple[str, ...], tuple[str, ...]], sa.Update] = {}
 
@@ -441,6 +463,91 @@ class SqlPayments:
             return None
         return await self._one(
             _PAYMENT_BY_KEY, {"tenant_id": tenant_id, "user_id": user_id, "key": key}
+        )
+
+    async def record_event(
+        self,
+        *,
+        tenant_id: uuid.UUID,
+        payment_id: uuid.UUID,
+        event_type: str,
+        provider_event_id: str,
+        occurred_at: dt.datetime,
+        payload: Mapping[str, object],
+    ) -> tuple[uuid.UUID, int, PaymentStatus] | None:
+        """Number a provider event of this payment and keep it, ``held`` until decided.
+
+        Returns (event row id, sequence number, the payment's status now), or None when
+        this provider event is already recorded. The sequence comes from the payment row,
+        whose lock serializes the payment's events.
+        """
+        row_id = uuid.uuid4()
+        async with self._engine.begin() as connection:
+            numbered = (
+                await connection.execute(
+                    _NEXT_SEQUENCE, {"w_tenant_id": tenant_id, "w_id": payment_id}
+                )
+            ).one()
+            inserted = await connection.execute(
+                _RECORD_EVENT,
+                {
+                    "tenant_id": tenant_id,
+                    "id": row_id,
+                    "payment_id": payment_id,
+                    "event_type": event_type,
+                    "sequence_number": numbered.last_sequence_number,
+                    "event_timestamp": occurred_at,
+                    "stripe_event_id": provider_event_id,
+                    "idempotency_key": provider_event_id,
+                    "payload": dict(payload),
+                    "status": "held",
+                    "attempts": 0,
+                    "created_at": dt.datetime.now(dt.UTC),
+                },
+            )
+            if inserted.first() is None:
+                await connection.rollback()
+                return None
+        return row_id, int(numbered.last_sequence_number), PaymentStatus(numbered.status)
+
+    async def decide_event(
+        self, tenant_id: uuid.UUID, event_row_id: uuid.UUID, status: str, outcome: str
+    ) -> None:
+        """Close a held event: ``applied`` or ``ignored``, with what happened."""
+        async with self._engine.begin() as connection:
+            await connection.execute(
+                _DECIDE_EVENT,
+                {
+                    "w_tenant_id": tenant_id,
+                    "w_id": event_row_id,
+                    "status": status,
+                    "outcome": outcome,
+                    "processed_at": dt.datetime.now(dt.UTC),
+                },
+            )
+
+    async def held_events(self, limit: int) -> list[dict[str, Any]]:
+        """Held events, oldest first, with how long they have been held."""
+        query = (
+            sa.select(payment_event_sequence)
+            .where(payment_event_sequence.c.status == "held")
+            .order_by(payment_event_sequence.c.created_at)
+            .limit(limit)
+        )
+        async with self._engine.connect() as connection:
+            return [dict(row) for row in (await connection.execute(query)).mappings().all()]
+
+    async def count_held_events(self) -> int:
+        query = sa.select(sa.func.count()).where(payment_event_sequence.c.status == "held")
+        async with self._engine.connect() as connection:
+            return int((await connection.execute(query)).scalar_one())
+
+    async def find_by_provider_payment(
+        self, provider: str, provider_payment_id: str
+    ) -> PaymentRecord | None:
+        return await self._one(
+            _PAYMENT_BY_PROVIDER_ID,
+            {"provider": provider, "provider_payment_id": provider_payment_id},
         )
 
     async def get_in_any_tenant(self, transaction_id: uuid.UUID) -> PaymentRecord | None:

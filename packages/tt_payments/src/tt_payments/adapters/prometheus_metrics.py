@@ -46,6 +46,24 @@ class PrometheusPaymentMetrics:
             registry=self.registry,
         )
 
+        self._webhooks = Counter(
+            "payment_webhooks_total",
+            "Provider webhook deliveries by outcome",
+            ["provider", "outcome"],
+            registry=self.registry,
+        )
+        self._held_too_long = Counter(
+            "payment_events_held_too_long_total",
+            "Payment events held more than 10 minutes (the payment was fetched instead)",
+            registry=self.registry,
+        )
+
+    def webhook_received(self, *, provider: str, outcome: str) -> None:
+        self._webhooks.labels(provider=provider, outcome=outcome).inc()
+
+    def event_held_too_long(self) -> None:
+        self._held_too_long.inc()
+
     def payment_finished(self, *, status: str, method: str, amount: Money | None) -> None:
         self._payments.labels(status=status, method=method).inc()
         if amount is not None:

@@ -254,6 +254,7 @@ def _inbox_columns() -> list[sa.Column[object]]:
         sa.Column("status", sa.Text, nullable=False),
         sa.Column("attempts", sa.Integer, nullable=False),
         sa.Column("error_message", sa.Text),
+        sa.Column("outcome", sa.Text),
         sa.Column("next_attempt_at", sa.DateTime(timezone=True)),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),

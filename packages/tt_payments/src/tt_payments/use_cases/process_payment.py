@@ -20,6 +20,7 @@ settles it later. Step 6 is a conditional state change, so only one finisher pos
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -28,6 +29,7 @@ from typing import Any
 import attrs
 
 from tt_ledger import AccountKind, AccountRef, PaymentEvent, PaymentStatus, payment_captured_entry
+from tt_ledger.payment_states import classify as classify_payment_event
 from tt_money import FeeLineKind, Money
 from tt_money.errors import ConflictError, InvalidInputError
 from tt_payments.adapters.payments_sql import SqlPayments
@@ -35,7 +37,7 @@ from tt_payments.catalog import VenueNotFoundError
 from tt_payments.checks import CheckResult, PaymentAttempt, PrePaymentCheck, combine
 from tt_payments.idempotency import IdempotencyScope, StoredAnswer
 from tt_payments.identity import Principal, Role
-from tt_payments.metrics import PaymentMetrics
+from tt_payments.metrics import ServiceMetrics
 from tt_payments.payments import (
     EventNotFoundError,
     PaymentRecord,
@@ -51,6 +53,7 @@ from tt_payments.providers.types import (
     provider_idempotency_key,
 )
 from tt_payments.use_cases.fees import FeeCalculator, FeeQuote
+from tt_payments.webhooks import ProviderEvent
 
 
 @attrs.frozen(kw_only=True)
@@ -84,6 +87,44 @@ class AnswerInTransaction:
     render: Callable[[PaymentOutcome], tuple[int, bytes]]
 
 
+_log = logging.getLogger(__name__)
+
+_EVENT_OF_CHARGE = {
+    ChargeStatus.SUCCEEDED: PaymentEvent.SUCCEEDED,
+    ChargeStatus.DECLINED: PaymentEvent.FAILED,
+    ChargeStatus.PROCESSING: PaymentEvent.PROCESSING,
+    ChargeStatus.CANCELED: PaymentEvent.CANCELED,
+    ChargeStatus.REQUIRES_ACTION: PaymentEvent.REQUIRES_ACTION,
+}
+
+
+class PaymentForEventNotFoundError(TransactionNotFoundError):
+    """A processor event names a payment we do not have (yet): the inbox retries it."""
+
+
+def _charge_json(charge: Charge) -> dict[str, object]:
+    return {
+        "provider": charge.provider,
+        "providerPaymentId": charge.provider_payment_id,
+        "status": charge.status.value,
+        "amount": charge.amount.minor,
+        "currency": charge.amount.currency.code,
+        "declineCode": charge.decline_code,
+        "failureMessage": charge.failure_message,
+    }
+
+
+def _charge_from_json(data: Mapping[str, Any]) -> Charge:
+    return Charge(
+        provider=str(data["provider"]),
+        provider_payment_id=str(data["providerPaymentId"]),
+        status=ChargeStatus(data["status"]),
+        amount=Money.of(int(data["amount"]), str(data["currency"])),
+        decline_code=data.get("declineCode"),
+        failure_message=data.get("failureMessage"),
+    )
+
+
 _PAID = frozenset(
     {PaymentStatus.COMPLETED, PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED}
 )
@@ -99,7 +140,7 @@ class PaymentService:
     catalog: Catalog
     fees: FeeCalculator
     provider: PaymentProvider
-    metrics: PaymentMetrics
+    metrics: ServiceMetrics
     checks: Sequence[PrePaymentCheck] = ()
     clock: Callable[[], dt.datetime] = utcnow
 
@@ -152,6 +193,127 @@ class PaymentService:
             amount=outcome.record.total if completed else None,
         )
         return outcome
+
+    async def apply_provider_event(self, event: ProviderEvent) -> str:
+        """A processor's word on a payment (webhook), applied in order, at most once.
+
+        The event is numbered and kept (payment_event_sequence), then: applied through the
+        same settlement as a live payment when the state machine allows it; held when it
+        can apply only after an event that has not arrived (``process_held_events``
+        retries); recorded and ignored when the payment already reflects it or it
+        contradicts a final state (state never moves back). Returns the outcome.
+        """
+        charge = event.charge
+        if charge is None:
+            raise ValueError(f"{event.event_type} is not a payment event")
+        record = await self._payment_of(event)
+        if record is None:
+            raise PaymentForEventNotFoundError(
+                f"no payment for {event.provider} payment {event.provider_payment_id}"
+            )
+        recorded = await self.payments.record_event(
+            tenant_id=record.tenant_id,
+            payment_id=record.id,
+            event_type=_EVENT_OF_CHARGE[charge.status].value,
+            provider_event_id=f"{event.provider}:{event.event_id}",
+            occurred_at=event.created,
+            payload={"charge": _charge_json(charge), "event": dict(event.payload)},
+        )
+        if recorded is None:
+            return "duplicate"
+        row_id, _, status = recorded
+        return await self._decide_event(record, row_id, charge, status)
+
+    async def process_held_events(
+        self, *, limit: int = 500, fetch_after: dt.timedelta = dt.timedelta(minutes=10)
+    ) -> dict[str, int]:
+        """Retry held payment events; past ``fetch_after`` ask the processor instead.
+
+        Returns counts by outcome. Safe to run concurrently: deciding an event is a
+        conditional update and settling is the idempotent settlement of ``process``.
+        """
+        counts: dict[str, int] = {}
+        now = self.clock()
+        for row in await self.payments.held_events(limit):
+            record = await self.payments.get(row["tenant_id"], row["payment_id"])
+            if record is None:  # pragma: no cover - events are recorded against a payment
+                continue
+            charge = _charge_from_json(row["payload"]["charge"])
+            if now - row["created_at"] > fetch_after:
+                self.metrics.event_held_too_long()
+                fetched = await self.provider.retrieve(charge.provider_payment_id)
+                await self._settle(
+                    record, await self.payments.metadata_of(record.tenant_id, record.id), fetched
+                )
+                record = await self.payments.get(record.tenant_id, record.id) or record
+                outcome = await self._decide_event(
+                    record, row["id"], charge, record.status, final=True
+                )
+            else:
+                outcome = await self._decide_event(record, row["id"], charge, record.status)
+            counts[outcome] = counts.get(outcome, 0) + 1
+        return counts
+
+    async def _decide_event(
+        self,
+        record: PaymentRecord,
+        row_id: uuid.UUID,
+        charge: Charge,
+        status: PaymentStatus,
+        *,
+        final: bool = False,
+    ) -> str:
+        event = _EVENT_OF_CHARGE[charge.status]
+        verdict = classify_payment_event(status, event)
+        tenant = record.tenant_id
+        if verdict == "apply":
+            known = record.provider_payment_id
+            if charge.amount != record.total or (known and known != charge.provider_payment_id):
+                _log.error(
+                    "processor reports %s (%s) for payment %s, which charged %s (%s): not applied",
+                    charge.amount,
+                    charge.provider_payment_id,
+                    record.id,
+                    record.total,
+                    known,
+                )
+                await self.payments.decide_event(
+                    tenant,
+                    row_id,
+                    "ignored",
+                    f"mismatch: {charge.provider_payment_id} {charge.amount.minor}",
+                )
+                return "mismatch"
+            metadata = await self.payments.metadata_of(tenant, record.id)
+            settled = await self._settle(record, metadata, charge)
+            await self.payments.decide_event(
+                tenant, row_id, "applied", f"{status.value} -> {settled.record.status.value}"
+            )
+            return "applied"
+        if verdict == "early" and not final:
+            return "held"
+        if verdict == "invalid":
+            _log.error(
+                "payment %s is %s; %s cannot apply (recorded, ignored)",
+                record.id,
+                status.value,
+                event.value,
+            )
+        await self.payments.decide_event(
+            tenant, row_id, "ignored", f"{verdict}: {event.value} while {status.value}"
+        )
+        return "ignored"
+
+    async def _payment_of(self, event: ProviderEvent) -> PaymentRecord | None:
+        if event.tenant_id is not None and event.payment_id is not None:
+            record = await self.payments.get(event.tenant_id, event.payment_id)
+            if record is not None:
+                return record
+        if event.provider_payment_id:
+            return await self.payments.find_by_provider_payment(
+                event.provider, event.provider_payment_id
+            )
+        return None
 
     async def link_order(self, payment_id: uuid.UUID, order_id: uuid.UUID) -> PaymentRecord:
         """POST /internal/payment-complete: the order service says ``order_id`` was paid by
@@ -267,7 +429,7 @@ class PaymentService:
         record: PaymentRecord,
         metadata: Mapping[str, Any],
         charge: Charge,
-        answer: AnswerInTransaction | None,
+        answer: AnswerInTransaction | None = None,
     ) -> PaymentOutcome:
         tenant = record.tenant_id
         if charge.status is ChargeStatus.SUCCEEDED:
@@ -375,8 +537,16 @@ class PaymentService:
                     PaymentStatus.CANCELLED,
                     stripe_payment_intent_id=charge.provider_payment_id,
                 )
-            # PROCESSING: the processor accepted it but has not decided; a webhook or
-            # reconciliation finishes it (webhooks issue).
+            elif charge.status is ChargeStatus.PROCESSING:
+                # Accepted, not decided: back from requires_action (or pending) to
+                # processing; a webhook or reconciliation finishes it later.
+                await uow.transition(
+                    tenant,
+                    record.id,
+                    PaymentEvent.PROCESSING,
+                    PaymentStatus.PROCESSING,
+                    stripe_payment_intent_id=charge.provider_payment_id,
+                )
             if settled is not None and answer is not None:
                 outcome = PaymentOutcome(record=settled, fees=metadata["fees"], charge=charge)
                 status, body = answer.render(outcome)

@@ -43,6 +43,7 @@ def _inbox_columns() -> list[sa.Column[object]]:
         sa.Column("status", sa.Text, nullable=False, server_default="pending"),
         sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
         sa.Column("error_message", sa.Text),
+        sa.Column("outcome", sa.Text),
         sa.Column("next_attempt_at", sa.DateTime(timezone=True)),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=_NOW),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=_NOW),
