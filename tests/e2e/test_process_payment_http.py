@@ -10,16 +10,20 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
+from tt_money import USD, Money
 from tt_payments import Container
+from tt_payments.adapters.payments_sql import PaymentsUnitOfWork
 from tt_payments.adapters.tables import (
     ledger_entries,
     nft_mint_queue,
     outbox,
+    payment_idempotency,
     payment_refunds,
     payment_transactions,
 )
 from tt_payments.identity import Role
 from tt_payments.providers.simulated import FaultPoint, SimulatedProvider
+from tt_payments.providers.types import RefundRequest
 
 AuthHeaders = Callable[..., dict[str, str]]
 PROCESS = "/api/v1/payments/process"
@@ -242,6 +246,7 @@ async def test_unknown_venue_or_event_is_404(client: httpx.AsyncClient, auth: Au
     response = await client.post(
         PROCESS, json=body(str(uuid.uuid4()), event), headers=keyed(auth())
     )
+    assert response.status_code == 404
     assert response.json()["code"] == "VENUE_NOT_FOUND"
     response = await client.post(
         PROCESS, json=body(venue, str(uuid.uuid4())), headers=keyed(auth())
@@ -374,6 +379,9 @@ async def test_200_concurrent_requests_with_one_key_charge_once(
     )
     codes = sorted({answer.status_code for answer in answers})
     assert set(codes) <= {200, 409}, codes
+    assert {answer.json()["code"] for answer in answers if answer.status_code == 409} <= {
+        "DUPLICATE_IN_PROGRESS"
+    }
     completed = [answer for answer in answers if answer.status_code == 200]
     assert completed
     assert len({answer.content for answer in completed}) == 1
@@ -404,3 +412,201 @@ async def test_metrics_and_admin_stats_count_payments(
     assert (last_day["total_payments"], last_day["successful"], last_day["failed"]) == (2, 1, 1)
     assert last_day["total_revenue"] > 10000
     assert (await client.get("/admin/stats", headers=auth())).status_code == 403
+
+
+async def test_a_crash_before_the_settling_commit_loses_nothing_and_the_retry_finishes(
+    client: httpx.AsyncClient,
+    auth: AuthHeaders,
+    container: Container,
+    tenant: uuid.UUID,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given the settling transaction dies at its last step (the outbox row), after the
+    # charge and after the answer was written in it
+    venue, event = await venue_and_event(client, auth)
+    headers, order = keyed(auth()), body(venue, event)
+    charges_before = provider(container).charges_created
+
+    async def crash(*args: object, **kwargs: object) -> uuid.UUID:
+        raise RuntimeError("the process died before the commit")
+
+    monkeypatch.setattr(PaymentsUnitOfWork, "append_event", crash)
+    crashed = await client.post(PROCESS, json=order, headers=headers)
+    monkeypatch.undo()
+    assert crashed.status_code == 500, crashed.text
+    # Then nothing of the settlement was kept: the payment is processing, no entry, and
+    # the key is free (its answer rolled back with the rest)
+    assert await count(container, ledger_entries, tenant_id=tenant) == 0
+    assert await count(container, payment_idempotency, tenant_id=tenant) == 0
+    # And the retry finishes the same payment with the same charge, once
+    retry = await client.post(PROCESS, json=order, headers=headers)
+    assert retry.status_code == 200, retry.text
+    assert provider(container).charges_created == charges_before + 1
+    assert await count(container, ledger_entries, tenant_id=tenant) == 1
+    replay = await client.post(PROCESS, json=order, headers=headers)
+    assert replay.content == retry.content
+    assert replay.headers["Idempotent-Replayed"] == "true"
+
+
+async def test_a_key_reused_for_another_order_after_its_record_lapsed_is_refused(
+    client: httpx.AsyncClient, auth: AuthHeaders, container: Container, tenant: uuid.UUID
+) -> None:
+    venue, event = await venue_and_event(client, auth)
+    headers, order = keyed(auth()), body(venue, event)
+    first = await client.post(PROCESS, json=order, headers=headers)
+    assert first.status_code == 200, first.text
+    # The idempotency record lapses (24 h) but the payment keeps its key
+    async with container.engine.begin() as connection:
+        await connection.execute(
+            sa.delete(payment_idempotency).where(payment_idempotency.c.tenant_id == tenant)
+        )
+    other = {**order, "tickets": [{**order["tickets"][0], "price": 4000}]}  # type: ignore[index]
+    response = await client.post(PROCESS, json=other, headers=headers)
+    assert response.status_code == 422, response.text
+    assert response.json()["code"] == "IDEMPOTENCY_KEY_REUSED"
+    # Once that refusal's record lapses too, the same order under the same key still
+    # answers the payment it made
+    async with container.engine.begin() as connection:
+        await connection.execute(
+            sa.delete(payment_idempotency).where(payment_idempotency.c.tenant_id == tenant)
+        )
+    again = await client.post(PROCESS, json=order, headers=headers)
+    assert again.status_code == 200, again.text
+    assert again.json()["transaction"]["id"] == first.json()["transaction"]["id"]
+
+
+async def test_an_unknown_payment_method_fails_the_payment_instead_of_stranding_it(
+    client: httpx.AsyncClient, auth: AuthHeaders, container: Container, tenant: uuid.UUID
+) -> None:
+    venue, event = await venue_and_event(client, auth)
+    response = await client.post(
+        PROCESS, json=body(venue, event, "pm_does_not_exist"), headers=keyed(auth())
+    )
+    assert response.status_code == 402, response.text
+    assert response.json()["code"] == "PAYMENT_FAILED"
+    assert response.json()["declineCode"] == "invalid_request"
+    assert await count(container, payment_transactions, tenant_id=tenant, status="failed") == 1
+
+
+async def test_a_3d_secure_retry_answers_the_client_secret_again(
+    client: httpx.AsyncClient, auth: AuthHeaders
+) -> None:
+    venue, event = await venue_and_event(client, auth)
+    headers, order = keyed(auth()), body(venue, event, "pm_card_authenticationRequired")
+    first = await client.post(PROCESS, json=order, headers=headers)
+    retry = await client.post(PROCESS, json=order, headers=headers)
+    assert (first.status_code, retry.status_code) == (202, 202)
+    assert retry.json()["nextAction"] == first.json()["nextAction"]
+    assert retry.json()["nextAction"]["clientSecret"]
+
+
+async def test_after_3d_secure_a_retry_settles_the_payment(
+    client: httpx.AsyncClient, auth: AuthHeaders, container: Container, tenant: uuid.UUID
+) -> None:
+    venue, event = await venue_and_event(client, auth)
+    headers, order = keyed(auth()), body(venue, event, "pm_card_authenticationRequired")
+    first = await client.post(PROCESS, json=order, headers=headers)
+    assert first.status_code == 202, first.text
+    await provider(container).complete_action(
+        first.json()["transaction"]["stripePaymentIntentId"], succeed=True
+    )
+    retry = await client.post(PROCESS, json=order, headers=headers)
+    assert retry.status_code == 200, retry.text
+    assert retry.json()["transaction"]["status"] == "completed"
+    assert await count(container, ledger_entries, tenant_id=tenant) == 1
+
+
+async def test_a_payment_processing_for_a_day_is_never_charged_again(
+    client: httpx.AsyncClient, auth: AuthHeaders, container: Container, tenant: uuid.UUID
+) -> None:
+    # Given a payment whose processor call timed out a day ago (its key may be forgotten)
+    venue, event = await venue_and_event(client, auth)
+    headers, order = keyed(auth()), body(venue, event)
+    provider(container).fail_next(FaultPoint.TIMEOUT_BEFORE_CHARGE)
+    first = await client.post(PROCESS, json=order, headers=headers)
+    assert first.status_code == 202, first.text
+    async with container.engine.begin() as connection:
+        await connection.execute(
+            sa.update(payment_transactions)
+            .where(payment_transactions.c.tenant_id == tenant)
+            .values(created_at=sa.func.now() - sa.text("interval '24 hours'"))
+        )
+    charges_before = provider(container).charges_created
+    # When the client retries now
+    retry = await client.post(PROCESS, json=order, headers=headers)
+    # Then it is told to wait (reconciliation settles it) and nothing is charged
+    assert retry.status_code == 202, retry.text
+    assert provider(container).charges_created == charges_before
+
+
+async def test_a_currency_the_venue_does_not_sell_in_is_422(
+    client: httpx.AsyncClient, auth: AuthHeaders
+) -> None:
+    venue, event = await venue_and_event(client, auth)
+    order = {**body(venue, event), "currency": "EUR"}
+    response = await client.post(PROCESS, json=order, headers=keyed(auth()))
+    assert response.status_code == 422, response.text
+    assert response.json()["code"] == "UNSUPPORTED_CURRENCY"
+
+
+async def test_a_refund_key_is_bound_to_its_payment(
+    client: httpx.AsyncClient, auth: AuthHeaders
+) -> None:
+    venue, event = await venue_and_event(client, auth)
+    admin = auth(Role.ADMIN)
+    payments = [
+        (await client.post(PROCESS, json=body(venue, event), headers=keyed(auth()))).json()
+        for _ in range(2)
+    ]
+    headers = keyed(admin)
+    paths = [f"/api/v1/payments/transaction/{p['transaction']['id']}/refund" for p in payments]
+    first = await client.post(paths[0], json={"amount": 500}, headers=headers)
+    assert first.status_code == 200, first.text
+    other = await client.post(paths[1], json={"amount": 500}, headers=headers)
+    assert other.status_code == 422, other.text
+    assert other.json()["code"] == "IDEMPOTENCY_KEY_REUSED"
+
+
+async def test_a_refund_retry_sends_what_was_recorded_and_completes_once(
+    client: httpx.AsyncClient, auth: AuthHeaders, container: Container, tenant: uuid.UUID
+) -> None:
+    # Given a refund whose processor answer was lost (the processor did refund)
+    venue, event = await venue_and_event(client, auth)
+    paid = (await client.post(PROCESS, json=body(venue, event), headers=keyed(auth()))).json()
+    path = f"/api/v1/payments/transaction/{paid['transaction']['id']}/refund"
+    headers = keyed(auth(Role.ADMIN))
+    provider(container).fail_next(FaultPoint.TIMEOUT_AFTER_REFUND)
+    first = await client.post(path, json={"amount": 700, "reason": "seat"}, headers=headers)
+    assert first.status_code == 202, first.text
+    # When the key's record lapses and the retry says another reason
+    async with container.engine.begin() as connection:
+        await connection.execute(
+            sa.delete(payment_idempotency).where(payment_idempotency.c.tenant_id == tenant)
+        )
+    retry = await client.post(path, json={"amount": 700, "reason": "typo"}, headers=headers)
+    # Then the processor got the recorded request again and the refund completed once
+    assert retry.status_code == 200, retry.text
+    assert retry.json()["refund"]["status"] == "completed"
+    assert provider(container).refunds_created >= 1
+    assert await count(container, payment_refunds, tenant_id=tenant, status="completed") == 1
+
+
+async def test_a_refund_the_processor_refuses_is_422_refund_failed(
+    client: httpx.AsyncClient, auth: AuthHeaders, container: Container, tenant: uuid.UUID
+) -> None:
+    venue, event = await venue_and_event(client, auth)
+    paid = (await client.post(PROCESS, json=body(venue, event), headers=keyed(auth()))).json()
+    payment_id = paid["transaction"]["id"]
+    # The processor's own record says more was refunded already (a dashboard refund)
+    await provider(container).refund(
+        RefundRequest(
+            provider_payment_id=paid["transaction"]["stripePaymentIntentId"],
+            amount=Money(paid["transaction"]["total"], USD),
+            idempotency_key=str(uuid.uuid4()),
+        )
+    )
+    path = f"/api/v1/payments/transaction/{payment_id}/refund"
+    response = await client.post(path, json={"amount": 100}, headers=keyed(auth(Role.ADMIN)))
+    assert response.status_code == 422, response.text
+    assert response.json()["code"] == "REFUND_FAILED"
+    assert await count(container, payment_refunds, tenant_id=tenant, status="failed") == 1

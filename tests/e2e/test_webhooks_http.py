@@ -38,11 +38,14 @@ from tt_payments.adapters.stripe_webhooks import stripe_signature_header
 from tt_payments.adapters.tables import (
     ledger_entries,
     payment_event_sequence,
+    payment_refunds,
     payment_transactions,
     webhook_inbox,
 )
 from tt_payments.adapters.webhook_seen_redis import RedisSeenWebhooks
+from tt_payments.identity import Role
 from tt_payments.providers.simulated import FaultPoint, SimulatedProvider
+from tt_payments.providers.types import provider_idempotency_key
 
 STRIPE = "/api/v1/webhooks/stripe"
 SQUARE = "/api/v1/webhooks/square"
@@ -114,11 +117,15 @@ async def processing_payment(
     assert response.status_code == 202, response.text
     transaction = response.json()["transaction"]
     assert transaction["status"] == "processing"
+    intent = provider.payment_id_for(
+        provider_idempotency_key(tenant, uuid.UUID(transaction["id"]), "charge")
+    )
+    assert intent is not None
     return {
         "id": transaction["id"],
         "total": transaction["total"],
         "tenantId": str(tenant),
-        "intentId": f"pi_{uuid.uuid4().hex[:24]}",
+        "intentId": intent,
     }
 
 
@@ -400,7 +407,7 @@ async def test_shuffled_redeliveries_apply_each_event_once_and_never_move_back(
 
     codes = await asyncio.gather(*(send(event) for event in deliveries))
     assert set(codes) == {200}
-    await container.payments.process_held_events()
+    await container.provider_events.process_held()
     # Then every payment ends where its story ends, with one entry per completed payment
     for payment in payments:
         assert await status_of(container, payment) == expected[payment["id"]], payment
@@ -462,3 +469,244 @@ async def test_a_forged_square_delivery_is_refused(
     assert response.status_code == 400, response.text
     assert response.json()["code"] == "INVALID_SIGNATURE"
     assert await container.webhooks.inbox.get("square", event["event_id"]) is None
+
+
+# --- refunds and disputes ---------------------------------------------------------------
+
+
+def refund_event(
+    payment: dict[str, Any],
+    *,
+    amount: int,
+    status: str = "succeeded",
+    refund_id: str | None = None,
+    event_type: str = "refund.updated",
+) -> dict[str, Any]:
+    metadata = {"tenantId": payment["tenantId"], "transactionId": payment["id"]}
+    if refund_id is not None:
+        metadata["refundId"] = refund_id
+    return {
+        "id": f"evt_{uuid.uuid4().hex}",
+        "object": "event",
+        "type": event_type,
+        "created": int(time.time()),
+        "data": {
+            "object": {
+                "id": f"re_{uuid.uuid4().hex[:24]}",
+                "object": "refund",
+                "amount": amount,
+                "currency": "usd",
+                "status": status,
+                "payment_intent": payment["intentId"],
+                "metadata": metadata,
+                **({"failure_reason": "expired_or_canceled_card"} if status == "failed" else {}),
+            }
+        },
+    }
+
+
+def dispute_event(payment: dict[str, Any], dispute_id: str, status: str) -> dict[str, Any]:
+    return {
+        "id": f"evt_{uuid.uuid4().hex}",
+        "object": "event",
+        "type": "charge.dispute.created" if status == "needs_response" else "charge.dispute.closed",
+        "created": int(time.time()),
+        "data": {
+            "object": {
+                "id": dispute_id,
+                "object": "dispute",
+                "amount": payment["total"],
+                "currency": "usd",
+                "status": status,
+                "payment_intent": payment["intentId"],
+                "reason": "fraudulent",
+            }
+        },
+    }
+
+
+async def completed_payment(
+    client: httpx.AsyncClient, auth: AuthHeaders, container: Container, tenant: uuid.UUID
+) -> dict[str, Any]:
+    payment = await processing_payment(client, auth, container, tenant)
+    assert (await deliver(client, stripe_event("payment_intent.succeeded", payment))).json()[
+        "outcome"
+    ] == "applied"
+    return payment
+
+
+async def refund_row(container: Container, refund_id: str) -> tuple[str, int]:
+    async with container.engine.connect() as connection:
+        row = (
+            await connection.execute(
+                sa.select(payment_refunds.c.status, payment_refunds.c.amount).where(
+                    payment_refunds.c.id == uuid.UUID(refund_id)
+                )
+            )
+        ).one()
+    return str(row[0]), int(row[1])
+
+
+async def test_a_refund_webhook_completes_a_refund_whose_answer_was_lost(
+    client: httpx.AsyncClient, auth: AuthHeaders, container: Container, tenant: uuid.UUID
+) -> None:
+    payment = await completed_payment(client, auth, container, tenant)
+    provider = container.provider
+    assert isinstance(provider, SimulatedProvider)
+    provider.fail_next(FaultPoint.TIMEOUT_AFTER_REFUND)
+    path = f"/api/v1/payments/transaction/{payment['id']}/refund"
+    pending = await client.post(path, json={"amount": 2500}, headers=keyed(auth(Role.ADMIN)))
+    assert pending.status_code == 202, pending.text
+    refund_id = pending.json()["refund"]["id"]
+    event = refund_event(payment, amount=2500, refund_id=refund_id)
+    answers = [await deliver(client, event) for _ in range(2)]
+    assert [answer.json()["outcome"] for answer in answers] == ["applied", "duplicate"]
+    assert await refund_row(container, refund_id) == ("completed", 2500)
+    assert await status_of(container, payment) == "partially_refunded"
+    assert await entries_for(container, payment) == 1  # the capture; the refund's is its own
+    report = await container.ledger.verify()
+    assert report.ok, report
+
+
+async def test_a_failed_refund_webhook_frees_the_amount_again(
+    client: httpx.AsyncClient, auth: AuthHeaders, container: Container, tenant: uuid.UUID
+) -> None:
+    payment = await completed_payment(client, auth, container, tenant)
+    provider = container.provider
+    assert isinstance(provider, SimulatedProvider)
+    provider.fail_next(FaultPoint.TIMEOUT_BEFORE_REFUND)
+    path = f"/api/v1/payments/transaction/{payment['id']}/refund"
+    pending = await client.post(path, json={}, headers=keyed(auth(Role.ADMIN)))
+    assert pending.status_code == 202, pending.text
+    refund_id = pending.json()["refund"]["id"]
+    event = refund_event(payment, amount=payment["total"], refund_id=refund_id, status="failed")
+    assert (await deliver(client, event)).json()["outcome"] == "applied"
+    assert (await refund_row(container, refund_id))[0] == "failed"
+    # The whole amount can be refunded again
+    again = await client.post(path, json={}, headers=keyed(auth(Role.ADMIN)))
+    assert again.status_code == 200, again.text
+    assert again.json()["refund"]["amount"] == payment["total"]
+
+
+async def test_a_refund_we_never_asked_for_is_reported_unmatched(
+    client: httpx.AsyncClient, auth: AuthHeaders, container: Container, tenant: uuid.UUID
+) -> None:
+    payment = await completed_payment(client, auth, container, tenant)
+    answer = await deliver(client, refund_event(payment, amount=1000))
+    assert answer.json()["outcome"] == "unmatched"
+    assert await status_of(container, payment) == "completed"
+
+
+async def test_a_refund_before_its_payment_succeeded_is_held_then_decided(
+    client: httpx.AsyncClient, auth: AuthHeaders, container: Container, tenant: uuid.UUID
+) -> None:
+    store = container.payments.payments
+    payment = await processing_payment(client, auth, container, tenant)
+    held_before = await store.count_held_events()
+    early = await deliver(client, refund_event(payment, amount=1000))
+    assert early.json()["outcome"] == "held"
+    assert await store.count_held_events() == held_before + 1
+    # Still held while the payment is processing
+    assert (await container.provider_events.process_held()).get("held", 0) >= 1
+    # Once the success lands, the held refund is decided (we never asked for it)
+    await deliver(client, stripe_event("payment_intent.succeeded", payment))
+    decided = await container.provider_events.process_held()
+    assert decided.get("unmatched") == 1, decided
+    assert await store.count_held_events() == held_before
+
+
+async def test_an_event_held_past_ten_minutes_asks_the_processor(
+    client: httpx.AsyncClient, auth: AuthHeaders, container: Container, tenant: uuid.UUID
+) -> None:
+    store = container.payments.payments
+    payment = await processing_payment(client, auth, container, tenant)
+    early = await deliver(client, refund_event(payment, amount=1000))
+    assert early.json()["outcome"] == "held"
+    async with container.engine.begin() as connection:
+        await connection.execute(
+            sa.update(payment_event_sequence)
+            .where(payment_event_sequence.c.payment_id == uuid.UUID(payment["id"]))
+            .values(created_at=sa.func.now() - sa.text("interval '11 minutes'"))
+        )
+    metrics_before = (await client.get("/metrics")).text
+    decided = await container.provider_events.process_held()
+    # The processor says the payment succeeded: it is settled, and the refund decided
+    assert await status_of(container, payment) == "completed"
+    assert await entries_for(container, payment) == 1
+    assert decided.get("unmatched") == 1, decided
+    assert await store.count_held_events() == 0
+    metrics_after = (await client.get("/metrics")).text
+    assert metric(metrics_after, "payment_events_held_too_long_total") == (
+        metric(metrics_before, "payment_events_held_too_long_total") + 1
+    )
+
+
+def metric(text: str, name: str) -> float:
+    for line in text.splitlines():
+        if line.startswith(f"{name} "):
+            return float(line.split()[1])
+    return 0.0
+
+
+async def venue_balances(container: Container, payment: dict[str, Any]) -> dict[str, int]:
+    async with container.engine.connect() as connection:
+        rows = (
+            await connection.execute(
+                sa.text(
+                    "SELECT a.kind, COALESCE(SUM(p.amount), 0) FROM ledger_accounts a"
+                    " JOIN payment_transactions t ON t.tenant_id = a.tenant_id"
+                    "  AND a.owner = t.venue_id::text"
+                    " LEFT JOIN ledger_postings p ON p.tenant_id = a.tenant_id"
+                    "  AND p.account_id = a.id"
+                    " WHERE t.tenant_id = :tenant AND t.id = :payment GROUP BY a.kind"
+                ),
+                {"tenant": uuid.UUID(payment["tenantId"]), "payment": uuid.UUID(payment["id"])},
+            )
+        ).all()
+    return {str(kind): int(total) for kind, total in rows}
+
+
+@pytest.mark.parametrize("outcome", ["won", "lost"])
+async def test_a_dispute_holds_the_venue_share_then_releases_or_charges_it_back(
+    client: httpx.AsyncClient,
+    auth: AuthHeaders,
+    container: Container,
+    tenant: uuid.UUID,
+    outcome: str,
+) -> None:
+    # Given a completed $100 payment (venue share 10000 of 11995)
+    payment = await completed_payment(client, auth, container, tenant)
+    before = await venue_balances(container, payment)
+    assert before["venue_pending"] == -10000  # credit-normal: the venue is owed $100
+    dispute_id = f"dp_{uuid.uuid4().hex[:20]}"
+    # When the buyer disputes all of it
+    opened = dispute_event(payment, dispute_id, "needs_response")
+    assert (await deliver(client, opened)).json()["outcome"] == "applied"
+    # Then the venue's share is held, not the platform's fee and tax
+    held = await venue_balances(container, payment)
+    assert held["venue_reserved"] == -10000
+    assert held["venue_pending"] == 0
+    # And the outcome books once, whatever is redelivered
+    closed = dispute_event(payment, dispute_id, outcome)
+    answers = [await deliver(client, closed) for _ in range(2)]
+    assert [answer.json()["outcome"] for answer in answers] == ["applied", "duplicate"]
+    again = dispute_event(payment, dispute_id, "needs_response")
+    assert (await deliver(client, again)).json()["outcome"] == "duplicate"
+    after = await venue_balances(container, payment)
+    assert after["venue_reserved"] == 0
+    if outcome == "won":
+        assert (after["venue_pending"], after["venue_available"]) == (0, -10000)
+        assert await status_of(container, payment) == "completed"
+    else:
+        # Lost: booked as a refund of everything, so the venue is owed nothing
+        assert after["venue_pending"] + after.get("venue_available", 0) == 0
+        assert await status_of(container, payment) == "refunded"
+        refund = await client.post(
+            f"/api/v1/payments/transaction/{payment['id']}/refund",
+            json={"amount": 100},
+            headers=keyed(auth(Role.ADMIN)),
+        )
+        assert refund.status_code == 422, refund.text
+        assert refund.json()["code"] == "PAYMENT_NOT_REFUNDABLE"
+    report = await container.ledger.verify()
+    assert report.ok, report

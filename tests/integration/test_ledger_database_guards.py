@@ -69,6 +69,27 @@ async def test_entries_and_postings_cannot_be_changed_or_deleted(
             connection.execute(statement, (tenant,))
 
 
+async def test_postings_cannot_be_added_to_an_entry_after_its_transaction(
+    container: Container, database_url: str, tenant: uuid.UUID
+) -> None:
+    accounts = await two_accounts(container, tenant)
+    insert_entry(database_url, tenant, [300, -300], accounts)
+    with psycopg.connect(database_url) as connection:
+        entry = connection.execute(
+            "SELECT id FROM ledger_entries WHERE tenant_id = %s", (tenant,)
+        ).fetchone()
+    assert entry is not None
+    # A balanced pair appended later would still balance: it must be refused anyway.
+    with psycopg.connect(database_url) as connection:
+        connection.execute("SELECT 1")  # a transaction of its own, after the entry's
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="another transaction"):
+            connection.execute(
+                "INSERT INTO ledger_postings (tenant_id, entry_id, seq, account_id, amount,"
+                " currency) VALUES (%s, %s, 2, %s, 1000, 'USD'), (%s, %s, 3, %s, -1000, 'USD')",
+                (tenant, entry[0], accounts[0], tenant, entry[0], accounts[1]),
+            )
+
+
 async def test_verify_reports_a_kept_balance_that_drifted_from_its_postings(
     container: Container, tenant: uuid.UUID
 ) -> None:

@@ -6,6 +6,17 @@ library only.
 """
 
 from tt_ledger.accounts import PLATFORM_OWNER, AccountKind, AccountRef, Side
+from tt_ledger.dispute_entries import (
+    DISPUTE_LOST_KIND,
+    DISPUTE_OPENED_KIND,
+    DISPUTE_REFERENCE,
+    DISPUTE_WON_KIND,
+    dispute_lost_entry,
+    dispute_opened_entry,
+    dispute_reference,
+    dispute_won_entry,
+    venue_dispute_share,
+)
 from tt_ledger.errors import (
     InvalidTransitionError,
     LedgerError,
@@ -39,6 +50,10 @@ from tt_ledger.refund_states import (
 from tt_ledger.state_machine import Classification, StateMachine
 
 __all__ = [
+    "DISPUTE_LOST_KIND",
+    "DISPUTE_OPENED_KIND",
+    "DISPUTE_REFERENCE",
+    "DISPUTE_WON_KIND",
     "PAYMENT_CAPTURED_KIND",
     "PAYMENT_REFUND_REFERENCE",
     "PAYMENT_STATE_MACHINE",
@@ -66,8 +81,13 @@ __all__ = [
     "StateMachine",
     "UnbalancedEntryError",
     "balance_of",
+    "dispute_lost_entry",
+    "dispute_opened_entry",
+    "dispute_reference",
+    "dispute_won_entry",
     "normal_balance",
     "payment_captured_entry",
     "refund_entry",
     "split_venue_debit",
+    "venue_dispute_share",
 ]

@@ -26,7 +26,12 @@ from tt_payments.adapters.payments_sql import SqlPayments
 from tt_payments.adapters.prometheus_metrics import PrometheusPaymentMetrics
 from tt_payments.adapters.rabbitmq import RabbitMqPublisher
 from tt_payments.adapters.stripe_provider import StripeProvider
-from tt_payments.adapters.stripe_webhooks import STRIPE_PAYMENT_EVENTS, stripe_event
+from tt_payments.adapters.stripe_webhooks import (
+    STRIPE_DISPUTE_EVENTS,
+    STRIPE_PAYMENT_EVENTS,
+    STRIPE_REFUND_EVENTS,
+    stripe_event,
+)
 from tt_payments.adapters.webhook_inbox_sql import SqlWebhookInbox
 from tt_payments.adapters.webhook_seen_redis import RedisSeenWebhooks
 from tt_payments.internal_auth import InternalAuthenticator
@@ -37,9 +42,11 @@ from tt_payments.ports import EventPublisher, PaymentProvider
 from tt_payments.providers.simulated import SimulatedProvider
 from tt_payments.settings import Settings, SettingsError
 from tt_payments.tokens import TokenService
+from tt_payments.use_cases.disputes import DisputeService
 from tt_payments.use_cases.fees import FeeCalculator
 from tt_payments.use_cases.health import HealthReport, check_health
 from tt_payments.use_cases.process_payment import PaymentService
+from tt_payments.use_cases.provider_events import ProviderEventService
 from tt_payments.use_cases.refund_payment import RefundService
 from tt_payments.use_cases.webhooks import WebhookService
 from tt_payments.volume_cache import CachedSalesVolume
@@ -68,6 +75,7 @@ class Container:
     publisher: EventPublisher
     outbox_relay: OutboxRelay
     internal_auth: InternalAuthenticator
+    provider_events: ProviderEventService
     webhooks: WebhookService
     started_at: dt.datetime
     embedded: EmbeddedServers | None = None
@@ -153,15 +161,23 @@ def bootstrap(settings: Settings) -> Container:
             metrics=metrics,
             checks=(),
         )
+        refunds = RefundService(
+            payments=stored_payments, lookup=payments, provider=provider, metrics=metrics
+        )
+        provider_events = ProviderEventService(
+            payments=payments,
+            refunds=refunds,
+            disputes=DisputeService(payments=stored_payments, refunds=refunds),
+            provider=provider,
+            metrics=metrics,
+        )
         return Container(
             settings=settings,
             provider=provider,
             metrics=metrics,
             ledger=ledger,
             payments=payments,
-            refunds=RefundService(
-                payments=stored_payments, lookup=payments, provider=provider, metrics=metrics
-            ),
+            refunds=refunds,
             idempotency=SqlIdempotencyStore(engine),
             outbox=outbox,
             publisher=publisher,
@@ -176,10 +192,14 @@ def bootstrap(settings: Settings) -> Container:
             engine=engine,
             redis=redis_client,
             tokens=token_service(settings),
+            provider_events=provider_events,
             webhooks=WebhookService(
                 inbox=SqlWebhookInbox(engine),
                 seen=RedisSeenWebhooks(redis_client),
-                handlers=dict.fromkeys(STRIPE_PAYMENT_EVENTS, payments.apply_provider_event),
+                handlers=dict.fromkeys(
+                    STRIPE_PAYMENT_EVENTS | STRIPE_REFUND_EVENTS | STRIPE_DISPUTE_EVENTS,
+                    provider_events.apply,
+                ),
                 parsers={"stripe": _stored_stripe_event, "square": _stored_square_event},
                 metrics=metrics,
             ),

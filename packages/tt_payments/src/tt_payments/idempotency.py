@@ -29,7 +29,9 @@ import attrs
 
 from tt_money.errors import ConflictError, InvalidInputError
 
-LEASE = dt.timedelta(seconds=60)
+LEASE = dt.timedelta(seconds=150)
+"""Longer than a processor call can take (Stripe: 30 s per attempt, 3 attempts), so a
+retry cannot take over a key whose first request is still waiting on the processor."""
 KEEP_SUCCESS = dt.timedelta(hours=24)
 KEEP_CLIENT_ERROR = dt.timedelta(hours=1)
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import uuid
 
 import attrs
@@ -98,6 +100,31 @@ class PaymentRequest:
         return sum(line.quantity for line in self.tickets)
 
     @property
+    def fingerprint(self) -> str:
+        """SHA-256 of what the buyer asked for (not who or which key): a retry under the
+        same key must ask for the same thing, or it is a different request."""
+        canonical = json.dumps(
+            {
+                "venue": str(self.venue_id),
+                "event": str(self.event_id),
+                "tickets": [
+                    [
+                        str(line.ticket_type_id),
+                        line.quantity,
+                        line.price.minor,
+                        line.price.currency.code,
+                        list(line.seat_numbers),
+                    ]
+                    for line in self.tickets
+                ],
+                "method": [self.payment_method_type, self.payment_method_id],
+            },
+            sort_keys=True,
+            separators=(",", ":"),
+        )
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+    @property
     def subtotal(self) -> Money:
         first, *rest = (line.subtotal for line in self.tickets)
         for amount in rest:
@@ -149,6 +176,8 @@ class RefundRecord:
     status: str
     """pending, processing, completed or failed (spec payment_refunds.status)."""
     provider_refund_id: str | None = None
+    reason: str = ""
+    created_at: dt.datetime | None = None
 
     @property
     def settled(self) -> bool:

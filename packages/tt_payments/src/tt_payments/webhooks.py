@@ -19,8 +19,9 @@ from typing import Any
 
 import attrs
 
+from tt_money import Money
 from tt_money.errors import InvalidInputError
-from tt_payments.providers.types import Charge
+from tt_payments.providers.types import Charge, Refund
 
 SIGNATURE_TOLERANCE_SECONDS = 300
 SQUARE_SIGNATURE_HEADER = "x-square-hmacsha256-signature"
@@ -47,16 +48,32 @@ class ProviderEvent:
     provider_payment_id: str | None = None
     charge: Charge | None = None
     """For payment events: the processor's view of the payment, as a ``Charge``."""
+    refund: Refund | None = None
+    """For refund events: the processor's view of the refund."""
+    refund_id: uuid.UUID | None = None
+    """Our refund's id, when the refund's metadata carries it."""
+    dispute: Dispute | None = None
+
+
+@attrs.frozen(kw_only=True)
+class Dispute:
+    """A card dispute (chargeback) on a payment, as the processor reports it."""
+
+    provider_dispute_id: str
+    provider_payment_id: str
+    amount: Money
+    status: str
+    """Processor words: ``needs_response``, ``under_review``, ``won``, ``lost``, ..."""
 
 
 def metadata_ids(metadata: Mapping[str, Any] | None) -> tuple[uuid.UUID | None, uuid.UUID | None]:
     """(tenant, transaction) from the metadata we attach to every charge, if present."""
     if not metadata:
         return None, None
-    return _uuid_or_none(metadata.get("tenantId")), _uuid_or_none(metadata.get("transactionId"))
+    return uuid_or_none(metadata.get("tenantId")), uuid_or_none(metadata.get("transactionId"))
 
 
-def _uuid_or_none(value: object) -> uuid.UUID | None:
+def uuid_or_none(value: object) -> uuid.UUID | None:
     try:
         return uuid.UUID(str(value)) if value else None
     except ValueError:

@@ -228,6 +228,11 @@ def _process_answer(outcome: PaymentOutcome) -> tuple[int, msgspec.Struct]:
             decline_code=record.decline_code,
             transaction_id=record.id,
         )
+    if record.status is PaymentStatus.CANCELLED:
+        # Final, like a decline: a retry cannot revive it.
+        raise PaymentFailedError(
+            "the payment was canceled", decline_code="canceled", transaction_id=record.id
+        )
     body = ProcessPaymentResponse(
         success=record.status is PaymentStatus.COMPLETED,
         transaction=ProcessedTransactionBody(

@@ -106,8 +106,9 @@ _LINK_ORDER = (
     )
     .values(order_id=sa.bindparam("w_order_id"), updated_at=sa.func.now())
 )
+# Processor payment ids are unique across processors (Stripe's pi_..., the simulated
+# processor's pi_sim_...): a webhook names the payment by it alone.
 _PAYMENT_BY_PROVIDER_ID = _PAYMENT_WITH_MINT_JOB.where(
-    payment_transactions.c.provider == sa.bindparam("provider"),
     payment_transactions.c.stripe_payment_intent_id == sa.bindparam("provider_payment_id"),
 )
 _NEXT_SEQUENCE = (
@@ -240,6 +241,10 @@ class PaymentsUnitOfWork:
         platform_fee: Money,
         status: str,
     ) -> None:
+        if not provider_payment_id:
+            # A request the processor refused before creating a payment: nothing to track
+            # (and "" would merge every such payment into one intent row).
+            return
         values = {
             "tenant_id": tenant_id,
             "id": uuid.uuid4(),
@@ -542,12 +547,10 @@ class SqlPayments:
         async with self._engine.connect() as connection:
             return int((await connection.execute(query)).scalar_one())
 
-    async def find_by_provider_payment(
-        self, provider: str, provider_payment_id: str
-    ) -> PaymentRecord | None:
+    async def find_by_provider_payment(self, provider_payment_id: str) -> PaymentRecord | None:
+        """The payment the processor knows by this id (see _PAYMENT_BY_PROVIDER_ID)."""
         return await self._one(
-            _PAYMENT_BY_PROVIDER_ID,
-            {"provider": provider, "provider_payment_id": provider_payment_id},
+            _PAYMENT_BY_PROVIDER_ID, {"provider_payment_id": provider_payment_id}
         )
 
     async def get_in_any_tenant(self, transaction_id: uuid.UUID) -> PaymentRecord | None:
@@ -611,15 +614,36 @@ class SqlPayments:
                 .mappings()
                 .first()
             )
-        if row is None:
-            return None
-        return RefundRecord(
-            id=row["id"],
-            transaction_id=row["transaction_id"],
-            amount=Money(int(row["amount"]), currency_for(row["currency"])),
-            status=row["status"],
-            provider_refund_id=row["stripe_refund_id"],
+        return None if row is None else _refund(row)
+
+    async def find_refund_for_provider(
+        self,
+        tenant_id: uuid.UUID,
+        transaction_id: uuid.UUID,
+        refund_id: uuid.UUID | None,
+        provider_refund_id: str,
+    ) -> RefundRecord | None:
+        """A refund of this payment: ours by id if given, else by the processor's id."""
+        match = (
+            payment_refunds.c.id == refund_id
+            if refund_id is not None
+            else payment_refunds.c.stripe_refund_id == provider_refund_id
         )
+        async with self._engine.connect() as connection:
+            row = (
+                (
+                    await connection.execute(
+                        sa.select(payment_refunds).where(
+                            payment_refunds.c.tenant_id == tenant_id,
+                            payment_refunds.c.transaction_id == transaction_id,
+                            match,
+                        )
+                    )
+                )
+                .mappings()
+                .first()
+            )
+        return None if row is None else _refund(row)
 
     async def metadata_of(self, tenant_id: uuid.UUID, transaction_id: uuid.UUID) -> dict[str, Any]:
         async with self._engine.connect() as connection:
@@ -672,4 +696,16 @@ def _record(row: sa.RowMapping) -> PaymentRecord:
         mint_status=row["mint_status"],
         mint_transaction_hash=row["mint_transaction_hash"],
         order_id=row["order_id"],
+    )
+
+
+def _refund(row: sa.RowMapping) -> RefundRecord:
+    return RefundRecord(
+        id=row["id"],
+        transaction_id=row["transaction_id"],
+        amount=Money(int(row["amount"]), currency_for(row["currency"])),
+        status=row["status"],
+        provider_refund_id=row["stripe_refund_id"],
+        reason=row["reason"],
+        created_at=row["created_at"],
     )

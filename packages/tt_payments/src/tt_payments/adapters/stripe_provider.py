@@ -158,9 +158,12 @@ class StripeProvider:
             "payment_intent": request.provider_payment_id,
             "amount": request.amount.minor,
         }
+        metadata = dict(request.metadata)
         if request.reason:
             # Stripe's own ``reason`` is an enum (duplicate, fraudulent, ...); ours is text.
-            params["metadata"] = {"reason": request.reason}
+            metadata["reason"] = request.reason
+        if metadata:
+            params["metadata"] = metadata
         refund = await _calling_stripe(
             self._client.v1.refunds.create_async(
                 params, {"idempotency_key": request.idempotency_key}

@@ -19,12 +19,14 @@ import stripe
 
 from tt_money import Money
 from tt_money.errors import InvalidInputError
-from tt_payments.providers.types import Charge, ChargeStatus
+from tt_payments.providers.types import Charge, ChargeStatus, Refund, RefundStatus
 from tt_payments.webhooks import (
     SIGNATURE_TOLERANCE_SECONDS,
+    Dispute,
     ProviderEvent,
     WebhookSignatureError,
     metadata_ids,
+    uuid_or_none,
 )
 
 # The status each payment_intent.* event announces (the object's own status after a
@@ -40,6 +42,17 @@ _INTENT_EVENTS: Mapping[str, ChargeStatus] = {
 
 STRIPE_PAYMENT_EVENTS = frozenset(_INTENT_EVENTS)
 """The Stripe event types that move a payment (the payment use case handles them)."""
+STRIPE_REFUND_EVENTS = frozenset(
+    {"refund.created", "refund.updated", "refund.failed", "charge.refund.updated"}
+)
+STRIPE_DISPUTE_EVENTS = frozenset({"charge.dispute.created", "charge.dispute.closed"})
+_REFUND_STATUSES = {
+    "pending": RefundStatus.PENDING,
+    "requires_action": RefundStatus.PENDING,
+    "succeeded": RefundStatus.SUCCEEDED,
+    "failed": RefundStatus.FAILED,
+    "canceled": RefundStatus.CANCELED,
+}
 
 
 def verify_stripe_event(
@@ -89,17 +102,39 @@ def stripe_event(payload: Mapping[str, Any], *, signature: str) -> ProviderEvent
             "Validation failed", details=(("body", f"not a Stripe event: {error}"),)
         ) from None
     charge: Charge | None = None
+    refund: Refund | None = None
+    dispute: Dispute | None = None
     provider_payment_id: str | None = None
     metadata: Mapping[str, Any] | None = None
     if isinstance(obj, Mapping):
         metadata = obj.get("metadata")
+        if isinstance(obj.get("payment_intent"), str):
+            provider_payment_id = obj["payment_intent"]
         if event_type in _INTENT_EVENTS:
             charge = _charge(obj, _INTENT_EVENTS[event_type])
             provider_payment_id = charge.provider_payment_id
-        elif isinstance(obj.get("payment_intent"), str):
-            provider_payment_id = obj["payment_intent"]
+        elif event_type in STRIPE_REFUND_EVENTS and provider_payment_id:
+            refund = Refund(
+                provider="stripe",
+                provider_refund_id=str(obj["id"]),
+                provider_payment_id=provider_payment_id,
+                amount=Money.of(int(obj["amount"]), str(obj["currency"])),
+                status=_REFUND_STATUSES.get(str(obj.get("status")), RefundStatus.PENDING),
+                failure_reason=obj.get("failure_reason"),
+            )
+        elif event_type in STRIPE_DISPUTE_EVENTS and provider_payment_id:
+            dispute = Dispute(
+                provider_dispute_id=str(obj["id"]),
+                provider_payment_id=provider_payment_id,
+                amount=Money.of(int(obj["amount"]), str(obj["currency"])),
+                status=str(obj.get("status", "")),
+            )
     tenant_id, payment_id = metadata_ids(metadata)
+    refund_id = uuid_or_none((metadata or {}).get("refundId")) if refund else None
     return ProviderEvent(
+        refund=refund,
+        refund_id=refund_id,
+        dispute=dispute,
         provider="stripe",
         event_id=event_id,
         event_type=event_type,

@@ -244,6 +244,14 @@ class SimulatedProvider:
                 )
             return payment.charge
 
+    def payment_id_for(self, idempotency_key: str) -> str | None:
+        """The id of the payment created under ``idempotency_key``, if one was (a test's
+        view of what the processor knows when our side never heard the answer)."""
+        stored = self._replies.get(idempotency_key)
+        if stored is None or not isinstance(stored[1], Charge):
+            return None
+        return stored[1].provider_payment_id
+
     async def _once(
         self,
         request: _Request,

@@ -64,6 +64,8 @@ class RefundRequest:
     amount: Money
     idempotency_key: str
     reason: str = ""
+    metadata: Mapping[str, str] = attrs.field(factory=dict)
+    """Ours, echoed back in the processor's webhooks (refund and tenant ids)."""
 
 
 @attrs.frozen(kw_only=True)

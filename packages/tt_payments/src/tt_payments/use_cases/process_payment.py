@@ -20,7 +20,6 @@ settles it later. Step 6 is a conditional state change, so only one finisher pos
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -29,15 +28,14 @@ from typing import Any
 import attrs
 
 from tt_ledger import AccountKind, AccountRef, PaymentEvent, PaymentStatus, payment_captured_entry
-from tt_ledger.payment_states import classify as classify_payment_event
 from tt_money import FeeLineKind, Money
 from tt_money.errors import ConflictError, InvalidInputError
 from tt_payments.adapters.payments_sql import SqlPayments
 from tt_payments.catalog import VenueNotFoundError
 from tt_payments.checks import CheckResult, PaymentAttempt, PrePaymentCheck, combine
-from tt_payments.idempotency import IdempotencyScope, StoredAnswer
+from tt_payments.idempotency import IdempotencyKeyReusedError, IdempotencyScope, StoredAnswer
 from tt_payments.identity import Principal, Role
-from tt_payments.metrics import ServiceMetrics
+from tt_payments.metrics import PaymentMetrics
 from tt_payments.payments import (
     EventNotFoundError,
     PaymentRecord,
@@ -49,11 +47,11 @@ from tt_payments.providers.types import (
     Charge,
     ChargeRequest,
     ChargeStatus,
+    ProviderRejectedError,
     ProviderUnavailableError,
     provider_idempotency_key,
 )
 from tt_payments.use_cases.fees import FeeCalculator, FeeQuote
-from tt_payments.webhooks import ProviderEvent
 
 
 @attrs.frozen(kw_only=True)
@@ -87,43 +85,9 @@ class AnswerInTransaction:
     render: Callable[[PaymentOutcome], tuple[int, bytes]]
 
 
-_log = logging.getLogger(__name__)
-
-_EVENT_OF_CHARGE = {
-    ChargeStatus.SUCCEEDED: PaymentEvent.SUCCEEDED,
-    ChargeStatus.DECLINED: PaymentEvent.FAILED,
-    ChargeStatus.PROCESSING: PaymentEvent.PROCESSING,
-    ChargeStatus.CANCELED: PaymentEvent.CANCELED,
-    ChargeStatus.REQUIRES_ACTION: PaymentEvent.REQUIRES_ACTION,
-}
-
-
-class PaymentForEventNotFoundError(TransactionNotFoundError):
-    """A processor event names a payment we do not have (yet): the inbox retries it."""
-
-
-def _charge_json(charge: Charge) -> dict[str, object]:
-    return {
-        "provider": charge.provider,
-        "providerPaymentId": charge.provider_payment_id,
-        "status": charge.status.value,
-        "amount": charge.amount.minor,
-        "currency": charge.amount.currency.code,
-        "declineCode": charge.decline_code,
-        "failureMessage": charge.failure_message,
-    }
-
-
-def _charge_from_json(data: Mapping[str, Any]) -> Charge:
-    return Charge(
-        provider=str(data["provider"]),
-        provider_payment_id=str(data["providerPaymentId"]),
-        status=ChargeStatus(data["status"]),
-        amount=Money.of(int(data["amount"]), str(data["currency"])),
-        decline_code=data.get("declineCode"),
-        failure_message=data.get("failureMessage"),
-    )
-
+# Processors keep idempotency keys about a day (Stripe: "at least 24 hours"). A payment
+# still processing after this is finished by reconciliation, never charged again.
+PROVIDER_KEY_WINDOW = dt.timedelta(hours=23)
 
 _PAID = frozenset(
     {PaymentStatus.COMPLETED, PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED}
@@ -140,7 +104,7 @@ class PaymentService:
     catalog: Catalog
     fees: FeeCalculator
     provider: PaymentProvider
-    metrics: ServiceMetrics
+    metrics: PaymentMetrics
     checks: Sequence[PrePaymentCheck] = ()
     clock: Callable[[], dt.datetime] = utcnow
 
@@ -163,7 +127,18 @@ class PaymentService:
         record, metadata = await self._record_processing(
             principal, request, ip_address, access_token
         )
+        if record.status is PaymentStatus.REQUIRES_ACTION and record.provider_payment_id:
+            # A retry while 3-D Secure is open: the processor says where it stands now
+            # (still waiting: answer its client secret again; finished: settle it).
+            current = await self.provider.retrieve(record.provider_payment_id)
+            if current.status is ChargeStatus.REQUIRES_ACTION:
+                return PaymentOutcome(record=record, fees=metadata["fees"], charge=current)
+            return await self._settle(record, metadata, current, answer)
         if record.status is not PaymentStatus.PROCESSING:
+            return PaymentOutcome(record=record, fees=metadata["fees"])
+        if self.clock() - record.created_at > PROVIDER_KEY_WINDOW:
+            # The processor may have forgotten our key by now; charging again under it
+            # could charge twice. Reconciliation asks the processor and settles it.
             return PaymentOutcome(record=record, fees=metadata["fees"])
         charge_request = ChargeRequest(
             amount=record.total,
@@ -182,6 +157,17 @@ class PaymentService:
             except ProviderUnavailableError:
                 self.metrics.payment_finished(status="unknown", method=method, amount=None)
                 return PaymentOutcome(record=record, fees=metadata["fees"])
+            except ProviderRejectedError as error:
+                # The processor refused the request itself (an unknown payment method,
+                # say): nothing was charged. Record the payment as failed, not stranded.
+                charge = Charge(
+                    provider=self.provider.name,
+                    provider_payment_id="",
+                    status=ChargeStatus.DECLINED,
+                    amount=record.total,
+                    decline_code="invalid_request",
+                    failure_message=error.message,
+                )
             outcome = await self._settle(record, metadata, charge, answer)
         finally:
             self.metrics.in_flight(-1)
@@ -194,126 +180,11 @@ class PaymentService:
         )
         return outcome
 
-    async def apply_provider_event(self, event: ProviderEvent) -> str:
-        """A processor's word on a payment (webhook), applied in order, at most once.
-
-        The event is numbered and kept (payment_event_sequence), then: applied through the
-        same settlement as a live payment when the state machine allows it; held when it
-        can apply only after an event that has not arrived (``process_held_events``
-        retries); recorded and ignored when the payment already reflects it or it
-        contradicts a final state (state never moves back). Returns the outcome.
-        """
-        charge = event.charge
-        if charge is None:
-            raise ValueError(f"{event.event_type} is not a payment event")
-        record = await self._payment_of(event)
-        if record is None:
-            raise PaymentForEventNotFoundError(
-                f"no payment for {event.provider} payment {event.provider_payment_id}"
-            )
-        recorded = await self.payments.record_event(
-            tenant_id=record.tenant_id,
-            payment_id=record.id,
-            event_type=_EVENT_OF_CHARGE[charge.status].value,
-            provider_event_id=f"{event.provider}:{event.event_id}",
-            occurred_at=event.created,
-            payload={"charge": _charge_json(charge), "event": dict(event.payload)},
-        )
-        if recorded is None:
-            return "duplicate"
-        row_id, _, status = recorded
-        return await self._decide_event(record, row_id, charge, status)
-
-    async def process_held_events(
-        self, *, limit: int = 500, fetch_after: dt.timedelta = dt.timedelta(minutes=10)
-    ) -> dict[str, int]:
-        """Retry held payment events; past ``fetch_after`` ask the processor instead.
-
-        Returns counts by outcome. Safe to run concurrently: deciding an event is a
-        conditional update and settling is the idempotent settlement of ``process``.
-        """
-        counts: dict[str, int] = {}
-        now = self.clock()
-        for row in await self.payments.held_events(limit):
-            record = await self.payments.get(row["tenant_id"], row["payment_id"])
-            if record is None:  # pragma: no cover - events are recorded against a payment
-                continue
-            charge = _charge_from_json(row["payload"]["charge"])
-            if now - row["created_at"] > fetch_after:
-                self.metrics.event_held_too_long()
-                fetched = await self.provider.retrieve(charge.provider_payment_id)
-                await self._settle(
-                    record, await self.payments.metadata_of(record.tenant_id, record.id), fetched
-                )
-                record = await self.payments.get(record.tenant_id, record.id) or record
-                outcome = await self._decide_event(
-                    record, row["id"], charge, record.status, final=True
-                )
-            else:
-                outcome = await self._decide_event(record, row["id"], charge, record.status)
-            counts[outcome] = counts.get(outcome, 0) + 1
-        return counts
-
-    async def _decide_event(
-        self,
-        record: PaymentRecord,
-        row_id: uuid.UUID,
-        charge: Charge,
-        status: PaymentStatus,
-        *,
-        final: bool = False,
-    ) -> str:
-        event = _EVENT_OF_CHARGE[charge.status]
-        verdict = classify_payment_event(status, event)
-        tenant = record.tenant_id
-        if verdict == "apply":
-            known = record.provider_payment_id
-            if charge.amount != record.total or (known and known != charge.provider_payment_id):
-                _log.error(
-                    "processor reports %s (%s) for payment %s, which charged %s (%s): not applied",
-                    charge.amount,
-                    charge.provider_payment_id,
-                    record.id,
-                    record.total,
-                    known,
-                )
-                await self.payments.decide_event(
-                    tenant,
-                    row_id,
-                    "ignored",
-                    f"mismatch: {charge.provider_payment_id} {charge.amount.minor}",
-                )
-                return "mismatch"
-            metadata = await self.payments.metadata_of(tenant, record.id)
-            settled = await self._settle(record, metadata, charge)
-            await self.payments.decide_event(
-                tenant, row_id, "applied", f"{status.value} -> {settled.record.status.value}"
-            )
-            return "applied"
-        if verdict == "early" and not final:
-            return "held"
-        if verdict == "invalid":
-            _log.error(
-                "payment %s is %s; %s cannot apply (recorded, ignored)",
-                record.id,
-                status.value,
-                event.value,
-            )
-        await self.payments.decide_event(
-            tenant, row_id, "ignored", f"{verdict}: {event.value} while {status.value}"
-        )
-        return "ignored"
-
-    async def _payment_of(self, event: ProviderEvent) -> PaymentRecord | None:
-        if event.tenant_id is not None and event.payment_id is not None:
-            record = await self.payments.get(event.tenant_id, event.payment_id)
-            if record is not None:
-                return record
-        if event.provider_payment_id:
-            return await self.payments.find_by_provider_payment(
-                event.provider, event.provider_payment_id
-            )
-        return None
+    async def settle_charge(self, record: PaymentRecord, charge: Charge) -> PaymentOutcome:
+        """Record what the processor says about ``record`` (a webhook, reconciliation):
+        the same settlement as a live payment, so it applies at most once."""
+        metadata = await self.payments.metadata_of(record.tenant_id, record.id)
+        return await self._settle(record, metadata, charge)
 
     async def link_order(self, payment_id: uuid.UUID, order_id: uuid.UUID) -> PaymentRecord:
         """POST /internal/payment-complete: the order service says ``order_id`` was paid by
@@ -366,7 +237,7 @@ class PaymentService:
             request.tenant_id, request.user_id, request.idempotency_key
         )
         if existing is not None:
-            return existing, await self.payments.metadata_of(existing.tenant_id, existing.id)
+            return existing, await self._metadata_for_retry(existing, request)
         venue = await self.catalog.get_venue(request.tenant_id, request.venue_id)
         if venue is None:
             raise VenueNotFoundError(f"venue {request.venue_id} does not exist")
@@ -421,8 +292,25 @@ class PaymentService:
             device_fingerprint=request.device_fingerprint,
         )
         if stored.id != record.id:  # a concurrent twin recorded it first
-            return stored, await self.payments.metadata_of(stored.tenant_id, stored.id)
+            return stored, await self._metadata_for_retry(stored, request)
         return stored, metadata
+
+    async def _metadata_for_retry(
+        self, existing: PaymentRecord, request: PaymentRequest
+    ) -> Mapping[str, Any]:
+        """The stored payment's metadata, if ``request`` asks for the same thing.
+
+        The payment row keeps its key forever (the idempotency record lapses after a day),
+        so a key reused for another order must be refused here too, not answered with the
+        old payment.
+        """
+        metadata = await self.payments.metadata_of(existing.tenant_id, existing.id)
+        if metadata.get("requestHash", request.fingerprint) != request.fingerprint:
+            raise IdempotencyKeyReusedError(
+                "this Idempotency-Key was used for another payment; "
+                "generate a new key for a new request"
+            )
+        return metadata
 
     async def _settle(
         self,
@@ -582,6 +470,7 @@ def _metadata(request: PaymentRequest, quote: FeeQuote, decision: CheckResult) -
             }
             for line in request.tickets
         ],
+        "requestHash": request.fingerprint,
         "requireThreeDSecure": decision.require_three_d_secure,
         "review": decision.flag_for_review,
         "checkReasons": list(decision.reasons),

@@ -34,8 +34,9 @@ from tt_ledger import (
     refund_entry,
 )
 from tt_money import Money
-from tt_money.errors import TicketTokenError
+from tt_money.errors import InvalidInputError
 from tt_payments.adapters.payments_sql import SqlPayments
+from tt_payments.idempotency import IdempotencyKeyReusedError
 from tt_payments.identity import ForbiddenError, Principal
 from tt_payments.metrics import PaymentMetrics
 from tt_payments.payments import PaymentNotRefundableError, PaymentRecord, RefundRecord
@@ -43,6 +44,7 @@ from tt_payments.ports import PaymentProvider
 from tt_payments.providers.types import (
     ProviderRejectedError,
     ProviderUnavailableError,
+    Refund,
     RefundRequest,
     RefundStatus,
     provider_idempotency_key,
@@ -50,12 +52,24 @@ from tt_payments.providers.types import (
 from tt_payments.use_cases.process_payment import PaymentService, utcnow, venue_accounts
 
 _REFUNDABLE = (PaymentStatus.COMPLETED, PaymentStatus.PARTIALLY_REFUNDED)
+# What a processor's final refund status makes of ours.
+_REFUND_OUTCOME = {
+    RefundStatus.SUCCEEDED: "completed",
+    RefundStatus.FAILED: "failed",
+    RefundStatus.CANCELED: "failed",
+}
 
 
-class RefundFailedError(TicketTokenError):
-    """The processor refused the refund; nothing was refunded and the amount is free again."""
+class RefundFailedError(InvalidInputError):
+    """The processor refused the refund; nothing was refunded and the amount is free again
+    (422: the request cannot succeed as made)."""
 
     default_code = "REFUND_FAILED"
+
+
+# Processors keep idempotency keys about a day (Stripe: "at least 24 hours"). Past this,
+# resending a refund under its key might refund twice; reconciliation finishes it instead.
+PROVIDER_KEY_WINDOW = dt.timedelta(hours=23)
 
 
 @attrs.frozen(kw_only=True)
@@ -85,24 +99,43 @@ class RefundService:
         refund = await self.payments.find_refund(
             principal.tenant_id, principal.user_id, idempotency_key
         )
+        resumed = refund is not None
+        if refund is not None and refund.transaction_id != record.id:
+            raise IdempotencyKeyReusedError(
+                "this Idempotency-Key was used for a refund of another payment; "
+                "generate a new key for a new request"
+            )
         if refund is None:
             refund = await self._reserve(principal, record, amount_minor, reason, idempotency_key)
         if refund.status != "processing":
             return refund
         if record.provider_payment_id is None:  # pragma: no cover - completed payments have one
             raise RuntimeError(f"payment {record.id} has no processor id")
+        if resumed and refund.created_at and self.clock() - refund.created_at > PROVIDER_KEY_WINDOW:
+            return refund  # the processor may have forgotten the key: reconciliation decides
         try:
+            # What was recorded, not this request's copy: a retry must send the processor
+            # the same parameters under the same key.
             result = await self.provider.refund(
                 RefundRequest(
                     provider_payment_id=record.provider_payment_id,
                     amount=refund.amount,
                     idempotency_key=provider_idempotency_key(record.tenant_id, refund.id, "refund"),
-                    reason=reason,
+                    reason=refund.reason if resumed else reason,
+                    metadata={
+                        "refundId": str(refund.id),
+                        "transactionId": str(record.id),
+                        "tenantId": str(record.tenant_id),
+                    },
                 )
             )
         except ProviderUnavailableError:
             return refund
         except ProviderRejectedError as error:
+            if resumed:
+                # An earlier attempt may have refunded already; a refusal now does not say
+                # it did not. Keep the reservation; reconciliation asks the processor.
+                return refund
             await self._fail(record, refund, error.message)
             raise RefundFailedError(f"the processor refused the refund: {error.message}") from None
         if result.status is RefundStatus.SUCCEEDED:
@@ -116,6 +149,42 @@ class RefundService:
             raise RuntimeError(f"refund {refund.id} vanished")
         self.metrics.refund_finished(status=found.status)
         return found
+
+    async def settle_provider_refund(
+        self, record: PaymentRecord, refund_id: uuid.UUID | None, refund: Refund
+    ) -> str:
+        """What the processor says about one of the payment's refunds (a webhook).
+
+        Finds our refund by the id we put in its metadata, else by the processor's id;
+        completes or fails it through the same steps as a live refund (conditional on it
+        still processing, so at most once). A refund we never asked for (made in the
+        processor's dashboard) is reported ``unmatched`` for reconciliation to flag.
+        """
+        ours = await self.payments.find_refund_for_provider(
+            record.tenant_id, record.id, refund_id, refund.provider_refund_id
+        )
+        if ours is None:
+            return "unmatched"
+        finished = _REFUND_OUTCOME.get(refund.status)
+        if finished is None:
+            return "pending"
+        if ours.status == finished:
+            return "duplicate"
+        if ours.status != "processing" or ours.amount != refund.amount:
+            return "mismatch"
+        if finished == "completed":
+            await self._complete(record, ours, refund.provider_refund_id)
+        else:
+            await self._fail(record, ours, refund.failure_reason or refund.status.value)
+        self.metrics.refund_finished(status=finished)
+        return "applied"
+
+    async def complete_chargeback(
+        self, record: PaymentRecord, refund: RefundRecord, provider_dispute_id: str
+    ) -> bool:
+        """Finish the refund a lost dispute became: the same journal entry, state change
+        and outbox row as a live refund. False if it was finished already."""
+        return await self._complete(record, refund, provider_dispute_id)
 
     async def _reserve(
         self,
@@ -136,7 +205,12 @@ class RefundService:
             else Money(amount_minor, record.total.currency)
         )
         refund = RefundRecord(
-            id=uuid.uuid4(), transaction_id=record.id, amount=amount, status="processing"
+            id=uuid.uuid4(),
+            transaction_id=record.id,
+            amount=amount,
+            status="processing",
+            reason=reason,
+            created_at=self.clock(),
         )
         async with self.payments.unit_of_work() as uow:
             if not amount.is_positive or not await uow.reserve_refund(
@@ -164,7 +238,7 @@ class RefundService:
 
     async def _complete(
         self, record: PaymentRecord, refund: RefundRecord, provider_refund_id: str
-    ) -> None:
+    ) -> bool:
         pending_account, available_account = venue_accounts(record)
         await self.payments.ledger.ensure_accounts([pending_account, available_account])
         tenant = record.tenant_id
@@ -178,7 +252,7 @@ class RefundService:
                 stripe_refund_id=provider_refund_id,
                 completed_at=self.clock(),
             ):
-                return  # a concurrent retry completed it
+                return False  # a concurrent retry completed it
             pending = await uow.balance(pending_account, lock=True)
             capture, earlier = await uow.capture_and_refunds(tenant, record.id)
             entry = refund_entry(
@@ -217,6 +291,7 @@ class RefundService:
                     "providerRefundId": provider_refund_id,
                 },
             )
+        return True
 
     async def _fail(self, record: PaymentRecord, refund: RefundRecord, reason: str) -> None:
         async with self.payments.unit_of_work() as uow:

@@ -61,7 +61,7 @@ def upgrade() -> None:
     op.create_index(
         "ix_payment_transactions_provider_payment",
         "payment_transactions",
-        ["provider", "stripe_payment_intent_id"],
+        ["stripe_payment_intent_id"],
     )
     op.create_table(
         "webhook_inbox",
