@@ -10,15 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
 import socket
-import subprocess
-import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator, Callable
 
 import aio_pika
 import attrs
@@ -28,8 +24,8 @@ import sqlalchemy as sa
 from aio_pika.abc import AbstractQueue
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from tests.e2e.processes import Process, cli_env, tt
 from tt_payments import Container, Settings
-from tt_payments.adapters import database, migrate
 from tt_payments.adapters.ledger_sql import SqlLedger
 from tt_payments.adapters.payments_sql import SqlPayments
 from tt_payments.adapters.rabbitmq import DEFAULT_EXCHANGE
@@ -37,101 +33,6 @@ from tt_payments.adapters.tables import outbox, outbox_dlq
 from tt_workers.actors import declare_actors
 from tt_workers.broker import build_broker
 from tt_workers.services import Services
-
-TT = str(Path(sys.executable).with_name("tt"))
-
-
-def cli_env(settings: Settings, **overrides: str) -> dict[str, str]:
-    """The environment a `tt` process needs to reach the test servers as ``settings`` does."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith("TT_")}
-    assert settings.database_url is not None
-    assert settings.redis_url is not None
-    env.update(
-        TT_DATA_DIR=str(settings.data_dir),
-        TT_DATABASE_URL=settings.database_url,
-        TT_REDIS_URL=settings.redis_url,
-        TT_JWT_PRIVATE_KEY_FILE=str(settings.private_key_path),
-        TT_JWT_PUBLIC_KEY_FILE=str(settings.public_key_path),
-    )
-    if settings.broker_url is not None:
-        env["TT_BROKER_URL"] = settings.broker_url
-    env.update(overrides)
-    return env
-
-
-def tt(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(  # noqa: S603 - our own console script
-        [TT, *args], env=env, capture_output=True, text=True, timeout=120, check=False
-    )
-
-
-class Process:
-    """A long-running `tt` command whose output goes to files the test can read."""
-
-    def __init__(self, env: dict[str, str], directory: Path, *args: str) -> None:
-        self.stdout_path = directory / f"{args[0]}-{uuid.uuid4().hex[:6]}.out"
-        self.stderr_path = self.stdout_path.with_suffix(".err")
-        with self.stdout_path.open("w") as out, self.stderr_path.open("w") as err:
-            self.process = subprocess.Popen([TT, *args], env=env, stdout=out, stderr=err)  # noqa: S603
-
-    @property
-    def stdout(self) -> str:
-        return self.stdout_path.read_text()
-
-    @property
-    def stderr(self) -> str:
-        return self.stderr_path.read_text()
-
-    async def wait_for_output(self, text: str, within: float = 60) -> None:
-        deadline = time.monotonic() + within
-        while text not in self.stdout + self.stderr:
-            if self.process.poll() is not None:
-                raise AssertionError(f"tt exited ({self.process.returncode}): {self.stderr}")
-            if time.monotonic() > deadline:
-                raise AssertionError(f"{text!r} not printed in {within} s: {self.stderr}")
-            await asyncio.sleep(0.1)
-
-    def terminate(self, timeout: float = 30) -> int:
-        """SIGTERM, then the exit status (killing it if it does not stop in time)."""
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            return self.process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-            raise AssertionError(f"tt did not stop within {timeout} s of SIGTERM") from None
-
-
-@pytest.fixture
-def start(workdir: Path) -> Iterator[Callable[..., Process]]:
-    started: list[Process] = []
-
-    def run(env: dict[str, str], *args: str) -> Process:
-        process = Process(env, workdir, *args)
-        started.append(process)
-        return process
-
-    yield run
-    for process in started:
-        if process.process.poll() is None:
-            process.process.kill()
-            process.process.wait()
-
-
-@pytest.fixture(scope="module")
-def relay_settings(settings: Settings, fresh_database: Callable[[], str]) -> Settings:
-    """The test servers, with a database of its own for processes that relay."""
-    url = fresh_database()
-    migrate.upgrade(url)
-    return attrs.evolve(settings, database_url=url)
-
-
-@pytest.fixture(scope="module")
-async def relay_engine(relay_settings: Settings) -> AsyncIterator[AsyncEngine]:
-    assert relay_settings.database_url is not None
-    engine = database.create_engine(relay_settings.database_url, pool_size=2)
-    yield engine
-    await engine.dispose()
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ from tt_cli.ledger import ledger_app
 from tt_cli.outbox import outbox_app
 from tt_cli.output import fail, reports_errors
 from tt_cli.serve import serve_cli
+from tt_cli.webhooks import webhooks_app
 from tt_cli.worker import worker_cli
 from tt_payments import Settings
 from tt_payments.bootstrap import migrate_schema, token_service
@@ -31,6 +32,7 @@ app.add_typer(token_app, name="token")
 app.add_typer(venues_app, name="venues")
 app.add_typer(events_app, name="events")
 app.add_typer(ledger_app, name="ledger")
+app.add_typer(webhooks_app, name="webhooks")
 
 
 @app.command("migrate")

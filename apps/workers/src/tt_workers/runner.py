@@ -8,9 +8,10 @@ import threading
 import dramatiq
 
 from tt_payments import Container
+from tt_payments.use_cases.jobs import SCHEDULE
 from tt_workers.actors import declare_actors
 from tt_workers.broker import build_broker
-from tt_workers.services import Services
+from tt_workers.services import Schedule, Services
 
 _STOP_POLL_SECONDS = 0.5
 
@@ -28,7 +29,8 @@ def run_worker(container: Container, *, until: threading.Event, threads: int = 4
         raise
     services = Services(container)
     broker.add_middleware(services)
-    declare_actors(broker, services)
+    actors = declare_actors(broker, services)
+    services.schedule = Schedule(actors.periodic, SCHEDULE)
     worker = dramatiq.Worker(broker, worker_threads=threads)
     try:
         worker.start()

@@ -8,6 +8,11 @@ after the last actor has finished.
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
+import threading
+import time
+from collections.abc import Mapping
 from typing import Any
 
 import dramatiq
@@ -15,6 +20,8 @@ from dramatiq.asyncio import get_event_loop_thread
 
 from tt_payments import Container
 from tt_payments.outbox import RelayLoop
+
+_log = logging.getLogger(__name__)
 
 
 class Services(dramatiq.Middleware):
@@ -27,12 +34,17 @@ class Services(dramatiq.Middleware):
     def __init__(self, container: Container, *, relay: bool = True) -> None:
         self.container = container
         self._relay = RelayLoop(container.outbox_relay) if relay else None
+        self.schedule: Schedule | None = None
 
     def after_worker_boot(self, broker: dramatiq.Broker, worker: Any) -> None:
         if self._relay is not None:
             _run_on_worker_loop(self._start_relay())
+        if self.schedule is not None:
+            self.schedule.start()
 
     def before_worker_shutdown(self, broker: dramatiq.Broker, worker: Any) -> None:
+        if self.schedule is not None:
+            self.schedule.stop()
         if self._relay is not None:
             _run_on_worker_loop(self._relay.stop())
 
@@ -42,6 +54,46 @@ class Services(dramatiq.Middleware):
     async def _start_relay(self) -> None:
         assert self._relay is not None
         self._relay.start()
+
+
+class Schedule:
+    """Sends each periodic job's message when it is due (a thread of the worker).
+
+    Every worker process sends on its own schedule; the jobs' advisory locks keep runs
+    from overlapping, so extra messages cost a lock attempt and nothing else.
+    """
+
+    def __init__(
+        self, actors: Mapping[str, dramatiq.Actor[[], Any]], every: Mapping[str, dt.timedelta]
+    ) -> None:
+        self._actors = actors
+        self._every = every
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="tt-schedule", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def _run(self) -> None:
+        due = dict.fromkeys(self._actors, time.monotonic())  # everything once at boot
+        while not self._stop.is_set():
+            now = time.monotonic()
+            for name, actor in self._actors.items():
+                if now >= due[name]:
+                    try:
+                        actor.send()
+                    except Exception:
+                        _log.exception("could not send periodic job %s", name)
+                    due[name] = now + self._every[name].total_seconds()
+            self._stop.wait(min(due.values()) - time.monotonic() if due else 1.0)
 
 
 def _run_on_worker_loop(coroutine: Any) -> None:

@@ -45,6 +45,7 @@ from tt_payments.tokens import TokenService
 from tt_payments.use_cases.disputes import DisputeService
 from tt_payments.use_cases.fees import FeeCalculator
 from tt_payments.use_cases.health import HealthReport, check_health
+from tt_payments.use_cases.jobs import PeriodicJobs
 from tt_payments.use_cases.process_payment import PaymentService
 from tt_payments.use_cases.provider_events import ProviderEventService
 from tt_payments.use_cases.refund_payment import RefundService
@@ -77,6 +78,7 @@ class Container:
     internal_auth: InternalAuthenticator
     provider_events: ProviderEventService
     webhooks: WebhookService
+    jobs: PeriodicJobs
     started_at: dt.datetime
     embedded: EmbeddedServers | None = None
 
@@ -171,6 +173,16 @@ def bootstrap(settings: Settings) -> Container:
             provider=provider,
             metrics=metrics,
         )
+        webhooks = WebhookService(
+            inbox=SqlWebhookInbox(engine),
+            seen=RedisSeenWebhooks(redis_client),
+            handlers=dict.fromkeys(
+                STRIPE_PAYMENT_EVENTS | STRIPE_REFUND_EVENTS | STRIPE_DISPUTE_EVENTS,
+                provider_events.apply,
+            ),
+            parsers={"stripe": _stored_stripe_event, "square": _stored_square_event},
+            metrics=metrics,
+        )
         return Container(
             settings=settings,
             provider=provider,
@@ -193,16 +205,8 @@ def bootstrap(settings: Settings) -> Container:
             redis=redis_client,
             tokens=token_service(settings),
             provider_events=provider_events,
-            webhooks=WebhookService(
-                inbox=SqlWebhookInbox(engine),
-                seen=RedisSeenWebhooks(redis_client),
-                handlers=dict.fromkeys(
-                    STRIPE_PAYMENT_EVENTS | STRIPE_REFUND_EVENTS | STRIPE_DISPUTE_EVENTS,
-                    provider_events.apply,
-                ),
-                parsers={"stripe": _stored_stripe_event, "square": _stored_square_event},
-                metrics=metrics,
-            ),
+            webhooks=webhooks,
+            jobs=PeriodicJobs(engine=engine, webhooks=webhooks, provider_events=provider_events),
             internal_auth=InternalAuthenticator(
                 secrets=settings.internal_service_secrets,
                 nonces=RedisNonceStore(redis_client),

@@ -133,6 +133,23 @@ class SqlWebhookInbox:
             rows = (await connection.execute(query)).mappings().all()
         return [_row(row) for row in rows]
 
+    async def status(self) -> dict[str, int]:
+        """Rows by status, and how many failed rows are due for a retry now."""
+        query = sa.select(
+            sa.func.count().filter(webhook_inbox.c.status == "pending").label("pending"),
+            sa.func.count().filter(webhook_inbox.c.status == "processed").label("processed"),
+            sa.func.count().filter(webhook_inbox.c.status == "failed").label("failed"),
+            sa.func.count()
+            .filter(
+                webhook_inbox.c.status == "failed",
+                webhook_inbox.c.next_attempt_at <= sa.func.now(),
+            )
+            .label("due"),
+        )
+        async with self._engine.connect() as connection:
+            row = (await connection.execute(query)).mappings().one()
+        return {name: int(value) for name, value in row.items()}
+
     async def get(self, provider: str, webhook_id: str) -> InboxRow | None:
         query = sa.select(webhook_inbox).where(
             webhook_inbox.c.provider == provider, webhook_inbox.c.webhook_id == webhook_id
