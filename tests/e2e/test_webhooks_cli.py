@@ -123,3 +123,19 @@ async def test_tt_worker_runs_the_retry_job_on_its_schedule(
         assert time.monotonic() < deadline, worker.stderr
         await asyncio.sleep(0.2)
     assert worker.terminate() == 0, worker.stderr
+
+
+async def test_tt_reconcile_run_prints_its_report_and_findings_are_listed(
+    relay_settings: Settings,
+) -> None:
+    env = cli_env(relay_settings)
+    result = tt(env, "reconcile", "run", "--json", "--since", "2026-01-01")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["since"].startswith("2026-01-01")
+    assert {"orphans_restored", "outbox_reset", "stale_settled", "findings"} <= set(report)
+    readable = tt(env, "reconcile", "run")
+    assert readable.returncode == 0, readable.stderr
+    assert "compared" in readable.stdout
+    listed = tt(env, "reconcile", "findings")
+    assert listed.returncode == 0, listed.stderr

@@ -12,6 +12,9 @@ localstripe (PyPI ``localstripe``, an aiohttp fake of Stripe's API) after adding
    2026-09-30.endive) and ``description``, which localstripe's PaymentIntent refuses as
    unexpected. They are passed on as localstripe's ``payment_method_types`` and dropped.
 
+3. ``created[gte]`` / ``created[lt]`` (and ``gt`` / ``lte``) on the PaymentIntent and
+   Refund lists, which reconciliation uses and localstripe refuses as unexpected.
+
 Everything else is localstripe's own behaviour. A test harness, not part of the product.
 """
 
@@ -79,8 +82,36 @@ def _payment_intent_with_current_parameters(
     _payment_intent_init(self, **kwargs)
 
 
+_BOUNDS: dict[str, Callable[[int, int], bool]] = {
+    "gte": lambda created, bound: created >= bound,
+    "gt": lambda created, bound: created > bound,
+    "lte": lambda created, bound: created <= bound,
+    "lt": lambda created, bound: created < bound,
+}
+
+
+def _listing_by_created(cls: type[resources.StripeObject]) -> None:
+    list_all = cls._api_list_all.__func__  # type: ignore[attr-defined]
+
+    def _api_list_all(
+        klass: type[resources.StripeObject],
+        url: str,
+        created: dict[str, str] | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        listed = list_all(klass, url, **kwargs)
+        for name, bound in (created or {}).items():
+            keep = _BOUNDS[name]
+            listed._list = [item for item in listed._list if keep(item.created, int(bound))]
+        return listed
+
+    cls._api_list_all = classmethod(_api_list_all)  # type: ignore[assignment]
+
+
 def main() -> None:
     resources.PaymentIntent.__init__ = _payment_intent_with_current_parameters
+    _listing_by_created(resources.PaymentIntent)
+    _listing_by_created(resources.Refund)
     # Outermost, so localstripe's own error responses are kept and replayed too.
     server.app.middlewares.insert(0, stripe_idempotency)
     server.start()

@@ -15,19 +15,17 @@ answer, canned error statuses) to pin down which failures mean "outcome unknown"
 from __future__ import annotations
 
 import asyncio
-import socket
-import subprocess
-import sys
-import time
+import datetime as dt
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 
+import attrs
 import httpx
 import pytest
 import stripe
 
+from tests.integration.conftest import API_KEY, free_port
 from tt_money import USD, Money
 from tt_payments.adapters.stripe_provider import StripeProvider
 from tt_payments.ports import PaymentProvider
@@ -44,55 +42,8 @@ from tt_payments.providers.types import (
 # The SDK's HTTPXClient posts its form body as ``data=`` bytes, which httpx deprecates.
 pytestmark = pytest.mark.filterwarnings("ignore:Use 'content=<...>':DeprecationWarning")
 
-LAUNCHER = Path(__file__).with_name("localstripe_server.py")
-API_KEY = "sk_test_tickettoken"
 DECLINED_AT_CHARGE = "4000000000000341"  # localstripe declines this one when charged
 THREE_D_SECURE = "4000002500003155"
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-@pytest.fixture(scope="module")
-def localstripe_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    log_path = tmp_path_factory.mktemp("localstripe") / "localstripe.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(  # noqa: S603 - our own interpreter and file
-            [sys.executable, str(LAUNCHER), "--port", str(port), "--from-scratch"],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            wait_until_answering(url, process, log_path)
-            yield url
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-
-
-def wait_until_answering(url: str, process: subprocess.Popen[bytes], log_path: Path) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"localstripe exited with {process.returncode}:\n{log_path.read_text()}")
-        try:
-            # Needs no API key: localstripe's copy of Stripe.js.
-            if httpx.get(f"{url}/js.stripe.com/v3/", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    pytest.fail(f"localstripe did not answer within 30 s:\n{log_path.read_text()}")
 
 
 @pytest.fixture
@@ -398,3 +349,34 @@ async def test_error_statuses_are_sorted_into_unknown_outcome_or_refusal(
                 )
         finally:
             await provider.aclose()
+
+
+async def test_payments_and_refunds_are_listed_for_reconciliation(
+    provider: StripeProvider,
+) -> None:
+    # Given a payment with our metadata, and a refund of part of it
+    since = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=5)
+    order = f"order-{uuid.uuid4().hex[:8]}"
+    charge = await provider.charge(charge_request(minor=2500, order=order))
+    refund = await provider.refund(
+        attrs.evolve(refund_request(charge, 500), metadata={"refundId": "r-1"})
+    )
+    until = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=5)
+    # When reconciliation lists the window
+    charges = await provider.list_charges(since, until)
+    refunds = await provider.list_refunds(since, until)
+    # Then both are there, as they stand, with our metadata
+    [listed] = [
+        item for item in charges if item.charge.provider_payment_id == charge.provider_payment_id
+    ]
+    assert listed.charge.status is ChargeStatus.SUCCEEDED
+    assert listed.charge.amount == Money(2500, USD)
+    assert listed.metadata["order"] == order
+    [listed_refund] = [
+        item for item in refunds if item.refund.provider_refund_id == refund.provider_refund_id
+    ]
+    assert listed_refund.refund.amount == Money(500, USD)
+    assert listed_refund.metadata["refundId"] == "r-1"
+    # And a window before them lists neither
+    earlier = await provider.list_charges(since - dt.timedelta(hours=1), since)
+    assert charge.provider_payment_id not in {item.charge.provider_payment_id for item in earlier}

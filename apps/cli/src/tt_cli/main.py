@@ -12,6 +12,7 @@ from tt_cli.catalog import events_app, venues_app
 from tt_cli.ledger import ledger_app
 from tt_cli.outbox import outbox_app
 from tt_cli.output import fail, reports_errors
+from tt_cli.reconcile import reconcile_app
 from tt_cli.serve import serve_cli
 from tt_cli.webhooks import webhooks_app
 from tt_cli.worker import worker_cli
@@ -33,6 +34,7 @@ app.add_typer(venues_app, name="venues")
 app.add_typer(events_app, name="events")
 app.add_typer(ledger_app, name="ledger")
 app.add_typer(webhooks_app, name="webhooks")
+app.add_typer(reconcile_app, name="reconcile")
 
 
 @app.command("migrate")

@@ -25,6 +25,7 @@ from tt_payments.adapters.outbox_sql import SqlOutbox
 from tt_payments.adapters.payments_sql import SqlPayments
 from tt_payments.adapters.prometheus_metrics import PrometheusPaymentMetrics
 from tt_payments.adapters.rabbitmq import RabbitMqPublisher
+from tt_payments.adapters.reconciliation_sql import SqlReconciliation
 from tt_payments.adapters.stripe_provider import StripeProvider
 from tt_payments.adapters.stripe_webhooks import (
     STRIPE_DISPUTE_EVENTS,
@@ -48,6 +49,7 @@ from tt_payments.use_cases.health import HealthReport, check_health
 from tt_payments.use_cases.jobs import PeriodicJobs
 from tt_payments.use_cases.process_payment import PaymentService
 from tt_payments.use_cases.provider_events import ProviderEventService
+from tt_payments.use_cases.reconciliation import ReconciliationService
 from tt_payments.use_cases.refund_payment import RefundService
 from tt_payments.use_cases.webhooks import WebhookService
 from tt_payments.volume_cache import CachedSalesVolume
@@ -78,6 +80,7 @@ class Container:
     internal_auth: InternalAuthenticator
     provider_events: ProviderEventService
     webhooks: WebhookService
+    reconciliation: ReconciliationService
     jobs: PeriodicJobs
     started_at: dt.datetime
     embedded: EmbeddedServers | None = None
@@ -183,6 +186,13 @@ def bootstrap(settings: Settings) -> Container:
             parsers={"stripe": _stored_stripe_event, "square": _stored_square_event},
             metrics=metrics,
         )
+        reconciliation = ReconciliationService(
+            engine=engine,
+            records=SqlReconciliation(engine),
+            payments=payments,
+            refunds=refunds,
+            provider=provider,
+        )
         return Container(
             settings=settings,
             provider=provider,
@@ -206,7 +216,13 @@ def bootstrap(settings: Settings) -> Container:
             tokens=token_service(settings),
             provider_events=provider_events,
             webhooks=webhooks,
-            jobs=PeriodicJobs(engine=engine, webhooks=webhooks, provider_events=provider_events),
+            reconciliation=reconciliation,
+            jobs=PeriodicJobs(
+                engine=engine,
+                webhooks=webhooks,
+                provider_events=provider_events,
+                reconciliation=reconciliation,
+            ),
             internal_auth=InternalAuthenticator(
                 secrets=settings.internal_service_secrets,
                 nonces=RedisNonceStore(redis_client),

@@ -11,7 +11,14 @@ from typing import Protocol
 from tt_money import Currency, Money
 from tt_payments.catalog import Event, Venue
 from tt_payments.outbox import DeadLetter, OutboxEvent, OutboxStatus
-from tt_payments.providers.types import Charge, ChargeRequest, Refund, RefundRequest
+from tt_payments.providers.types import (
+    Charge,
+    ChargeRequest,
+    ListedCharge,
+    ListedRefund,
+    Refund,
+    RefundRequest,
+)
 
 
 class Catalog(Protocol):
@@ -69,6 +76,14 @@ class PaymentProvider(Protocol):
 
     async def retrieve_refund(self, provider_refund_id: str) -> Refund:
         """The refund's current state at the processor."""
+        ...
+
+    async def list_charges(self, since: dt.datetime, until: dt.datetime) -> list[ListedCharge]:
+        """Payments created in ``[since, until)``, as they stand now (reconciliation)."""
+        ...
+
+    async def list_refunds(self, since: dt.datetime, until: dt.datetime) -> list[ListedRefund]:
+        """Refunds created in ``[since, until)``, as they stand now (reconciliation)."""
         ...
 
     async def aclose(self) -> None:

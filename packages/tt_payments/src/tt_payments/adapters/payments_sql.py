@@ -284,6 +284,41 @@ class PaymentsUnitOfWork:
         )
         return job_id
 
+    async def ensure_mint_job(
+        self,
+        *,
+        tenant_id: uuid.UUID,
+        payment_id: uuid.UUID,
+        ticket_ids: Sequence[uuid.UUID],
+        venue_id: uuid.UUID,
+        event_id: uuid.UUID,
+        blockchain: str,
+    ) -> uuid.UUID:
+        """The payment's mint job, queued now if it has none (reconciliation)."""
+        job_id = uuid.uuid4()
+        inserted = await self.connection.execute(
+            insert(nft_mint_queue)
+            .values(
+                tenant_id=tenant_id,
+                id=job_id,
+                payment_id=payment_id,
+                ticket_ids=list(ticket_ids),
+                venue_id=venue_id,
+                event_id=event_id,
+                blockchain=blockchain,
+            )
+            .on_conflict_do_nothing()
+            .returning(nft_mint_queue.c.id)
+        )
+        if inserted.first() is not None:
+            return job_id
+        existing = await self.connection.execute(
+            sa.select(nft_mint_queue.c.id).where(
+                nft_mint_queue.c.tenant_id == tenant_id, nft_mint_queue.c.payment_id == payment_id
+            )
+        )
+        return uuid.UUID(str(existing.scalar_one()))
+
     async def append_event(
         self,
         *,

@@ -32,12 +32,20 @@ sends the same ``Idempotency-Key`` on every attempt, so a retry never charges tw
 
 from __future__ import annotations
 
+import datetime as dt
+import math
 from collections.abc import Awaitable, Mapping
 from types import MappingProxyType
 from typing import TypeVar
 
 import stripe
-from stripe.params import PaymentIntentCreateParams, RefundCreateParams
+from stripe.params import (
+    PaymentIntentCreateParams,
+    PaymentIntentListParams,
+    PaymentIntentListParamsCreated,
+    RefundCreateParams,
+    RefundListParams,
+)
 
 from tt_money import Money
 from tt_money.errors import TicketTokenError
@@ -45,6 +53,8 @@ from tt_payments.providers.types import (
     Charge,
     ChargeRequest,
     ChargeStatus,
+    ListedCharge,
+    ListedRefund,
     ProviderRejectedError,
     ProviderUnavailableError,
     Refund,
@@ -176,6 +186,36 @@ class StripeProvider:
         refund = await _calling_stripe(self._client.v1.refunds.retrieve_async(provider_refund_id))
         return self._refund_from(refund)
 
+    async def list_charges(self, since: dt.datetime, until: dt.datetime) -> list[ListedCharge]:
+        """PaymentIntents created in ``[since, until)``, every page."""
+        params: PaymentIntentListParams = {"created": _window(since, until), "limit": 100}
+        page = await _calling_stripe(self._client.v1.payment_intents.list_async(params))
+        listed: list[ListedCharge] = []
+        async for intent in page.auto_paging_iter():
+            listed.append(
+                ListedCharge(
+                    charge=self._charge_from(intent),
+                    metadata=_metadata(intent.metadata),
+                    created=dt.datetime.fromtimestamp(intent.created, dt.UTC),
+                )
+            )
+        return listed
+
+    async def list_refunds(self, since: dt.datetime, until: dt.datetime) -> list[ListedRefund]:
+        """Refunds created in ``[since, until)``, every page."""
+        params: RefundListParams = {"created": _window(since, until), "limit": 100}
+        page = await _calling_stripe(self._client.v1.refunds.list_async(params))
+        listed: list[ListedRefund] = []
+        async for refund in page.auto_paging_iter():
+            listed.append(
+                ListedRefund(
+                    refund=self._refund_from(refund),
+                    metadata=_metadata(refund.metadata),
+                    created=dt.datetime.fromtimestamp(refund.created, dt.UTC),
+                )
+            )
+        return listed
+
     async def _declined(self, err: stripe.CardError, amount: Money) -> Charge:
         decline_code, message = _decline_of(err.error)
         return Charge(
@@ -258,3 +298,18 @@ def _id_of(field: str | stripe.PaymentIntent | None) -> str:
     if field is None:
         return ""
     return field if isinstance(field, str) else field.id
+
+
+def _window(since: dt.datetime, until: dt.datetime) -> PaymentIntentListParamsCreated:
+    # Stripe counts whole seconds: round the window outwards so no edge object is lost.
+    return {"gte": math.floor(since.timestamp()), "lt": math.ceil(until.timestamp())}
+
+
+def _metadata(metadata: object) -> dict[str, str]:
+    if not metadata:
+        return {}
+    # The SDK's StripeObject is not a Mapping; to_dict() gives the plain one.
+    plain = metadata.to_dict() if isinstance(metadata, stripe.StripeObject) else metadata
+    if not isinstance(plain, dict):
+        return {}
+    return {str(key): str(value) for key, value in plain.items()}

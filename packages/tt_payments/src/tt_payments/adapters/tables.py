@@ -289,3 +289,18 @@ payment_event_sequence = sa.Table(
     sa.Column("processed_at", sa.DateTime(timezone=True)),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
 )
+
+reconciliation_findings = sa.Table(
+    "reconciliation_findings",
+    metadata,
+    sa.Column("tenant_id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("provider", sa.Text, nullable=False),
+    sa.Column("provider_object_id", sa.Text, nullable=False),
+    sa.Column("payment_id", UUID(as_uuid=True)),
+    sa.Column("details", JSONB, nullable=False),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("resolved_at", sa.DateTime(timezone=True)),
+)

@@ -56,12 +56,13 @@ idempotency key, so the same key gives the same id in every run.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import enum
 import uuid
 from collections import Counter
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import attrs
 
@@ -70,6 +71,8 @@ from tt_payments.providers.types import (
     Charge,
     ChargeRequest,
     ChargeStatus,
+    ListedCharge,
+    ListedRefund,
     ProviderRejectedError,
     ProviderUnavailableError,
     Refund,
@@ -130,6 +133,8 @@ _TEST_PAYMENT_METHODS: Mapping[str, _CardOutcome] = MappingProxyType(
 class _Payment:
     charge: Charge
     refunded: Money
+    metadata: Mapping[str, str] = attrs.field(factory=dict)
+    created: dt.datetime = attrs.field(factory=lambda: dt.datetime.now(dt.UTC))
 
 
 _Request = TypeVar("_Request", ChargeRequest, RefundRequest)
@@ -148,6 +153,7 @@ class SimulatedProvider:
         self._lock = asyncio.Lock()
         self._payments: dict[str, _Payment] = {}
         self._refunds: dict[str, Refund] = {}
+        self._refund_details: dict[str, tuple[Mapping[str, str], dt.datetime]] = {}
         self._replies: dict[str, tuple[ChargeRequest | RefundRequest, Charge | Refund]] = {}
         self._faults: Counter[FaultPoint] = Counter()
         self._charges_created = 0
@@ -244,6 +250,30 @@ class SimulatedProvider:
                 )
             return payment.charge
 
+    async def list_charges(self, since: dt.datetime, until: dt.datetime) -> list[ListedCharge]:
+        """Payments created in ``[since, until)`` as they stand now, oldest first."""
+        return [
+            ListedCharge(charge=payment.charge, metadata=payment.metadata, created=payment.created)
+            for payment in sorted(self._payments.values(), key=lambda p: p.created)
+            if since <= payment.created < until
+        ]
+
+    async def list_refunds(self, since: dt.datetime, until: dt.datetime) -> list[ListedRefund]:
+        """Refunds created in ``[since, until)``, oldest first."""
+        listed = [
+            ListedRefund(refund=refund, metadata=metadata, created=created)
+            for refund_id, refund in self._refunds.items()
+            for metadata, created in [self._refund_details[refund_id]]
+            if since <= created < until
+        ]
+        return sorted(listed, key=lambda item: item.created)
+
+    def tamper(self, provider_payment_id: str, **changes: Any) -> None:
+        """Change what the processor says about a payment (reconciliation tests: an amount
+        or status that disagrees with ours)."""
+        payment = self._payment(provider_payment_id)
+        payment.charge = attrs.evolve(payment.charge, **changes)
+
     def payment_id_for(self, idempotency_key: str) -> str | None:
         """The id of the payment created under ``idempotency_key``, if one was (a test's
         view of what the processor knows when our side never heard the answer)."""
@@ -322,7 +352,9 @@ class SimulatedProvider:
             decline_code=outcome.decline_code,
             failure_message=outcome.failure_message,
         )
-        self._payments[payment_id] = _Payment(charge, Money.zero(request.amount.currency))
+        self._payments[payment_id] = _Payment(
+            charge, Money.zero(request.amount.currency), metadata=dict(request.metadata)
+        )
         self._charges_created += 1
         return charge
 
@@ -356,6 +388,10 @@ class SimulatedProvider:
         )
         payment.refunded += request.amount
         self._refunds[refund.provider_refund_id] = refund
+        self._refund_details[refund.provider_refund_id] = (
+            dict(request.metadata),
+            dt.datetime.now(dt.UTC),
+        )
         self._refunds_created += 1
         return refund
 

@@ -8,6 +8,7 @@ returns the original charge instead of charging twice.
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 import uuid
 from collections.abc import Mapping
@@ -98,3 +99,19 @@ class ProviderRejectedError(TicketTokenError):
 def provider_idempotency_key(tenant_id: uuid.UUID, object_id: uuid.UUID, action: str) -> str:
     """The processor-side key for ``action`` on our object: stable across retries."""
     return str(uuid.uuid5(tenant_id, f"{action}:{object_id}"))
+
+
+@attrs.frozen(kw_only=True)
+class ListedCharge:
+    """A payment as the processor lists it: its state now, our metadata, when created."""
+
+    charge: Charge
+    metadata: Mapping[str, str]
+    created: dt.datetime
+
+
+@attrs.frozen(kw_only=True)
+class ListedRefund:
+    refund: Refund
+    metadata: Mapping[str, str]
+    created: dt.datetime

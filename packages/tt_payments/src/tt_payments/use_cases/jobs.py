@@ -16,15 +16,21 @@ import attrs
 
 from tt_payments.adapters.database import Engine, advisory_lock
 from tt_payments.use_cases.provider_events import ProviderEventService
+from tt_payments.use_cases.reconciliation import ReconciliationService
 from tt_payments.use_cases.webhooks import WebhookService
 
 RETRY_WEBHOOKS = "retry_webhooks"
 CLEANUP_WEBHOOKS = "cleanup_webhooks"
+RECONCILE = "reconcile"
 
 SCHEDULE: Mapping[str, dt.timedelta] = {
     RETRY_WEBHOOKS: dt.timedelta(seconds=30),
     CLEANUP_WEBHOOKS: dt.timedelta(days=1),
+    RECONCILE: dt.timedelta(minutes=5),
 }
+RECONCILE_WINDOW = dt.timedelta(hours=1)
+"""The processor objects a scheduled reconciliation compares: the last hour (it runs
+every 5 minutes; ``tt reconcile run --since`` reaches further back)."""
 """How often ``tt worker`` runs each job."""
 
 
@@ -33,6 +39,7 @@ class PeriodicJobs:
     engine: Engine
     webhooks: WebhookService
     provider_events: ProviderEventService
+    reconciliation: ReconciliationService
 
     async def retry_webhooks(self) -> dict[str, Any] | None:
         """Failed inbox rows that are due, then held payment events. None: already running."""
@@ -43,8 +50,18 @@ class PeriodicJobs:
         archived. None: already running."""
         return await self._exclusive(CLEANUP_WEBHOOKS, self._cleanup_webhooks)
 
+    async def reconcile(self) -> dict[str, Any] | None:
+        """Reconciliation of the last hour (its own lock). None: already running."""
+        now = dt.datetime.now(dt.UTC)
+        report = await self.reconciliation.run(since=now - RECONCILE_WINDOW, until=now)
+        return None if report is None else report.as_json()
+
     def by_name(self) -> Mapping[str, Callable[[], Awaitable[dict[str, Any] | None]]]:
-        return {RETRY_WEBHOOKS: self.retry_webhooks, CLEANUP_WEBHOOKS: self.cleanup_webhooks}
+        return {
+            RETRY_WEBHOOKS: self.retry_webhooks,
+            CLEANUP_WEBHOOKS: self.cleanup_webhooks,
+            RECONCILE: self.reconcile,
+        }
 
     async def _retry_webhooks(self) -> dict[str, Any]:
         return {

@@ -186,6 +186,61 @@ class PaymentService:
         metadata = await self.payments.metadata_of(record.tenant_id, record.id)
         return await self._settle(record, metadata, charge)
 
+    async def restore_downstream(
+        self, record: PaymentRecord, *, mint_job: bool, completed_event: bool
+    ) -> None:
+        """Re-create what a paid payment's settlement should have left behind: its mint
+        job and its ``payment.completed`` event (reconciliation, orphaned payments)."""
+        metadata = await self.payments.metadata_of(record.tenant_id, record.id)
+        async with self.payments.unit_of_work() as uow:
+            job = await uow.ensure_mint_job(
+                tenant_id=record.tenant_id,
+                payment_id=record.id,
+                ticket_ids=_ticket_ids(record.id, metadata["tickets"]),
+                venue_id=record.venue_id,
+                event_id=record.event_id,
+                blockchain=metadata["blockchain"],
+            )
+            if completed_event:
+                charge = Charge(
+                    provider=record.provider,
+                    provider_payment_id=record.provider_payment_id or "",
+                    status=ChargeStatus.SUCCEEDED,
+                    amount=record.total,
+                )
+                await uow.append_event(
+                    tenant_id=record.tenant_id,
+                    event_type="payment.completed",
+                    aggregate_type="payment",
+                    aggregate_id=record.id,
+                    data={
+                        **_event_data(record, metadata, charge, mint_job_id=job),
+                        "reconciled": True,
+                    },
+                )
+        del mint_job  # ensured either way: the insert does nothing when the job exists
+
+    async def expire(self, record: PaymentRecord, reason: str) -> bool:
+        """Give up on a payment the processor has no trace of (reconciliation): cancelled,
+        with ``payment.expired`` published. False if it had moved on meanwhile."""
+        async with self.payments.unit_of_work() as uow:
+            moved = await uow.transition(
+                record.tenant_id,
+                record.id,
+                PaymentEvent.CANCELED,
+                PaymentStatus.CANCELLED,
+                failure_message=reason,
+            )
+            if moved:
+                await uow.append_event(
+                    tenant_id=record.tenant_id,
+                    event_type="payment.expired",
+                    aggregate_type="payment",
+                    aggregate_id=record.id,
+                    data={"paymentId": str(record.id), "reason": reason},
+                )
+        return moved
+
     async def link_order(self, payment_id: uuid.UUID, order_id: uuid.UUID) -> PaymentRecord:
         """POST /internal/payment-complete: the order service says ``order_id`` was paid by
         ``payment_id``. The payment must have succeeded; a payment belongs to one order

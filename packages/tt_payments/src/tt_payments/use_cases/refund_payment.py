@@ -179,6 +179,45 @@ class RefundService:
         self.metrics.refund_finished(status=finished)
         return "applied"
 
+    async def book_processor_refund(
+        self, record: PaymentRecord, refund: Refund, *, reason: str
+    ) -> bool:
+        """A refund the processor made that we never asked for (its dashboard): booked as
+        a completed refund of the payment, at most once. False if it exceeds what is left
+        to refund (then it is not booked; reconciliation flags it)."""
+        refund_id = uuid.uuid5(record.id, f"{refund.provider}:{refund.provider_refund_id}")
+        async with self.payments.unit_of_work() as uow:
+            await uow.lock_payment(record.tenant_id, record.id)
+            existing = await self.payments.find_refund_for_provider(
+                record.tenant_id, record.id, refund_id, refund.provider_refund_id
+            )
+            if existing is None:
+                if not await uow.reserve_refund(record.tenant_id, record.id, refund.amount):
+                    return False
+                await uow.insert_refund(
+                    tenant_id=record.tenant_id,
+                    id=refund_id,
+                    transaction_id=record.id,
+                    amount=refund.amount.minor,
+                    currency=refund.amount.currency.code,
+                    reason=reason,
+                    status="processing",
+                    idempotency_key=refund_id,
+                    requested_by=uuid.UUID(int=0),
+                    metadata={"providerRefundId": refund.provider_refund_id},
+                )
+        await self._complete(
+            record,
+            RefundRecord(
+                id=refund_id,
+                transaction_id=record.id,
+                amount=refund.amount,
+                status="processing",
+            ),
+            refund.provider_refund_id,
+        )
+        return True
+
     async def complete_chargeback(
         self, record: PaymentRecord, refund: RefundRecord, provider_dispute_id: str
     ) -> bool:
