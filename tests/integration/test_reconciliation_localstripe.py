@@ -2,8 +2,8 @@
 
 A service whose processor is Stripe (here localstripe) takes real PaymentIntents; then
 differences are injected behind its back, through the Stripe API itself: a charge missing
-locally, an amount mismatch, a refund made in the dashboard, a payment stuck awaiting
-3-D Secure that the buyer completed. Each is found and fixed or flagged; clean data
+locally, an amount mismatch, a refund made in the dashboard, a payment stuck processing
+whose buyer finished 3-D Secure long ago. Each is found and fixed or flagged; clean data
 gives no finding.
 """
 
@@ -180,7 +180,8 @@ async def test_injected_differences_are_each_found_and_handled(
     dashboard = await sdk.v1.refunds.create_async(
         {"payment_intent": str(paid["stripePaymentIntentId"]), "amount": 700}
     )
-    # 4. A payment stuck awaiting 3-D Secure whose buyer finished it long ago
+    # 4. A payment stuck processing: the buyer finished 3-D Secure long ago and we never
+    #    heard
     method = await sdk.v1.payment_methods.create_async(
         {
             "type": "card",
@@ -199,7 +200,11 @@ async def test_injected_differences_are_each_found_and_handled(
         await connection.execute(
             sa.update(payment_transactions)
             .where(payment_transactions.c.id == uuid.UUID(str(pending["id"])))
-            .values(created_at=sa.func.now() - sa.text("interval '16 minutes'"))
+            # We never heard how it ended: processing, for 16 minutes
+            .values(
+                status="processing",
+                created_at=sa.func.now() - sa.text("interval '16 minutes'"),
+            )
         )
 
     report = await reconcile(core)

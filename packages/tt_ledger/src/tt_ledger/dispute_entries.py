@@ -110,18 +110,14 @@ def dispute_won_entry(
     amount: Money,
 ) -> JournalEntry:
     """The dispute was won: the held amount is the venue's again, available."""
-    _positive(amount)
-    _, available, reserved = _accounts(tenant_id, venue_id, amount)
-    return JournalEntry(
-        id=entry_id,
+    return _release(
+        entry_id=entry_id,
         tenant_id=tenant_id,
+        reference=reference,
+        venue_id=venue_id,
+        amount=amount,
         kind=DISPUTE_WON_KIND,
-        reference_type=DISPUTE_REFERENCE,
-        reference_id=reference,
-        postings=(
-            Posting(account=reserved, amount=amount),
-            Posting(account=available, amount=-amount),
-        ),
+        to=AccountKind.VENUE_AVAILABLE,
         description="dispute won: the held amount is released",
     )
 
@@ -136,17 +132,42 @@ def dispute_lost_entry(
 ) -> JournalEntry:
     """The dispute was lost: the venue's held ``amount`` goes back to pending, from where
     the chargeback, booked as a refund of the payment, takes it with everything else."""
+    return _release(
+        entry_id=entry_id,
+        tenant_id=tenant_id,
+        reference=reference,
+        venue_id=venue_id,
+        amount=amount,
+        kind=DISPUTE_LOST_KIND,
+        to=AccountKind.VENUE_PENDING,
+        description="dispute lost: the hold is released into the chargeback",
+    )
+
+
+def _release(
+    *,
+    entry_id: uuid.UUID,
+    tenant_id: uuid.UUID,
+    reference: uuid.UUID,
+    venue_id: uuid.UUID,
+    amount: Money,
+    kind: str,
+    to: AccountKind,
+    description: str,
+) -> JournalEntry:
     _positive(amount)
-    pending, _, reserved = _accounts(tenant_id, venue_id, amount)
+    reserved = AccountRef.venue(tenant_id, AccountKind.VENUE_RESERVED, venue_id, amount.currency)
     return JournalEntry(
         id=entry_id,
         tenant_id=tenant_id,
-        kind=DISPUTE_LOST_KIND,
+        kind=kind,
         reference_type=DISPUTE_REFERENCE,
         reference_id=reference,
         postings=(
             Posting(account=reserved, amount=amount),
-            Posting(account=pending, amount=-amount),
+            Posting(
+                account=AccountRef.venue(tenant_id, to, venue_id, amount.currency), amount=-amount
+            ),
         ),
-        description="dispute lost: the hold is released into the chargeback",
+        description=description,
     )

@@ -1,13 +1,13 @@
 """Card disputes (chargebacks) reported by the processor's webhooks.
 
 Opened: the venue's share of the disputed amount is held in its reserved account. Won:
-released to available. Lost: the hold goes back to pending and the lost amount becomes a
-completed refund of the payment (a ``payment_refunds`` row with reason ``chargeback``,
-its id the dispute's ledger reference), booked by the refund code: fees and tax pro
-rata, the payment partially refunded or refunded, ``refund.completed`` published. So the
-refundable amount shrinks and later refunds stay right. Each step posts at most once per
-dispute (ledger kind + reference are unique; the payment row lock serializes), and a
-won or lost dispute whose opening we never saw is opened first.
+released to available. Lost: the hold goes back to pending and the lost amount is booked
+as a completed refund of the payment (``RefundService.book_processor_refund``: a
+``payment_refunds`` row with reason ``chargeback``, its id the dispute's ledger
+reference), so fees and tax come back pro rata, the payment becomes partially refunded or
+refunded, ``refund.completed`` is published, and later refunds stay right. Each step
+posts at most once per dispute (ledger kind + reference are unique; the payment row lock
+serializes), and a won or lost dispute whose opening we never saw is opened first.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from tt_ledger import (
     DISPUTE_WON_KIND,
     AccountKind,
     AccountRef,
+    JournalEntry,
     dispute_lost_entry,
     dispute_opened_entry,
     dispute_reference,
@@ -31,15 +32,15 @@ from tt_ledger import (
     normal_balance,
     venue_dispute_share,
 )
+from tt_money import Money
 from tt_payments.adapters.payments_sql import PaymentsUnitOfWork, SqlPayments
-from tt_payments.payments import PaymentRecord, RefundRecord
+from tt_payments.payments import PaymentRecord
+from tt_payments.providers.types import Refund, RefundStatus
 from tt_payments.use_cases.refund_payment import RefundService
 from tt_payments.webhooks import Dispute
 
 _log = logging.getLogger(__name__)
 _OUTCOMES = {"won": DISPUTE_WON_KIND, "lost": DISPUTE_LOST_KIND}
-SYSTEM_USER = uuid.UUID(int=0)
-"""``requested_by`` of refunds nobody requested (chargebacks)."""
 
 
 @attrs.frozen(kw_only=True)
@@ -62,12 +63,12 @@ class DisputeService:
                 AccountRef.venue(tenant, AccountKind.VENUE_RESERVED, venue, currency),
             ]
         )
-        outcome_kind = _OUTCOMES.get(dispute.status)
+        outcome = _OUTCOMES.get(dispute.status)
         posted = False
         async with self.payments.unit_of_work() as uow:
             await uow.lock_payment(tenant, record.id)
             booked = await self._booked(uow, tenant, reference)
-            if outcome_kind is not None and booked & set(_OUTCOMES.values()) - {outcome_kind}:
+            if outcome is not None and booked & set(_OUTCOMES.values()) - {outcome}:
                 _log.error("dispute %s: %s after the other outcome", reference, dispute.status)
                 return "mismatch"
             if DISPUTE_OPENED_KIND not in booked and share.is_positive:
@@ -83,80 +84,59 @@ class DisputeService:
                     )
                 )
                 posted = True
-            if outcome_kind == DISPUTE_WON_KIND and outcome_kind not in booked:
+            if outcome == DISPUTE_WON_KIND and outcome not in booked:
                 if share.is_positive:
-                    await uow.post(
-                        dispute_won_entry(
-                            entry_id=uuid.uuid4(),
-                            tenant_id=tenant,
-                            reference=reference,
-                            venue_id=venue,
-                            amount=share,
-                        )
-                    )
-                posted = True
-            if outcome_kind == DISPUTE_LOST_KIND and outcome_kind not in booked:
-                if not await uow.reserve_refund(tenant, record.id, dispute.amount):
-                    _log.error(
-                        "dispute %s lost on payment %s, which has less than %s left to refund",
-                        dispute.provider_dispute_id,
-                        record.id,
-                        dispute.amount,
-                    )
-                    return "mismatch"
-                await uow.insert_refund(
-                    tenant_id=tenant,
-                    id=reference,
-                    transaction_id=record.id,
-                    amount=dispute.amount.minor,
-                    currency=currency.code,
-                    reason=f"chargeback {dispute.provider_dispute_id}",
-                    status="processing",
-                    idempotency_key=reference,
-                    requested_by=SYSTEM_USER,
-                    metadata={"disputeId": dispute.provider_dispute_id},
-                )
-                if share.is_positive:
-                    await uow.post(
-                        dispute_lost_entry(
-                            entry_id=uuid.uuid4(),
-                            tenant_id=tenant,
-                            reference=reference,
-                            venue_id=venue,
-                            amount=share,
-                        )
-                    )
+                    await uow.post(self._release(DISPUTE_WON_KIND, record, reference, share))
                 posted = True
             if posted:
                 await uow.append_event(
                     tenant_id=tenant,
-                    event_type=f"dispute.{dispute.status if outcome_kind else 'opened'}",
+                    event_type=f"dispute.{'won' if outcome == DISPUTE_WON_KIND else 'opened'}",
                     aggregate_type="payment",
                     aggregate_id=record.id,
-                    data={
-                        "paymentId": str(record.id),
-                        "venueId": str(venue),
-                        "disputeId": dispute.provider_dispute_id,
-                        "amount": dispute.amount.minor,
-                        "venueShare": share.minor,
-                        "currency": currency.code,
-                        "status": dispute.status,
-                    },
+                    data=_event_data(record, dispute, share),
                 )
-        if outcome_kind == DISPUTE_LOST_KIND:
-            # The chargeback as a refund: finished here, or on a retry if we died first.
-            finished = await self.refunds.complete_chargeback(
+        if outcome == DISPUTE_LOST_KIND:
+            booking = await self.refunds.book_processor_refund(
                 record,
-                RefundRecord(
-                    id=reference,
-                    transaction_id=record.id,
+                Refund(
+                    provider=provider,
+                    provider_refund_id=dispute.provider_dispute_id,
+                    provider_payment_id=dispute.provider_payment_id,
                     amount=dispute.amount,
-                    status="processing",
+                    status=RefundStatus.SUCCEEDED,
                 ),
-                dispute.provider_dispute_id,
+                reason=f"chargeback {dispute.provider_dispute_id}",
+                refund_id=reference,
+                with_entry=(
+                    self._release(DISPUTE_LOST_KIND, record, reference, share)
+                    if share.is_positive
+                    else None
+                ),
             )
-            posted = posted or finished
+            if booking == "exceeds":
+                _log.error(
+                    "dispute %s lost on payment %s, which has less than %s left to refund",
+                    dispute.provider_dispute_id,
+                    record.id,
+                    dispute.amount,
+                )
+                return "mismatch"
+            posted = posted or booking == "booked"
         return "applied" if posted else "duplicate"
+
+    @staticmethod
+    def _release(
+        kind: str, record: PaymentRecord, reference: uuid.UUID, share: Money
+    ) -> JournalEntry:
+        build = dispute_won_entry if kind == DISPUTE_WON_KIND else dispute_lost_entry
+        return build(
+            entry_id=uuid.uuid4(),
+            tenant_id=record.tenant_id,
+            reference=reference,
+            venue_id=record.venue_id,
+            amount=share,
+        )
 
     async def _booked(
         self, uow: PaymentsUnitOfWork, tenant: uuid.UUID, reference: uuid.UUID
@@ -172,3 +152,15 @@ class DisputeService:
             ):
                 kinds.add(kind)
         return kinds
+
+
+def _event_data(record: PaymentRecord, dispute: Dispute, share: Money) -> dict[str, object]:
+    return {
+        "paymentId": str(record.id),
+        "venueId": str(record.venue_id),
+        "disputeId": dispute.provider_dispute_id,
+        "amount": dispute.amount.minor,
+        "venueShare": share.minor,
+        "currency": dispute.amount.currency.code,
+        "status": dispute.status,
+    }

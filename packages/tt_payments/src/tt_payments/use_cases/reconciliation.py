@@ -256,13 +256,14 @@ class ReconciliationService:
         if ours is None:
             if not succeeded:
                 return
-            if await self.refunds.book_processor_refund(
+            booked = await self.refunds.book_processor_refund(
                 record, refund, reason=f"processor refund {refund.provider_refund_id}"
-            ):
+            )
+            if booked == "booked":
                 report.fixes.append(
                     f"booked refund {refund.provider_refund_id} of payment {record.id}"
                 )
-            else:
+            elif booked == "exceeds":
                 await self._finding(
                     report,
                     tenant=record.tenant_id,

@@ -27,6 +27,7 @@ from collections.abc import Callable
 import attrs
 
 from tt_ledger import (
+    JournalEntry,
     PaymentEvent,
     PaymentStatus,
     RefundExceedsCaptureError,
@@ -66,6 +67,9 @@ class RefundFailedError(InvalidInputError):
 
     default_code = "REFUND_FAILED"
 
+
+SYSTEM_USER = uuid.UUID(int=0)
+"""``requested_by`` of refunds nobody requested (dashboard refunds, chargebacks)."""
 
 # Processors keep idempotency keys about a day (Stripe: "at least 24 hours"). Past this,
 # resending a refund under its key might refund twice; reconciliation finishes it instead.
@@ -180,12 +184,26 @@ class RefundService:
         return "applied"
 
     async def book_processor_refund(
-        self, record: PaymentRecord, refund: Refund, *, reason: str
-    ) -> bool:
-        """A refund the processor made that we never asked for (its dashboard): booked as
-        a completed refund of the payment, at most once. False if it exceeds what is left
-        to refund (then it is not booked; reconciliation flags it)."""
-        refund_id = uuid.uuid5(record.id, f"{refund.provider}:{refund.provider_refund_id}")
+        self,
+        record: PaymentRecord,
+        refund: Refund,
+        *,
+        reason: str,
+        refund_id: uuid.UUID | None = None,
+        with_entry: JournalEntry | None = None,
+    ) -> str:
+        """Money the processor gave back without our asking (a refund made in its
+        dashboard, a lost dispute): booked as a completed refund of the payment, through
+        the same completion as a live refund, at most once per ``refund_id``.
+
+        ``with_entry`` is posted in the same transaction as the refund row (a lost
+        dispute's release of its hold). Returns ``booked``, ``duplicate`` (booked before),
+        or ``exceeds`` when it is more than is left to refund (nothing is booked; the
+        caller flags it).
+        """
+        refund_id = refund_id or uuid.uuid5(
+            record.id, f"{refund.provider}:{refund.provider_refund_id}"
+        )
         async with self.payments.unit_of_work() as uow:
             await uow.lock_payment(record.tenant_id, record.id)
             existing = await self.payments.find_refund_for_provider(
@@ -193,7 +211,7 @@ class RefundService:
             )
             if existing is None:
                 if not await uow.reserve_refund(record.tenant_id, record.id, refund.amount):
-                    return False
+                    return "exceeds"
                 await uow.insert_refund(
                     tenant_id=record.tenant_id,
                     id=refund_id,
@@ -203,10 +221,12 @@ class RefundService:
                     reason=reason,
                     status="processing",
                     idempotency_key=refund_id,
-                    requested_by=uuid.UUID(int=0),
+                    requested_by=SYSTEM_USER,
                     metadata={"providerRefundId": refund.provider_refund_id},
                 )
-        await self._complete(
+                if with_entry is not None:
+                    await uow.post(with_entry)
+        completed = await self._complete(
             record,
             RefundRecord(
                 id=refund_id,
@@ -216,14 +236,7 @@ class RefundService:
             ),
             refund.provider_refund_id,
         )
-        return True
-
-    async def complete_chargeback(
-        self, record: PaymentRecord, refund: RefundRecord, provider_dispute_id: str
-    ) -> bool:
-        """Finish the refund a lost dispute became: the same journal entry, state change
-        and outbox row as a live refund. False if it was finished already."""
-        return await self._complete(record, refund, provider_dispute_id)
+        return "booked" if existing is None or completed else "duplicate"
 
     async def _reserve(
         self,
