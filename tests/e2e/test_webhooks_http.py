@@ -732,3 +732,30 @@ async def test_a_dispute_holds_the_venue_share_then_releases_or_charges_it_back(
         assert refund.json()["code"] == "PAYMENT_NOT_REFUNDABLE"
     report = await container.ledger.verify()
     assert report.ok, report
+
+
+async def test_a_handled_type_that_names_no_payment_is_stored_unrouted(
+    client: httpx.AsyncClient, container: Container
+) -> None:
+    # A refund of a bare charge (no payment_intent): nothing of ours to apply it to
+    event = {
+        "id": f"evt_{uuid.uuid4().hex}",
+        "object": "event",
+        "type": "refund.updated",
+        "created": int(time.time()),
+        "data": {
+            "object": {
+                "id": "re_bare",
+                "object": "refund",
+                "amount": 100,
+                "currency": "usd",
+                "status": "succeeded",
+                "charge": "ch_bare",
+            }
+        },
+    }
+    answer = await deliver(client, event)
+    assert answer.json()["outcome"] == "unrouted"
+    row = await container.webhooks.inbox.get("stripe", event["id"])
+    assert row is not None
+    assert (row.status, row.outcome) == ("processed", "unrouted")

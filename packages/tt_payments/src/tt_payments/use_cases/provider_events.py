@@ -150,8 +150,15 @@ class ProviderEventService:
         return self.payments.payments
 
     async def apply(self, event: ProviderEvent) -> str:
-        """Number, keep and decide one event (see the module docstring); its outcome."""
+        """Number, keep and decide one event (see the module docstring); its outcome.
+
+        An event of a handled type that names no payment we can read (a refund of a bare
+        charge, say) is ``unrouted``: stored in the inbox, and reconciliation compares the
+        processor's view anyway."""
         story = _story_of(event)
+        if story is None:
+            _log.warning("%s %s names no payment: not routed", event.event_type, event.event_id)
+            return "unrouted"
         record = await self._payment_of(event)
         if record is None:
             raise PaymentForEventNotFoundError(
@@ -250,7 +257,7 @@ class ProviderEventService:
         return None
 
 
-def _story_of(event: ProviderEvent) -> _Story:
+def _story_of(event: ProviderEvent) -> _Story | None:
     if event.charge is not None:
         return _Story(kind="charge", charge=event.charge, provider=event.provider)
     if event.refund is not None:
@@ -259,7 +266,7 @@ def _story_of(event: ProviderEvent) -> _Story:
         )
     if event.dispute is not None:
         return _Story(kind="dispute", dispute=event.dispute, provider=event.provider)
-    raise ValueError(f"{event.event_type} is not about a payment")
+    return None
 
 
 def _provider_payment_id(story: _Story) -> str | None:
