@@ -9,13 +9,20 @@ import time
 import uuid
 from collections.abc import Callable
 
+import httpx
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from tests.conftest import AuthHeaders
 from tests.e2e.processes import Process, cli_env, tt
+from tests.e2e.test_webhooks_http import processing_payment, stripe_event
 from tt_payments import Container, Settings
 from tt_payments.adapters.database import advisory_lock
-from tt_payments.adapters.tables import webhook_inbox, webhook_inbox_archive
+from tt_payments.adapters.tables import (
+    payment_transactions,
+    webhook_inbox,
+    webhook_inbox_archive,
+)
 
 
 async def failed_delivery(
@@ -139,3 +146,51 @@ async def test_tt_reconcile_run_prints_its_report_and_findings_are_listed(
     assert "compared" in readable.stdout
     listed = tt(env, "reconcile", "findings")
     assert listed.returncode == 0, listed.stderr
+
+
+async def test_retry_applies_a_delivery_whose_handler_failed(
+    client: httpx.AsyncClient,
+    auth: AuthHeaders,
+    container: Container,
+    settings: Settings,
+    tenant: uuid.UUID,
+) -> None:
+    # Given a payment left processing and its success event, stored but failed (the
+    # database was down when it arrived, say)
+    payment = await processing_payment(client, auth, container, tenant)
+    event = stripe_event("payment_intent.succeeded", payment)
+    now = dt.datetime.now(dt.UTC)
+    async with container.engine.begin() as connection:
+        await connection.execute(
+            sa.insert(webhook_inbox).values(
+                provider="stripe",
+                webhook_id=event["id"],
+                id=uuid.uuid4(),
+                tenant_id=tenant,
+                event_type=event["type"],
+                payload=event,
+                signature="t=1,v1=x",
+                received_at=now,
+                status="failed",
+                attempts=1,
+                error_message="OperationalError: the database was down",
+                next_attempt_at=now - dt.timedelta(seconds=1),
+                created_at=now,
+                updated_at=now,
+            )
+        )
+    # When the operator retries
+    result = tt(cli_env(settings), "webhooks", "retry", "--json")
+    # Then the real handler ran: the payment is completed and the row processed
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["inbox"].get("applied", 0) >= 1
+    assert await inbox_status(container.engine, event["id"]) == "processed"
+    async with container.engine.connect() as connection:
+        status = (
+            await connection.execute(
+                sa.select(payment_transactions.c.status).where(
+                    payment_transactions.c.id == uuid.UUID(payment["id"])
+                )
+            )
+        ).scalar_one()
+    assert status == "completed"

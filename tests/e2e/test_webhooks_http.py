@@ -40,6 +40,7 @@ from tt_payments.adapters.tables import (
     payment_event_sequence,
     payment_refunds,
     payment_transactions,
+    reconciliation_findings,
     webhook_inbox,
 )
 from tt_payments.adapters.webhook_seen_redis import RedisSeenWebhooks
@@ -295,6 +296,8 @@ async def test_a_failure_webhook_fails_the_payment_with_its_decline_code(
     assert contradiction.json()["outcome"] == "ignored"
     assert await status_of(container, payment) == "failed"
     assert await entries_for(container, payment) == 0
+    # ... and since money was taken, a person is told
+    assert await finding_kinds(container, payment) == ["webhook_charge_not_applied"]
 
 
 async def test_an_event_with_another_amount_is_not_applied(
@@ -308,9 +311,11 @@ async def test_an_event_with_another_amount_is_not_applied(
     assert await entries_for(container, payment) == 0
 
 
-async def test_an_event_for_an_unknown_payment_is_kept_and_marked_for_retry(
+async def test_an_event_for_a_payment_not_ours_is_stored_unmatched(
     client: httpx.AsyncClient, container: Container
 ) -> None:
+    # Our payment row is committed before the processor is called, so an unknown
+    # PaymentIntent is someone else's: kept, answered, not retried (reconciliation files it)
     stranger = {
         "id": str(uuid.uuid4()),
         "total": 1000,
@@ -320,12 +325,10 @@ async def test_an_event_for_an_unknown_payment_is_kept_and_marked_for_retry(
     event = stripe_event("payment_intent.succeeded", stranger)
     answer = await deliver(client, event)
     assert answer.status_code == 200, answer.text
-    assert answer.json()["outcome"] == "failed"
+    assert answer.json()["outcome"] == "unmatched"
     row = await container.webhooks.inbox.get("stripe", event["id"])
     assert row is not None
-    assert (row.status, row.attempts) == ("failed", 1)
-    assert row.error_message is not None
-    assert "no payment" in row.error_message
+    assert (row.status, row.outcome, row.attempts) == ("processed", "unmatched", 0)
 
 
 async def test_an_event_type_without_a_handler_is_stored_and_answered(
@@ -397,7 +400,9 @@ async def test_shuffled_redeliveries_apply_each_event_once_and_never_move_back(
         payment = await processing_payment(client, auth, container, tenant)
         payments.append(payment)
         story = rng.choice(sorted(stories))
-        expected[payment["id"]] = "failed" if story == "failure" else "completed"
+        expected[payment["id"]] = {"failure": "failed", "refunded": "partially_refunded"}.get(
+            story, "completed"
+        )
         for event_type in stories[story]:
             if event_type == "refund.updated":
                 events.append(refund_event(payment, amount=1000))
@@ -414,12 +419,26 @@ async def test_shuffled_redeliveries_apply_each_event_once_and_never_move_back(
 
     codes = await asyncio.gather(*(send(event) for event in deliveries))
     assert set(codes) == {200}
+    async with container.engine.connect() as connection:
+        failed = (
+            (
+                await connection.execute(
+                    sa.select(webhook_inbox.c.error_message).where(
+                        webhook_inbox.c.webhook_id.in_([event["id"] for event in events]),
+                        webhook_inbox.c.status != "processed",
+                    )
+                )
+            )
+            .scalars()
+            .all()
+        )
+    assert failed == [], failed[:3]
     await container.provider_events.process_held()
     # Then every payment ends where its story ends, with one capture per completed one
     for payment in payments:
         assert await status_of(container, payment) == expected[payment["id"]], payment
         assert await entries_for(container, payment) == (
-            1 if expected[payment["id"]] == "completed" else 0
+            0 if expected[payment["id"]] == "failed" else 1
         )
     # And each event was kept once and recorded once against its payment
     ids = [event["id"] for event in events]
@@ -610,13 +629,53 @@ async def test_a_failed_refund_webhook_frees_the_amount_again(
     assert again.json()["refund"]["amount"] == payment["total"]
 
 
-async def test_a_refund_we_never_asked_for_is_reported_unmatched(
+async def test_a_refund_made_in_the_dashboard_is_booked_once(
     client: httpx.AsyncClient, auth: AuthHeaders, container: Container, tenant: uuid.UUID
 ) -> None:
     payment = await completed_payment(client, auth, container, tenant)
-    answer = await deliver(client, refund_event(payment, amount=1000))
-    assert answer.json()["outcome"] == "unmatched"
+    # Pending first (Stripe's balance was short), then succeeded, then redelivered
+    pending = refund_event(payment, amount=1000, status="pending")
+    assert (await deliver(client, pending)).json()["outcome"] == "unmatched"
+    succeeded = refund_event(payment, amount=1000)
+    succeeded["data"]["object"]["id"] = pending["data"]["object"]["id"]
+    assert (await deliver(client, succeeded)).json()["outcome"] == "applied"
+    again = {**succeeded, "id": f"evt_{uuid.uuid4().hex}"}  # another event, same refund
+    assert (await deliver(client, again)).json()["outcome"] == "duplicate"
+    assert await status_of(container, payment) == "partially_refunded"
+    async with container.engine.connect() as connection:
+        booked = (
+            (
+                await connection.execute(
+                    sa.select(payment_refunds.c.amount).where(
+                        payment_refunds.c.transaction_id == uuid.UUID(payment["id"])
+                    )
+                )
+            )
+            .scalars()
+            .all()
+        )
+    assert booked == [1000]
+    assert (await container.ledger.verify()).ok
+
+
+async def test_a_dashboard_refund_larger_than_what_is_left_is_flagged(
+    client: httpx.AsyncClient, auth: AuthHeaders, container: Container, tenant: uuid.UUID
+) -> None:
+    payment = await completed_payment(client, auth, container, tenant)
+    event = refund_event(payment, amount=payment["total"] + 1)
+    assert (await deliver(client, event)).json()["outcome"] == "mismatch"
     assert await status_of(container, payment) == "completed"
+    assert await finding_kinds(container, payment) == ["webhook_refund_not_applied"]
+
+
+async def finding_kinds(container: Container, payment: dict[str, Any]) -> list[str]:
+    async with container.engine.connect() as connection:
+        rows = await connection.execute(
+            sa.select(reconciliation_findings.c.kind).where(
+                reconciliation_findings.c.payment_id == uuid.UUID(payment["id"])
+            )
+        )
+        return sorted(str(kind) for kind in rows.scalars().all())
 
 
 async def test_a_refund_before_its_payment_succeeded_is_held_then_decided(
@@ -630,11 +689,11 @@ async def test_a_refund_before_its_payment_succeeded_is_held_then_decided(
     assert await store.count_held_events() == held_before + 1
     # Still held while the payment is processing
     assert (await container.provider_events.process_held()).get("held", 0) >= 1
-    # Once the success lands, the held refund is decided (we never asked for it)
+    # Once the success lands, the held refund is booked at once (a dashboard refund)
     await deliver(client, stripe_event("payment_intent.succeeded", payment))
-    decided = await container.provider_events.process_held()
-    assert decided.get("unmatched") == 1, decided
     assert await store.count_held_events() == held_before
+    assert await status_of(container, payment) == "partially_refunded"
+    assert (await container.ledger.verify()).ok
 
 
 async def test_an_event_held_past_ten_minutes_asks_the_processor(
@@ -652,10 +711,10 @@ async def test_an_event_held_past_ten_minutes_asks_the_processor(
         )
     metrics_before = (await client.get("/metrics")).text
     decided = await container.provider_events.process_held()
-    # The processor says the payment succeeded: it is settled, and the refund decided
-    assert await status_of(container, payment) == "completed"
+    # The processor says the payment succeeded: it is settled, then the refund booked
+    assert await status_of(container, payment) == "partially_refunded"
     assert await entries_for(container, payment) == 1
-    assert decided.get("unmatched") == 1, decided
+    assert decided.get("applied") == 1, decided
     assert await store.count_held_events() == 0
     metrics_after = (await client.get("/metrics")).text
     assert metric(metrics_after, "payment_events_held_too_long_total") == (
@@ -759,3 +818,107 @@ async def test_a_handled_type_that_names_no_payment_is_stored_unrouted(
     row = await container.webhooks.inbox.get("stripe", event["id"])
     assert row is not None
     assert (row.status, row.outcome) == ("processed", "unrouted")
+
+
+async def test_an_older_event_delivered_late_never_moves_a_payment_back(
+    client: httpx.AsyncClient, auth: AuthHeaders, container: Container, tenant: uuid.UUID
+) -> None:
+    payment = await processing_payment(client, auth, container, tenant)
+    now = int(time.time())
+    later = stripe_event("payment_intent.requires_action", payment)
+    later["created"] = now
+    earlier = stripe_event("payment_intent.processing", payment)
+    earlier["created"] = now - 30  # happened before, delivered after
+    assert (await deliver(client, later)).json()["outcome"] == "applied"
+    assert (await deliver(client, earlier)).json()["outcome"] == "ignored"
+    assert await status_of(container, payment) == "requires_action"
+
+
+async def test_one_held_event_that_fails_does_not_block_the_others(
+    client: httpx.AsyncClient, auth: AuthHeaders, container: Container, tenant: uuid.UUID
+) -> None:
+    store = container.payments.payments
+    stuck, fine = [await processing_payment(client, auth, container, tenant) for _ in range(2)]
+    # A held refund naming a PaymentIntent the processor does not know, held long ago
+    bad = refund_event(stuck, amount=1000)
+    bad["data"]["object"]["payment_intent"] = "pi_nobody_knows"
+    async with container.engine.begin() as connection:
+        await connection.execute(
+            sa.update(payment_transactions)
+            .where(payment_transactions.c.id == uuid.UUID(stuck["id"]))
+            .values(stripe_payment_intent_id="pi_nobody_knows")
+        )
+    assert (await deliver(client, bad)).json()["outcome"] == "held"
+    async with container.engine.begin() as connection:
+        await connection.execute(
+            sa.update(payment_event_sequence)
+            .where(payment_event_sequence.c.payment_id == uuid.UUID(stuck["id"]))
+            .values(created_at=sa.func.now() - sa.text("interval '11 minutes'"))
+        )
+    # And another payment's held refund, younger, whose success has landed by now
+    assert (await deliver(client, refund_event(fine, amount=1000))).json()["outcome"] == "held"
+    record = await store.get(tenant, uuid.UUID(fine["id"]))
+    assert record is not None
+    await container.payments.settle_charge(  # settled behind the webhooks' back
+        record, await container.provider.retrieve(fine["intentId"])
+    )
+    decided = await container.provider_events.process_held()
+    assert decided.get("error") == 1, decided
+    assert decided.get("applied") == 1, decided
+    assert await status_of(container, fine) == "partially_refunded"
+    assert await store.count_held_events() >= 1  # the bad one waits for the next run
+
+
+async def test_an_inquiry_holds_nothing(
+    client: httpx.AsyncClient, auth: AuthHeaders, container: Container, tenant: uuid.UUID
+) -> None:
+    payment = await completed_payment(client, auth, container, tenant)
+    dispute_id = f"dp_{uuid.uuid4().hex[:20]}"
+    for status in ("warning_needs_response", "warning_closed"):
+        event = dispute_event(payment, dispute_id, "needs_response")
+        event["data"]["object"]["status"] = status
+        assert (await deliver(client, event)).json()["outcome"] == "inquiry"
+    assert (await venue_balances(container, payment)).get("venue_reserved", 0) == 0
+
+
+async def test_a_decoy_timestamp_cannot_hide_a_future_signature(
+    client: httpx.AsyncClient, auth: AuthHeaders, container: Container, tenant: uuid.UUID
+) -> None:
+    payment = await processing_payment(client, auth, container, tenant)
+    raw = json.dumps(stripe_event("payment_intent.succeeded", payment)).encode()
+    future = int(time.time()) + 3600
+    signed = stripe_signature_header(raw, STRIPE_WEBHOOK_SECRETS[1], future)
+    header = f" t={int(time.time())},{signed}"  # a decoy "now" before the real one
+    response = await client.post(
+        STRIPE,
+        content=raw,
+        headers={"Content-Type": "application/json", "Stripe-Signature": header},
+    )
+    assert response.status_code == 400, response.text
+    assert response.json()["code"] == "INVALID_SIGNATURE"
+    assert await status_of(container, payment) == "processing"
+
+
+async def test_a_body_that_is_not_utf8_is_400_not_500(client: httpx.AsyncClient) -> None:
+    raw = b"\xff\xfe{}"
+    response = await client.post(STRIPE, content=raw, headers=stripe_headers(b"{}"))
+    assert response.status_code == 400, response.text
+    assert response.json()["code"] == "INVALID_SIGNATURE"
+
+
+async def test_concurrent_copies_with_redis_down_apply_once(
+    client: httpx.AsyncClient, auth: AuthHeaders, container: Container, tenant: uuid.UUID
+) -> None:
+    payment = await processing_payment(client, auth, container, tenant)
+    event = stripe_event("payment_intent.succeeded", payment)
+    dead = redis.asyncio.Redis(port=1, socket_connect_timeout=0.2)
+    original = container.webhooks
+    container.webhooks = attrs.evolve(original, seen=RedisSeenWebhooks(dead))
+    try:
+        answers = await asyncio.gather(*(deliver(client, event) for _ in range(8)))
+    finally:
+        container.webhooks = original
+        await dead.aclose()
+    outcomes = sorted(answer.json()["outcome"] for answer in answers)
+    assert outcomes == ["applied"] + ["duplicate"] * 7
+    assert await entries_for(container, payment) == 1

@@ -271,6 +271,48 @@ async def test_an_orphaned_payment_gets_its_mint_job_and_event_back(
     assert (jobs, events) == (1, 1)
 
 
+async def test_a_second_capture_for_the_same_payment_is_flagged(
+    core: Container, shop: Shop
+) -> None:
+    paid = await shop.pay()
+    second = await simulated(core).charge(
+        ChargeRequest(
+            amount=Money(int(str(paid["total"])), USD),
+            payment_method_id="pm_card_visa",
+            idempotency_key=str(uuid.uuid4()),  # a retry after the first key was forgotten
+            metadata={"tenantId": str(shop.tenant), "transactionId": str(paid["id"])},
+        )
+    )
+    report = await reconcile(core)
+    assert {
+        "kind": "duplicate_charge",
+        "object": second.provider_payment_id,
+        "new": "true",
+    } in report.findings
+
+
+async def test_a_payment_abandoned_in_3d_secure_expires_once(core: Container, shop: Shop) -> None:
+    order_headers = shop.headers()
+    response = await shop.http.post(
+        PROCESS,
+        json={
+            "venueId": shop.venue,
+            "eventId": shop.event,
+            "tickets": [{"ticketTypeId": str(uuid.uuid4()), "quantity": 1, "price": 5000}],
+            "paymentMethod": {"type": "card", "paymentMethodId": "pm_card_authenticationRequired"},
+        },
+        headers=order_headers,
+    )
+    assert response.status_code == 202, response.text
+    payment_id = response.json()["transaction"]["id"]
+    await age(core, shop.tenant, 61)
+    first = await reconcile(core)
+    assert any(payment_id in fix for fix in first.fixes), first.fixes
+    assert await status_of(core, shop.tenant, payment_id) == "cancelled"
+    second = await reconcile(core)
+    assert not any(payment_id in fix for fix in second.fixes)
+
+
 async def test_outbox_rows_stuck_for_ten_minutes_are_made_due(core: Container, shop: Shop) -> None:
     async with core.payments.payments.unit_of_work() as uow:
         await uow.append_event(
@@ -291,6 +333,15 @@ async def test_outbox_rows_stuck_for_ten_minutes_are_made_due(core: Container, s
         )
     report = await reconcile(core)
     assert report.outbox_reset >= 1
+    async with core.engine.connect() as connection:
+        due = (
+            await connection.execute(
+                sa.select(outbox.c.next_attempt_at <= sa.func.now()).where(
+                    outbox.c.tenant_id == shop.tenant
+                )
+            )
+        ).scalar_one()
+    assert due is True
 
 
 async def test_a_run_does_not_start_while_another_holds_the_lock(core: Container) -> None:

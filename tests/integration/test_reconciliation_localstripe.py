@@ -2,7 +2,8 @@
 
 A service whose processor is Stripe (here localstripe) takes real PaymentIntents; then
 differences are injected behind its back, through the Stripe API itself: a charge missing
-locally, an amount mismatch, a refund made in the dashboard, a payment stuck processing
+locally, a second capture of one payment, an amount mismatch, a refund made in the
+dashboard, a payment stuck processing
 whose buyer finished 3-D Secure long ago. Each is found and fixed or flagged; clean data
 gives no finding.
 """
@@ -166,7 +167,7 @@ async def test_injected_differences_are_each_found_and_handled(
             "metadata": {"tenantId": str(tenant), "transactionId": str(uuid.uuid4())},
         }
     )
-    # 2. An amount mismatch: a Stripe payment claiming to be ours for another amount
+    # 2. A second capture: another Stripe payment claiming to be one of ours
     other = await sdk.v1.payment_intents.create_async(
         {
             "amount": 1,
@@ -176,11 +177,19 @@ async def test_injected_differences_are_each_found_and_handled(
             "metadata": {"tenantId": str(tenant), "transactionId": str(paid["id"])},
         }
     )
-    # 3. A refund made in the dashboard
+    # 3. An amount mismatch: our record of a payment says other than Stripe does
+    mismatched = await pay(core, http, tenant_venue_event)
+    async with core.engine.begin() as connection:
+        await connection.execute(
+            sa.update(payment_transactions)
+            .where(payment_transactions.c.id == uuid.UUID(str(mismatched["id"])))
+            .values(total_amount=payment_transactions.c.total_amount + 1)
+        )
+    # 4. A refund made in the dashboard
     dashboard = await sdk.v1.refunds.create_async(
         {"payment_intent": str(paid["stripePaymentIntentId"]), "amount": 700}
     )
-    # 4. A payment stuck processing: the buyer finished 3-D Secure long ago and we never
+    # 5. A payment stuck processing: the buyer finished 3-D Secure long ago and we never
     #    heard
     method = await sdk.v1.payment_methods.create_async(
         {
@@ -210,7 +219,8 @@ async def test_injected_differences_are_each_found_and_handled(
     report = await reconcile(core)
 
     assert ("charge_missing_locally", stray.id) in new(report)
-    assert ("amount_mismatch", other.id) in new(report)
+    assert ("duplicate_charge", other.id) in new(report)
+    assert ("amount_mismatch", str(mismatched["stripePaymentIntentId"])) in new(report)
     assert any(dashboard.id in fix for fix in report.fixes), report.fixes
     assert await status(core, paid["id"]) == "partially_refunded"
     assert report.stale_settled >= 1

@@ -169,12 +169,14 @@ def bootstrap(settings: Settings) -> Container:
         refunds = RefundService(
             payments=stored_payments, lookup=payments, provider=provider, metrics=metrics
         )
+        findings = SqlReconciliation(engine)
         provider_events = ProviderEventService(
             payments=payments,
             refunds=refunds,
             disputes=DisputeService(payments=stored_payments, refunds=refunds),
             provider=provider,
             metrics=metrics,
+            findings=findings,
         )
         webhooks = WebhookService(
             inbox=SqlWebhookInbox(engine),
@@ -188,7 +190,7 @@ def bootstrap(settings: Settings) -> Container:
         )
         reconciliation = ReconciliationService(
             engine=engine,
-            records=SqlReconciliation(engine),
+            records=findings,
             payments=payments,
             refunds=refunds,
             provider=provider,

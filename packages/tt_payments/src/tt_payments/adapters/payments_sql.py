@@ -566,14 +566,36 @@ class SqlPayments:
                 },
             )
 
-    async def held_events(self, limit: int) -> list[dict[str, Any]]:
-        """Held events, oldest first, with how long they have been held."""
-        query = (
-            sa.select(payment_event_sequence)
-            .where(payment_event_sequence.c.status == "held")
-            .order_by(payment_event_sequence.c.created_at)
-            .limit(limit)
+    async def newest_applied_charge_event(
+        self, tenant_id: uuid.UUID, payment_id: uuid.UUID
+    ) -> dt.datetime | None:
+        """When the newest charge event applied to this payment happened (processor time)."""
+        query = sa.select(sa.func.max(payment_event_sequence.c.event_timestamp)).where(
+            payment_event_sequence.c.tenant_id == tenant_id,
+            payment_event_sequence.c.payment_id == payment_id,
+            payment_event_sequence.c.status == "applied",
+            payment_event_sequence.c.event_type.like("payment.%"),
         )
+        async with self._engine.connect() as connection:
+            newest: dt.datetime | None = (await connection.execute(query)).scalar_one()
+        return newest
+
+    async def held_events(
+        self,
+        limit: int,
+        *,
+        after: tuple[dt.datetime, uuid.UUID] | None = None,
+        payment: tuple[uuid.UUID, uuid.UUID] | None = None,
+    ) -> list[dict[str, Any]]:
+        """Held events, oldest first (then by id), after the (created_at, id) ``after``;
+        only those of ``payment`` (tenant, payment id) when given."""
+        seq = payment_event_sequence.c
+        query = sa.select(payment_event_sequence).where(seq.status == "held")
+        if after is not None:
+            query = query.where(sa.tuple_(seq.created_at, seq.id) > sa.tuple_(*after))
+        if payment is not None:
+            query = query.where(seq.tenant_id == payment[0], seq.payment_id == payment[1])
+        query = query.order_by(seq.created_at, seq.id).limit(limit)
         async with self._engine.connect() as connection:
             return [dict(row) for row in (await connection.execute(query)).mappings().all()]
 

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from tt_payments.adapters.tables import (
     nft_mint_queue,
     outbox,
+    outbox_dlq,
     payment_transactions,
     reconciliation_findings,
 )
@@ -34,10 +35,18 @@ class SqlReconciliation:
             nft_mint_queue.c.tenant_id == payment_transactions.c.tenant_id,
             nft_mint_queue.c.payment_id == payment_transactions.c.id,
         )
-        event = sa.exists().where(
-            outbox.c.tenant_id == payment_transactions.c.tenant_id,
-            outbox.c.aggregate_id == payment_transactions.c.id,
-            outbox.c.event_type == "payment.completed",
+        event = sa.or_(
+            sa.exists().where(
+                outbox.c.tenant_id == payment_transactions.c.tenant_id,
+                outbox.c.aggregate_id == payment_transactions.c.id,
+                outbox.c.event_type == "payment.completed",
+            ),
+            # Dead-lettered is not missing: it waits for an operator's redrive.
+            sa.exists().where(
+                outbox_dlq.c.tenant_id == payment_transactions.c.tenant_id,
+                outbox_dlq.c.aggregate_id == payment_transactions.c.id,
+                outbox_dlq.c.event_type == "payment.completed",
+            ),
         )
         query = sa.select(payment_transactions.c.tenant_id, payment_transactions.c.id).where(
             payment_transactions.c.status.in_(_PAID),
@@ -55,13 +64,16 @@ class SqlReconciliation:
             return bool((await connection.execute(query)).scalar_one())
 
     async def has_completed_event(self, tenant_id: uuid.UUID, payment_id: uuid.UUID) -> bool:
-        query = sa.select(sa.func.count()).where(
-            outbox.c.tenant_id == tenant_id,
-            outbox.c.aggregate_id == payment_id,
-            outbox.c.event_type == "payment.completed",
-        )
-        async with self._engine.connect() as connection:
-            return bool((await connection.execute(query)).scalar_one())
+        total = 0
+        for table in (outbox, outbox_dlq):
+            query = sa.select(sa.func.count()).where(
+                table.c.tenant_id == tenant_id,
+                table.c.aggregate_id == payment_id,
+                table.c.event_type == "payment.completed",
+            )
+            async with self._engine.connect() as connection:
+                total += int((await connection.execute(query)).scalar_one())
+        return total > 0
 
     async def reset_stuck_outbox(self, older_than: dt.timedelta) -> int:
         """Unpublished outbox rows older than ``older_than``: made due now; how many."""

@@ -67,6 +67,11 @@ def verify_stripe_event(
         raise WebhookSignatureError("no Stripe webhook secret is configured")
     if not header:
         raise WebhookSignatureError("the Stripe-Signature header is missing")
+    signed_at = _signed_at(header)
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise WebhookSignatureError("the body is not UTF-8: Stripe did not send it") from None
     for secret in secrets:
         try:
             stripe.WebhookSignature.verify_header(
@@ -81,7 +86,7 @@ def verify_stripe_event(
         break
     else:
         raise WebhookSignatureError("no configured secret verifies the Stripe-Signature")
-    if _signed_at(header) - clock() > SIGNATURE_TOLERANCE_SECONDS:
+    if signed_at - clock() > SIGNATURE_TOLERANCE_SECONDS:
         raise WebhookSignatureError("the Stripe-Signature timestamp is more than 300 s ahead")
     try:
         payload = json.loads(body)
@@ -165,11 +170,14 @@ def _charge(intent: Mapping[str, Any], status: ChargeStatus) -> Charge:
 
 
 def _signed_at(header: str) -> int:
-    for item in header.split(","):
-        name, _, value = item.strip().partition("=")
-        if name == "t":
-            return int(value)
-    raise WebhookSignatureError("the Stripe-Signature header has no timestamp")
+    """The header's one timestamp, read exactly as the SDK reads it (``t=`` items split on
+    ``,`` and ``=``, nothing stripped): a header with two is refused, so the timestamp we
+    check for the future is the one the signature covers."""
+    stamps = [item.split("=", 2) for item in header.split(",")]
+    found = [parts[1] for parts in stamps if parts[0] == "t" and len(parts) > 1]
+    if len(found) != 1 or not found[0].isdigit():
+        raise WebhookSignatureError("the Stripe-Signature header needs exactly one timestamp")
+    return int(found[0])
 
 
 def stripe_signature_header(body: bytes, secret: str, timestamp: int) -> str:

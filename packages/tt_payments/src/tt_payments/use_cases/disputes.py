@@ -50,6 +50,10 @@ class DisputeService:
 
     async def apply(self, record: PaymentRecord, provider: str, dispute: Dispute) -> str:
         """Book ``dispute``'s current status; ``duplicate`` when it is booked already."""
+        if dispute.status.startswith("warning_"):
+            # An inquiry: the card network has not taken the money, so nothing is held;
+            # it becomes a dispute (a new status) or closes as warning_closed.
+            return "inquiry"
         if dispute.amount.currency != record.total.currency or dispute.amount > record.total:
             return "mismatch"
         tenant, venue, currency = record.tenant_id, record.venue_id, record.total.currency

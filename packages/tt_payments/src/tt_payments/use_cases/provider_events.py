@@ -30,8 +30,9 @@ from tt_ledger import PaymentEvent, PaymentStatus
 from tt_ledger.payment_states import classify as classify_payment_event
 from tt_money import Money
 from tt_payments.adapters.payments_sql import SqlPayments
+from tt_payments.adapters.reconciliation_sql import SqlReconciliation
 from tt_payments.metrics import WebhookMetrics
-from tt_payments.payments import PaymentRecord, TransactionNotFoundError
+from tt_payments.payments import PaymentRecord
 from tt_payments.ports import PaymentProvider
 from tt_payments.providers.types import Charge, ChargeStatus, Refund, RefundStatus
 from tt_payments.use_cases.disputes import DisputeService
@@ -56,10 +57,6 @@ _CAPTURED = frozenset(
 _UNSETTLED = frozenset(
     {PaymentStatus.PENDING, PaymentStatus.PROCESSING, PaymentStatus.REQUIRES_ACTION}
 )
-
-
-class PaymentForEventNotFoundError(TransactionNotFoundError):
-    """A processor event names a payment we do not have (yet): the inbox retries it."""
 
 
 @attrs.frozen(kw_only=True)
@@ -143,6 +140,7 @@ class ProviderEventService:
     disputes: DisputeService
     provider: PaymentProvider
     metrics: WebhookMetrics
+    findings: SqlReconciliation
     clock: Callable[[], dt.datetime] = utcnow
 
     @property
@@ -161,9 +159,16 @@ class ProviderEventService:
             return "unrouted"
         record = await self._payment_of(event)
         if record is None:
-            raise PaymentForEventNotFoundError(
-                f"no payment for {event.provider} payment {event.provider_payment_id}"
+            # Our payment row is committed before the processor is ever called, so an
+            # event for a payment we do not have is not ours (another integration on the
+            # account, a charge made by hand): reconciliation files it for review.
+            _log.warning(
+                "%s %s: no payment for %s",
+                event.provider,
+                event.event_id,
+                event.provider_payment_id,
             )
+            return "unmatched"
         recorded = await self._store.record_event(
             tenant_id=record.tenant_id,
             payment_id=record.id,
@@ -175,24 +180,47 @@ class ProviderEventService:
         if recorded is None:
             return "duplicate"
         row_id, _, status = recorded
-        return await self._decide(record, row_id, story, status)
+        return await self._decide(record, row_id, story, status, occurred=event.created)
 
-    async def process_held(self, *, limit: int = 500) -> dict[str, int]:
-        """Retry held events; one held past ``HOLD_LIMIT`` makes us ask the processor."""
+    async def process_held(
+        self, *, batch: int = 500, payment: tuple[uuid.UUID, uuid.UUID] | None = None
+    ) -> dict[str, int]:
+        """Retry every held event (of one payment, if given), oldest first, in batches;
+        one held past ``HOLD_LIMIT`` makes us ask the processor. Counts by outcome.
+        One event that fails is counted as ``error`` and left for the next run; it never
+        blocks the others."""
         counts: dict[str, int] = {}
         now = self.clock()
-        for row in await self._store.held_events(limit):
-            record = await self._store.get(row["tenant_id"], row["payment_id"])
-            if record is None:  # pragma: no cover - events are recorded against a payment
-                continue
-            story = _Story.from_json(row["payload"])
-            final = now - row["created_at"] > HOLD_LIMIT
-            if final:
-                self.metrics.event_held_too_long()
-                record = await self._refresh_from_provider(record, story)
-            outcome = await self._decide(record, row["id"], story, record.status, final=final)
-            counts[outcome] = counts.get(outcome, 0) + 1
+        after: tuple[dt.datetime, uuid.UUID] | None = None
+        while rows := await self._store.held_events(batch, after=after, payment=payment):
+            for row in rows:
+                try:
+                    outcome = await self._retry_held(row, now)
+                except Exception as error:
+                    _log.warning("held event %s: %s; retried next run", row["id"], error)
+                    outcome = "error"
+                counts[outcome] = counts.get(outcome, 0) + 1
+            after = (rows[-1]["created_at"], rows[-1]["id"])
         return counts
+
+    async def _retry_held(self, row: Mapping[str, Any], now: dt.datetime) -> str:
+        record = await self._store.get(row["tenant_id"], row["payment_id"])
+        if record is None:  # pragma: no cover - events are recorded against a payment
+            return "error"
+        story = _Story.from_json(row["payload"])
+        final = now - row["created_at"] > HOLD_LIMIT
+        if final:
+            self.metrics.event_held_too_long()
+            record = await self._refresh_from_provider(record, story)
+        return await self._decide(
+            record,
+            row["id"],
+            story,
+            record.status,
+            final=final,
+            occurred=row["event_timestamp"],
+            cascade=False,
+        )
 
     async def _refresh_from_provider(self, record: PaymentRecord, story: _Story) -> PaymentRecord:
         """The payment as the processor has it now, settled locally if it moved."""
@@ -208,9 +236,17 @@ class ProviderEventService:
         story: _Story,
         status: PaymentStatus,
         *,
+        occurred: dt.datetime,
         final: bool = False,
+        cascade: bool = True,
     ) -> str:
         verdict = _verdict(story, status)
+        if verdict == "apply" and story.charge is not None:
+            # Older than a charge event already applied to this payment: it would move
+            # the payment back (requires_action after processing), so it is stale.
+            newest = await self._store.newest_applied_charge_event(record.tenant_id, record.id)
+            if newest is not None and occurred < newest:
+                verdict = "duplicate"
         if verdict == "early" and not final:
             return "held"
         if verdict == "apply":
@@ -224,15 +260,47 @@ class ProviderEventService:
                     story.event_type,
                 )
             outcome = "ignored"
+            if verdict == "invalid" and _moves_money(story):
+                await self._flag(record, story, f"{story.event_type} while {status.value}")
         if outcome == "mismatch":
             _log.error("payment %s: %s disagrees with our records", record.id, story.event_type)
+            await self._flag(record, story, f"{story.event_type} disagrees with our records")
         await self._store.decide_event(
             record.tenant_id,
             row_id,
             "applied" if outcome == "applied" else "ignored",
             f"{outcome}: {story.event_type} while {status.value}",
         )
+        if outcome == "applied" and story.charge is not None and cascade:
+            # The payment moved: what was held waiting for it may apply now (after this
+            # event's own row is decided, so the retry does not take it for a held one).
+            await self.process_held(payment=(record.tenant_id, record.id))
         return outcome
+
+    async def _flag(self, record: PaymentRecord, story: _Story, what: str) -> None:
+        """File a finding for a person: money the processor moved that we will not book."""
+        part = story.charge or story.refund or story.dispute
+        object_id = (
+            story.charge.provider_payment_id
+            if story.charge is not None
+            else story.refund.provider_refund_id
+            if story.refund is not None
+            else story.dispute.provider_dispute_id
+            if story.dispute is not None
+            else "?"
+        )
+        await self.findings.file_finding(
+            tenant_id=record.tenant_id,
+            kind=f"webhook_{story.kind}_not_applied",
+            provider=story.provider,
+            provider_object_id=object_id,
+            payment_id=record.id,
+            details={
+                "what": what,
+                "amount": part.amount.minor if part is not None else None,
+                "paymentStatus": record.status.value,
+            },
+        )
 
     async def _apply(self, record: PaymentRecord, story: _Story, status: PaymentStatus) -> str:
         if story.charge is not None:
@@ -267,6 +335,16 @@ def _story_of(event: ProviderEvent) -> _Story | None:
     if event.dispute is not None:
         return _Story(kind="dispute", dispute=event.dispute, provider=event.provider)
     return None
+
+
+def _moves_money(story: _Story) -> bool:
+    """Whether the processor took or gave back money in this event (a success, a
+    succeeded refund, a dispute): ignoring one of those needs a person."""
+    if story.charge is not None:
+        return story.charge.status is ChargeStatus.SUCCEEDED
+    if story.refund is not None:
+        return story.refund.status is RefundStatus.SUCCEEDED
+    return story.dispute is not None
 
 
 def _provider_payment_id(story: _Story) -> str | None:

@@ -48,6 +48,8 @@ from tt_payments.webhooks import metadata_ids, uuid_or_none
 _log = logging.getLogger(__name__)
 
 STALE_AFTER = dt.timedelta(minutes=15)
+ABANDONED_AFTER = dt.timedelta(hours=1)
+"""A payment waiting for 3-D Secure this long is expired (the buyer left)."""
 OUTBOX_STUCK_AFTER = dt.timedelta(minutes=10)
 DEFAULT_WINDOW = dt.timedelta(hours=24)
 LOCK = "tickettoken.job.reconcile"
@@ -154,12 +156,23 @@ class ReconciliationService:
                 continue
             if charge.status in _FINAL_CHARGE or charge.status is ChargeStatus.REQUIRES_ACTION:
                 settled = await self.payments.settle_charge(record, charge)
-                report.stale_settled += 1
-                report.fixes.append(
-                    f"settled stale payment {payment_id}: {settled.record.status.value}"
-                )
-            else:
-                report.stale_unresolved += 1
+                if settled.record.status is not record.status:
+                    report.stale_settled += 1
+                    report.fixes.append(
+                        f"settled stale payment {payment_id}: {settled.record.status.value}"
+                    )
+                    continue
+            if (
+                charge.status is ChargeStatus.REQUIRES_ACTION
+                and self.clock() - record.created_at > ABANDONED_AFTER
+            ):
+                # The buyer never finished 3-D Secure: expired here; should they finish
+                # it after all, the success is flagged for review (charge after expiry).
+                if await self.payments.expire(record, "expired: 3-D Secure never completed"):
+                    report.stale_expired += 1
+                    report.fixes.append(f"expired abandoned 3-D Secure payment {payment_id}")
+                continue
+            report.stale_unresolved += 1
 
     async def _find_charge(self, record: PaymentRecord) -> Any:
         if record.provider_payment_id:
@@ -198,6 +211,19 @@ class ReconciliationService:
                         "amount": charge.amount.minor,
                         "currency": charge.amount.currency.code,
                     },
+                )
+            return
+        known = record.provider_payment_id
+        if known and known != charge.provider_payment_id:
+            if charge.status is ChargeStatus.SUCCEEDED:
+                # Another processor payment claims to be this one: a second capture.
+                await self._finding(
+                    report,
+                    tenant=record.tenant_id,
+                    kind="duplicate_charge",
+                    object_id=charge.provider_payment_id,
+                    payment_id=record.id,
+                    details={"ours": known, "amount": charge.amount.minor},
                 )
             return
         if charge.amount != record.total:

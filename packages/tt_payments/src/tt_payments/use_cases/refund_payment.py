@@ -161,17 +161,21 @@ class RefundService:
 
         Finds our refund by the id we put in its metadata, else by the processor's id;
         completes or fails it through the same steps as a live refund (conditional on it
-        still processing, so at most once). A refund we never asked for (made in the
-        processor's dashboard) is reported ``unmatched`` for reconciliation to flag.
+        still processing, so at most once). A succeeded refund we never asked for (made
+        in the processor's dashboard) is booked as one (``book_processor_refund``, at most
+        once); one larger than what is left to refund is a ``mismatch``.
         """
         ours = await self.payments.find_refund_for_provider(
             record.tenant_id, record.id, refund_id, refund.provider_refund_id
         )
-        if ours is None:
-            return "unmatched"
         finished = _REFUND_OUTCOME.get(refund.status)
-        if finished is None:
-            return "pending"
+        if ours is None and refund_id is None and finished == "completed":
+            booked = await self.book_processor_refund(
+                record, refund, reason=f"processor refund {refund.provider_refund_id}"
+            )
+            return {"booked": "applied", "duplicate": "duplicate"}.get(booked, "mismatch")
+        if ours is None or finished is None:
+            return "unmatched" if ours is None else "pending"
         if ours.status == finished:
             return "duplicate"
         if ours.status != "processing" or ours.amount != refund.amount:
