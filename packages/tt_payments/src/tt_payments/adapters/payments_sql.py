@@ -66,7 +66,7 @@ _UPSERT_INTENT = _INSERT_INTENT.on_conflict_do_update(
         "updated_at": sa.func.now(),
     },
 )
-_INSERT_MINT_JOB = sa.insert(nft_mint_queue)
+_QUEUE_MINT_JOB = insert(nft_mint_queue).on_conflict_do_nothing().returning(nft_mint_queue.c.id)
 _INSERT_OUTBOX = sa.insert(outbox)
 _PAYMENT_WITH_MINT_JOB = sa.select(
     payment_transactions,
@@ -269,9 +269,11 @@ class PaymentsUnitOfWork:
         event_id: uuid.UUID,
         blockchain: str,
     ) -> uuid.UUID:
+        """The payment's mint job: queued now, or the one it has (one per payment), so
+        reconciliation can call this to put back a job that went missing."""
         job_id = uuid.uuid4()
-        await self.connection.execute(
-            _INSERT_MINT_JOB,
+        inserted = await self.connection.execute(
+            _QUEUE_MINT_JOB,
             {
                 "tenant_id": tenant_id,
                 "id": job_id,
@@ -281,34 +283,6 @@ class PaymentsUnitOfWork:
                 "event_id": event_id,
                 "blockchain": blockchain,
             },
-        )
-        return job_id
-
-    async def ensure_mint_job(
-        self,
-        *,
-        tenant_id: uuid.UUID,
-        payment_id: uuid.UUID,
-        ticket_ids: Sequence[uuid.UUID],
-        venue_id: uuid.UUID,
-        event_id: uuid.UUID,
-        blockchain: str,
-    ) -> uuid.UUID:
-        """The payment's mint job, queued now if it has none (reconciliation)."""
-        job_id = uuid.uuid4()
-        inserted = await self.connection.execute(
-            insert(nft_mint_queue)
-            .values(
-                tenant_id=tenant_id,
-                id=job_id,
-                payment_id=payment_id,
-                ticket_ids=list(ticket_ids),
-                venue_id=venue_id,
-                event_id=event_id,
-                blockchain=blockchain,
-            )
-            .on_conflict_do_nothing()
-            .returning(nft_mint_queue.c.id)
         )
         if inserted.first() is not None:
             return job_id

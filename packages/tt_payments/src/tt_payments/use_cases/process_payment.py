@@ -193,7 +193,7 @@ class PaymentService:
         job and its ``payment.completed`` event (reconciliation, orphaned payments)."""
         metadata = await self.payments.metadata_of(record.tenant_id, record.id)
         async with self.payments.unit_of_work() as uow:
-            job = await uow.ensure_mint_job(
+            job = await uow.queue_mint(
                 tenant_id=record.tenant_id,
                 payment_id=record.id,
                 ticket_ids=_ticket_ids(record.id, metadata["tickets"]),
