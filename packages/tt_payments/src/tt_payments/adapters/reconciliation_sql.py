@@ -56,13 +56,6 @@ class SqlReconciliation:
         async with self._engine.connect() as connection:
             return [(row[0], row[1]) for row in (await connection.execute(query)).all()]
 
-    async def has_mint_job(self, tenant_id: uuid.UUID, payment_id: uuid.UUID) -> bool:
-        query = sa.select(sa.func.count()).where(
-            nft_mint_queue.c.tenant_id == tenant_id, nft_mint_queue.c.payment_id == payment_id
-        )
-        async with self._engine.connect() as connection:
-            return bool((await connection.execute(query)).scalar_one())
-
     async def has_completed_event(self, tenant_id: uuid.UUID, payment_id: uuid.UUID) -> bool:
         total = 0
         for table in (outbox, outbox_dlq):

@@ -85,6 +85,13 @@ class AnswerInTransaction:
     render: Callable[[PaymentOutcome], tuple[int, bytes]]
 
 
+# Processor answers that move a payment's status without moving money.
+_UNSETTLED_MOVES = {
+    ChargeStatus.REQUIRES_ACTION: (PaymentEvent.REQUIRES_ACTION, PaymentStatus.REQUIRES_ACTION),
+    ChargeStatus.CANCELED: (PaymentEvent.CANCELED, PaymentStatus.CANCELLED),
+    ChargeStatus.PROCESSING: (PaymentEvent.PROCESSING, PaymentStatus.PROCESSING),
+}
+
 # Processors keep idempotency keys about a day (Stripe: "at least 24 hours"). A payment
 # still processing after this is finished by reconciliation, never charged again.
 PROVIDER_KEY_WINDOW = dt.timedelta(hours=23)
@@ -186,11 +193,10 @@ class PaymentService:
         metadata = await self.payments.metadata_of(record.tenant_id, record.id)
         return await self._settle(record, metadata, charge)
 
-    async def restore_downstream(
-        self, record: PaymentRecord, *, mint_job: bool, completed_event: bool
-    ) -> None:
+    async def restore_downstream(self, record: PaymentRecord, *, completed_event: bool) -> None:
         """Re-create what a paid payment's settlement should have left behind: its mint
-        job and its ``payment.completed`` event (reconciliation, orphaned payments)."""
+        job (queued only if missing) and, when asked, its ``payment.completed`` event
+        (reconciliation, orphaned payments)."""
         metadata = await self.payments.metadata_of(record.tenant_id, record.id)
         async with self.payments.unit_of_work() as uow:
             job = await uow.queue_mint(
@@ -218,7 +224,6 @@ class PaymentService:
                         "reconciled": True,
                     },
                 )
-        del mint_job  # ensured either way: the insert does nothing when the job exists
 
     async def expire(self, record: PaymentRecord, reason: str) -> bool:
         """Give up on a payment the processor has no trace of (reconciliation): cancelled,
@@ -464,30 +469,15 @@ class PaymentService:
                         decline_code=charge.decline_code,
                         failure_message=charge.failure_message,
                     )
-            elif charge.status is ChargeStatus.REQUIRES_ACTION:
+            else:
+                # Requires action, cancelled, or accepted but not decided (processing: a
+                # webhook or reconciliation finishes it later): the status moves, no money.
+                event, target = _UNSETTLED_MOVES[charge.status]
                 await uow.transition(
                     tenant,
                     record.id,
-                    PaymentEvent.REQUIRES_ACTION,
-                    PaymentStatus.REQUIRES_ACTION,
-                    stripe_payment_intent_id=charge.provider_payment_id,
-                )
-            elif charge.status is ChargeStatus.CANCELED:
-                await uow.transition(
-                    tenant,
-                    record.id,
-                    PaymentEvent.CANCELED,
-                    PaymentStatus.CANCELLED,
-                    stripe_payment_intent_id=charge.provider_payment_id,
-                )
-            elif charge.status is ChargeStatus.PROCESSING:
-                # Accepted, not decided: back from requires_action (or pending) to
-                # processing; a webhook or reconciliation finishes it later.
-                await uow.transition(
-                    tenant,
-                    record.id,
-                    PaymentEvent.PROCESSING,
-                    PaymentStatus.PROCESSING,
+                    event,
+                    target,
                     stripe_payment_intent_id=charge.provider_payment_id,
                 )
             if settled is not None and answer is not None:

@@ -122,7 +122,6 @@ class ReconciliationService:
                 continue
             await self.payments.restore_downstream(
                 record,
-                mint_job=not await self.records.has_mint_job(tenant, payment_id),
                 completed_event=not await self.records.has_completed_event(tenant, payment_id),
             )
             report.orphans_restored += 1
