@@ -1,0 +1,1 @@
+"""Adapters of tt_high_demand: the Redis waiting-room store."""
