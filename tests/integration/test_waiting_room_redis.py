@@ -431,3 +431,21 @@ async def test_the_waiting_room_fails_closed_when_redis_is_down(room: Room) -> N
             assert unavailable.value.retry_after_seconds > 0
     finally:
         await down.aclose()
+
+
+async def test_a_server_whose_clock_lags_cannot_slip_a_join_into_the_draw(room: Room) -> None:
+    # Given a sale that has started: the draw is fixed by the first call after the on-sale
+    config = event_config(on_sale_in=timedelta(seconds=1), slots=1)
+    early, prompt, late = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    await room.room.join(config, early)
+    room.clock.advance(seconds=2)
+    await room.room.join(config, prompt)  # the draw happens here; early takes the one slot
+    # When an API server whose clock is 2 s behind lets someone "join before the sale"
+    lagging = WaitingRoom(room.store, room.codec, room.activity, lambda: START)
+    await lagging.join(config, late)
+    # Then that join goes to the back, behind a post-sale joiner, and the draw is unchanged
+    report = await room.room.fairness(config)
+    assert list(report.presale_queue_ids) == [queue_id(config.event_id, early)]
+    assert room.activity.users("admitted") == [early]
+    assert (await room.room.status(config, prompt)).position == 1
+    assert (await room.room.status(config, late)).position == 2

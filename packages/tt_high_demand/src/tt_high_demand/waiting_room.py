@@ -51,6 +51,7 @@ from tt_high_demand.ports import (
     ActivityAction,
     ActivityLog,
     Housekeeping,
+    StoredToken,
     Visit,
     WaitingRoomStore,
 )
@@ -267,29 +268,41 @@ class WaitingRoom:
         expires_at = datetime_from_ms(visit.hold_until_ms)
         token = visit.token
         if token is None and not visit.token_consumed:
-            token = await self._store.save_token(
-                config,
-                queue_id=entry,
-                jti=(jti := secrets.token_urlsafe(16)),
-                token=self._codec.encode(
-                    AccessClaims(
-                        tenant_id=config.tenant_id,
-                        event_id=config.event_id,
-                        queue_id=entry,
-                        user_id=user_id,
-                        jti=jti,
-                        issued_at=now,
-                        expires_at=expires_at,
-                    )
-                ),
-                now_ms=ms_from_datetime(now),
-            )
+            token = await self._issue_token(config, entry, user_id, expires_at, now)
         return attrs.evolve(
             blank,
             state="admitted",
             estimated_wait_seconds=0,
             access_token=token.token if token is not None else None,
             token_expires_at=expires_at,
+        )
+
+    async def _issue_token(
+        self,
+        config: HighDemandConfig,
+        entry: str,
+        user_id: uuid.UUID,
+        expires_at: datetime,
+        now: datetime,
+    ) -> StoredToken | None:
+        """Sign a token for a newly admitted entry and keep its jti. When a concurrent poll
+        kept one first, the store hands back that one and ours is never seen."""
+        jti = secrets.token_urlsafe(16)
+        claims = AccessClaims(
+            tenant_id=config.tenant_id,
+            event_id=config.event_id,
+            queue_id=entry,
+            user_id=user_id,
+            jti=jti,
+            issued_at=now,
+            expires_at=expires_at,
+        )
+        return await self._store.save_token(
+            config,
+            queue_id=entry,
+            jti=jti,
+            token=self._codec.encode(claims),
+            now_ms=ms_from_datetime(now),
         )
 
     async def _log_housekeeping(
