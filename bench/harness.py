@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -83,6 +84,8 @@ def tt_serve(
         load_key_pair(settings, create=True)
         env["TT_JWT_PRIVATE_KEY_FILE"] = str(settings.private_key_path)
         env["TT_JWT_PUBLIC_KEY_FILE"] = str(settings.public_key_path)
+    if "TT_DATABASE_URL" in env and "TT_QUEUE_TOKEN_SECRET" not in env:
+        env["TT_QUEUE_TOKEN_SECRET"] = secrets.token_hex(32)
     url = f"http://127.0.0.1:{port}"
     command = [TT, "serve"]
     if profile is not None:

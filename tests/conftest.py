@@ -39,6 +39,7 @@ INTERNAL_SECRETS = {"order-service": "order-secret-for-tests", "ticket-service":
 # Webhook secrets: two Stripe secrets, as during a rotation (the second is the new one).
 STRIPE_WEBHOOK_SECRETS = ("whsec_rotating_out_for_tests", "whsec_current_for_tests")
 SQUARE_SIGNATURE_KEY = "square-signature-key-for-tests"
+QUEUE_TOKEN_SECRET = "queue-token-secret-for-tests-0123456789abcdef"
 SQUARE_WEBHOOK_URL = "https://payments.example.test/api/v1/webhooks/square"
 
 
@@ -129,6 +130,7 @@ def settings(servers: Servers, database_url: str, workdir: Path) -> Settings:
         stripe_webhook_secrets=STRIPE_WEBHOOK_SECRETS,
         square_webhook_signature_keys=(SQUARE_SIGNATURE_KEY,),
         square_webhook_url=SQUARE_WEBHOOK_URL,
+        queue_token_secret=QUEUE_TOKEN_SECRET,
     )
     load_key_pair(configured, create=True)
     return configured

@@ -27,6 +27,7 @@ def cli_env(settings: Settings, **overrides: str) -> dict[str, str]:
         TT_REDIS_URL=settings.redis_url,
         TT_JWT_PRIVATE_KEY_FILE=str(settings.private_key_path),
         TT_JWT_PUBLIC_KEY_FILE=str(settings.public_key_path),
+        TT_QUEUE_TOKEN_SECRET=settings.queue_token_secret or "",
     )
     if settings.broker_url is not None:
         env["TT_BROKER_URL"] = settings.broker_url

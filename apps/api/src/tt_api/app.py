@@ -12,7 +12,9 @@ from litestar.types import Receive, Scope, Send
 from tt_api.auth import BearerTokenMiddleware
 from tt_api.body import decode_strict_body
 from tt_api.controllers.admin import AdminCatalogController
+from tt_api.controllers.fraud import FraudAdminController
 from tt_api.controllers.health import HealthController
+from tt_api.controllers.high_demand import AdminHighDemandController, WaitingRoomController
 from tt_api.controllers.internal import InternalController
 from tt_api.controllers.monitoring import MonitoringController
 from tt_api.controllers.payments import PaymentsController
@@ -47,6 +49,9 @@ def create_app(container: Container) -> PaymentsApp:
             AdminCatalogController,
             InternalController,
             WebhooksController,
+            AdminHighDemandController,
+            WaitingRoomController,
+            FraudAdminController,
         ],
         dependencies={"container": Provide(provide_container)},
         state=State({"container": container}),

@@ -20,7 +20,10 @@ from tt_money.errors import (
     ConflictError,
     InvalidInputError,
     NotFoundError,
+    RefusedError,
+    RetryLaterError,
     TicketTokenError,
+    TooManyRequestsError,
 )
 from tt_payments.identity import ForbiddenError
 from tt_payments.tokens import AuthError
@@ -32,6 +35,9 @@ _log = logging.getLogger("tt_api.errors")
 _STATUS_BY_CLASS: tuple[tuple[type[TicketTokenError], int], ...] = (
     (AuthError, 401),
     (ForbiddenError, 403),
+    (RefusedError, 403),
+    (TooManyRequestsError, 429),
+    (RetryLaterError, 503),
     (NotFoundError, 404),
     (ConflictError, 409),
     # A provider's webhook signature: 400 (the provider's convention), not 401.
@@ -131,12 +137,19 @@ def domain_error(
     return status, body
 
 
+def retry_headers(exc: TicketTokenError) -> dict[str, str] | None:
+    """``Retry-After`` for refusals that time cures (429, 503)."""
+    if isinstance(exc, RetryLaterError):
+        return {"Retry-After": str(exc.retry_after_seconds)}
+    return None
+
+
 def exception_to_response(
     request: Request[object, object, object], exc: Exception
 ) -> Response[ErrorBody]:
     if isinstance(exc, TicketTokenError):
         status, body = domain_error(request, exc)
-        return Response(body, status_code=status)
+        return Response(body, status_code=status, headers=retry_headers(exc))
     if isinstance(exc, ValidationException):
         # Query and path parameters Litestar validated itself (bodies are decoded strictly
         # by tt_api.body before Litestar sees them).

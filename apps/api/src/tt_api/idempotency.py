@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 import msgspec
 from litestar import MediaType, Request, Response
 
-from tt_api.errors import domain_error
+from tt_api.errors import domain_error, retry_headers
 from tt_money.errors import InvalidInputError, TicketTokenError
 from tt_payments.idempotency import (
     IdempotencyScope,
@@ -74,6 +74,17 @@ async def run_idempotent(
     try:
         answered = await handler(scope)
     except TicketTokenError as error:
+        if not error.replayable:
+            # A rate limit, an outage, a missing queue token: the retry under this key
+            # may succeed, so the key is not kept for this answer.
+            await store.release(scope)
+            status, error_answer = domain_error(request, error)
+            return Response(
+                msgspec.json.encode(error_answer),
+                status_code=status,
+                media_type=MediaType.JSON,
+                headers=retry_headers(error),
+            )
         answered = domain_error(request, error)
     except BaseException:
         await store.finish(scope, 500, b"")

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from tt_cli.catalog import events_app, venues_app
+from tt_cli.fraud import fraud_app
 from tt_cli.ledger import ledger_app
 from tt_cli.outbox import outbox_app
 from tt_cli.output import fail, reports_errors
@@ -35,6 +36,7 @@ app.add_typer(events_app, name="events")
 app.add_typer(ledger_app, name="ledger")
 app.add_typer(webhooks_app, name="webhooks")
 app.add_typer(reconcile_app, name="reconcile")
+app.add_typer(fraud_app, name="fraud")
 
 
 @app.command("migrate")

@@ -16,6 +16,7 @@ from tt_api.logs import configure_logging
 from tt_cli.output import fail, reports_errors
 from tt_cli.runtime import require_current_schema
 from tt_payments import Settings, bootstrap
+from tt_payments.keys import QUEUE_TOKEN_SECRET_MISSING
 from tt_payments.outbox import RelayLoop
 
 
@@ -63,6 +64,8 @@ def serve_cli(
     container = bootstrap(settings)
     try:
         require_current_schema(container)
+        if not container.queue_tokens.configured:
+            raise fail(QUEUE_TOKEN_SECRET_MISSING)
         app = create_app(container)
     except BaseException:
         asyncio.run(container.aclose())

@@ -6,14 +6,20 @@ The HTTP shell maps the codes to status codes (``WAITING_ROOM_UNAVAILABLE`` is a
 
 from __future__ import annotations
 
-from tt_money.errors import ConflictError, InvalidInputError, NotFoundError, TicketTokenError
+from tt_money.errors import (
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+    RefusedError,
+    TemporarilyUnavailableError,
+)
 
 
 class HighDemandConfigError(InvalidInputError):
     """Per-event waiting-room settings that cannot work (no slots, a naive on-sale time...)."""
 
 
-class WaitingRoomUnavailableError(TicketTokenError):
+class WaitingRoomUnavailableError(TemporarilyUnavailableError):
     """Redis, which holds the queue, cannot be reached.
 
     The waiting room fails closed: nobody joins, nobody is admitted and no access token is
@@ -24,8 +30,7 @@ class WaitingRoomUnavailableError(TicketTokenError):
     default_code = "WAITING_ROOM_UNAVAILABLE"
 
     def __init__(self, message: str, *, retry_after_seconds: int = 5) -> None:
-        super().__init__(message)
-        self.retry_after_seconds = retry_after_seconds
+        super().__init__(message, retry_after_seconds=retry_after_seconds)
 
 
 class WaitingRoomDisabledError(ConflictError):
@@ -40,21 +45,23 @@ class NotInQueueError(NotFoundError):
     default_code = "NOT_IN_QUEUE"
 
 
-class QueueTokenRequiredError(TicketTokenError):
+class QueueTokenRequiredError(RefusedError):
     """A purchase for a high-demand event came without the waiting room's access token."""
 
     default_code = "QUEUE_TOKEN_REQUIRED"
+    replayable = False  # the buyer queues, then retries the same purchase with a token
 
 
-class InvalidAccessTokenError(TicketTokenError):
+class InvalidAccessTokenError(RefusedError):
     """The access token is forged, malformed, expired, revoked, already used, or not this
     user's or this event's. One error for all of them: telling a caller which check failed
     helps only someone probing tokens."""
 
     default_code = "INVALID_ACCESS_TOKEN"
+    replayable = False  # a retry with a fresh token may pass
 
 
-class PurchaseLimitExceededError(ConflictError):
+class PurchaseLimitExceededError(RefusedError):
     """Buying ``requested`` more tickets would take a holding past one of the event's limits.
 
     ``current`` counts tickets already bought or in flight under that limit (0 for the

@@ -16,6 +16,9 @@ class TicketTokenError(Exception):
     """Base of the hierarchy; subclasses set ``default_code``."""
 
     default_code: ClassVar[str] = "INTERNAL_ERROR"
+    replayable: ClassVar[bool] = True
+    """False for refusals a retry under the same Idempotency-Key may cure (a rate limit,
+    an outage, a missing queue token): the key is not kept for them."""
 
     def __init__(
         self,
@@ -46,6 +49,42 @@ class ConflictError(TicketTokenError):
     """The request clashes with the current state."""
 
     default_code = "CONFLICT"
+
+
+class RefusedError(TicketTokenError):
+    """The rules refuse this request (403): a bot, a fraud decision, a queue token, a
+    purchase limit. Not an authorisation problem: the caller is who they say."""
+
+    default_code = "FORBIDDEN"
+
+
+class RetryLaterError(TicketTokenError):
+    """A refusal that time cures; the API sends ``Retry-After``."""
+
+    replayable = False
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        retry_after_seconds: int,
+        code: str | None = None,
+        details: Sequence[tuple[str, str]] = (),
+    ) -> None:
+        super().__init__(message, code=code, details=details)
+        self.retry_after_seconds = max(1, retry_after_seconds)
+
+
+class TooManyRequestsError(RetryLaterError):
+    """A rate or velocity limit (429)."""
+
+    default_code = "RATE_LIMIT_EXCEEDED"
+
+
+class TemporarilyUnavailableError(RetryLaterError):
+    """Something this request needs is down and we will not guess without it (503)."""
+
+    default_code = "SERVICE_UNAVAILABLE"
 
 
 class MoneyError(InvalidInputError):

@@ -13,10 +13,15 @@ from collections.abc import Mapping
 import attrs
 
 from tt_chain import Blockchain, CongestionLevel, GasChargePolicy, GasQuote, StaticGasEstimator
+from tt_fraud.adapters.redis_velocity import RedisVelocityCounter
+from tt_high_demand import WaitingRoom
+from tt_high_demand.adapters.redis_waiting_room import RedisWaitingRoomStore
 from tt_money import USD, FeeSchedule, Money
 from tt_payments.adapters import cache, database, migrate
 from tt_payments.adapters.catalog_sql import SqlCatalog, SqlSalesVolume
 from tt_payments.adapters.embedded import EmbeddedServers
+from tt_payments.adapters.fraud_sql import SqlFraudRecords
+from tt_payments.adapters.high_demand_sql import SqlHighDemand
 from tt_payments.adapters.idempotency_sql import SqlIdempotencyStore
 from tt_payments.adapters.ledger_sql import SqlLedger
 from tt_payments.adapters.log_publisher import LogPublisher
@@ -36,16 +41,19 @@ from tt_payments.adapters.stripe_webhooks import (
 from tt_payments.adapters.webhook_inbox_sql import SqlWebhookInbox
 from tt_payments.adapters.webhook_seen_redis import RedisSeenWebhooks
 from tt_payments.internal_auth import InternalAuthenticator
-from tt_payments.keys import load_key_pair
+from tt_payments.keys import load_key_pair, load_queue_token_secret
 from tt_payments.metrics import PaymentMetrics
 from tt_payments.outbox import OutboxRelay
 from tt_payments.ports import EventPublisher, PaymentProvider
 from tt_payments.providers.simulated import SimulatedProvider
+from tt_payments.queue_tokens import JwtAccessTokenCodec
 from tt_payments.settings import Settings, SettingsError
 from tt_payments.tokens import TokenService
 from tt_payments.use_cases.disputes import DisputeService
 from tt_payments.use_cases.fees import FeeCalculator
+from tt_payments.use_cases.fraud import FraudAdmin, FraudCheck
 from tt_payments.use_cases.health import HealthReport, check_health
+from tt_payments.use_cases.high_demand import HighDemandService
 from tt_payments.use_cases.jobs import PeriodicJobs
 from tt_payments.use_cases.process_payment import PaymentService
 from tt_payments.use_cases.provider_events import ProviderEventService
@@ -82,6 +90,9 @@ class Container:
     webhooks: WebhookService
     reconciliation: ReconciliationService
     jobs: PeriodicJobs
+    high_demand: HighDemandService
+    queue_tokens: JwtAccessTokenCodec
+    fraud: FraudAdmin
     started_at: dt.datetime
     embedded: EmbeddedServers | None = None
 
@@ -158,13 +169,30 @@ def bootstrap(settings: Settings) -> Container:
         metrics = PrometheusPaymentMetrics()
         outbox = SqlOutbox(engine)
         publisher = build_publisher(settings)
+        high_demand_store = SqlHighDemand(engine)
+        queue_tokens = JwtAccessTokenCodec(
+            load_queue_token_secret(settings, create=settings.embedded)
+        )
+        high_demand = HighDemandService(
+            store=high_demand_store,
+            room=WaitingRoom(
+                RedisWaitingRoomStore(redis_client),
+                queue_tokens,
+                high_demand_store,
+            ),
+            catalog=catalog,
+            cache_seconds=settings.high_demand_cache_seconds,
+        )
+        fraud_records = SqlFraudRecords(engine)
+        fraud_check = FraudCheck(records=fraud_records, velocity=RedisVelocityCounter(redis_client))
         payments = PaymentService(
             payments=stored_payments,
             catalog=catalog,
             fees=fees,
             provider=provider,
             metrics=metrics,
-            checks=(),
+            checks=(fraud_check,) if settings.pre_payment_checks else (),
+            high_demand=high_demand,
         )
         refunds = RefundService(
             payments=stored_payments, lookup=payments, provider=provider, metrics=metrics
@@ -225,6 +253,9 @@ def bootstrap(settings: Settings) -> Container:
                 provider_events=provider_events,
                 reconciliation=reconciliation,
             ),
+            high_demand=high_demand,
+            queue_tokens=queue_tokens,
+            fraud=FraudAdmin(fraud_records, fraud_check),
             internal_auth=InternalAuthenticator(
                 secrets=settings.internal_service_secrets,
                 nonces=RedisNonceStore(redis_client),

@@ -1,14 +1,16 @@
-"""The pre-payment checks: the place where queue tokens, bot, fraud, velocity and purchase
-limits plug in (the fraud and high-demand issue fills it).
+"""The pre-payment checks: bot, fraud and velocity (``use_cases/fraud.py``).
 
 Each check sees the attempt before any money moves and either raises one of our errors
 (403 ``BOT_DETECTED``, 429 ``RATE_LIMIT_EXCEEDED``, ...) or returns a ``CheckResult``
 that may ask the processor for 3-D Secure or flag the payment for review. Checks run in
-the order given to ``bootstrap``; today that list is empty.
+the order given to ``bootstrap``, after the waiting room's access token and before the
+purchase limits (``PaymentService`` does those two itself: one uses up a token, the
+other counts inside the payment's insert).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Protocol
 
 import attrs
@@ -24,6 +26,10 @@ class PaymentAttempt:
     ip_address: str | None
     access_token: str | None
     """The waiting room's ``x-access-token``, for high-demand events."""
+    session_data: Mapping[str, object] | None = None
+    """The request's ``sessionData`` (browser behaviour), as sent."""
+    high_demand: bool = False
+    """Whether the event is a high-demand event (a scalper signal)."""
 
 
 @attrs.frozen(kw_only=True)

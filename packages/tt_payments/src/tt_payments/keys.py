@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -46,6 +47,27 @@ def load_key_pair(settings: Settings, *, create: bool) -> KeyPair:
     return KeyPair(private_pem=private_pem, public_pem=public_path.read_bytes())
 
 
+QUEUE_TOKEN_SECRET_MISSING = (
+    "TT_QUEUE_TOKEN_SECRET is not set: every API process must sign waiting-room access "  # noqa: S105
+    "tokens with the same secret (at least 32 characters)"
+)
+
+
+def load_queue_token_secret(settings: Settings, *, create: bool) -> bytes | None:
+    """The waiting room's HS256 key: TT_QUEUE_TOKEN_SECRET, else the file under
+    ``data_dir/keys`` (made, with ``create``, under the same lock as the key pair), else
+    None: then no high-demand event can be joined or bought (``tt serve`` refuses to
+    start that way; other commands need no key)."""
+    if settings.queue_token_secret is not None:
+        return settings.queue_token_secret.encode()
+    path = settings.queue_token_secret_path
+    if create and not path.exists():
+        with _generation_lock(path.parent):
+            if not path.exists():
+                _write(path, secrets.token_hex(32).encode(), 0o600)
+    return path.read_bytes().strip() if path.exists() else None
+
+
 @contextlib.contextmanager
 def _generation_lock(directory: Path) -> Iterator[None]:
     directory.mkdir(parents=True, exist_ok=True)
@@ -70,11 +92,16 @@ def _generate(private_path: Path, public_path: Path) -> None:
     )
     # Private first: the public key's presence is what readers take as "the pair exists".
     for path, pem, mode in ((private_path, private_pem, 0o600), (public_path, public_pem, 0o644)):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(pem)
-            handle.flush()
-            os.fsync(handle.fileno())
-        temporary.replace(path)
+        _write(path, pem, mode)
+
+
+def _write(path: Path, content: bytes, mode: int) -> None:
+    """Write whole and rename into place: a reader never sees half a key."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(content)
+        handle.flush()
+        os.fsync(handle.fileno())
+    temporary.replace(path)

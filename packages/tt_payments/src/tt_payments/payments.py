@@ -83,6 +83,9 @@ class PaymentRequest:
     payment_method_id: str
     payment_method_type: str = "card"
     device_fingerprint: str | None = None
+    address_fingerprint: str | None = None
+    """``address_fingerprint(...)`` of the buyer's billing address, when sent: the
+    per-address purchase limit counts by it."""
 
     def __attrs_post_init__(self) -> None:
         if not 1 <= len(self.tickets) <= MAX_LINES:
@@ -118,6 +121,7 @@ class PaymentRequest:
                     for line in self.tickets
                 ],
                 "method": [self.payment_method_type, self.payment_method_id],
+                **({"address": self.address_fingerprint} if self.address_fingerprint else {}),
             },
             sort_keys=True,
             separators=(",", ":"),
@@ -182,3 +186,14 @@ class RefundRecord:
     @property
     def settled(self) -> bool:
         return self.status in ("completed", "failed")
+
+
+def address_fingerprint(*parts: str | None) -> str:
+    """A stable hash of a postal address: case, spacing and punctuation do not matter, so
+    "12 Main St." and "12 main st" count as one address for the purchase limits."""
+    words = []
+    for part in parts:
+        if part:
+            cleaned = "".join(ch if ch.isalnum() else " " for ch in part.casefold())
+            words.append(" ".join(cleaned.split()))
+    return hashlib.sha256("|".join(words).encode()).hexdigest()

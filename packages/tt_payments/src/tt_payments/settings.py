@@ -68,6 +68,15 @@ class Settings:
     internal_service_secrets: Mapping[str, str] = attrs.field(factory=dict, repr=False)
     """HMAC secret per calling service (TT_INTERNAL_SERVICE_SECRETS=name:secret,...);
     empty means every /internal request is refused."""
+    queue_token_secret: str | None = attrs.field(default=None, repr=False)
+    """HS256 key of the waiting room's access tokens (TT_QUEUE_TOKEN_SECRET, the spec's
+    QUEUE_TOKEN_SECRET), shared by every API process; at least 32 characters. None: the
+    embedded default generates one under ``data_dir/keys``."""
+    pre_payment_checks: bool = True
+    """Run the fraud checks (bots, scalpers, velocity) before payments. Off only for
+    measuring what they cost; queue tokens and purchase limits always apply."""
+    high_demand_cache_seconds: int = 2
+    """How long an event's high-demand settings are reused before being read again."""
     tier_volume_cache_seconds: int = 60
     """How long a venue's trailing 30-day volume (its fee tier) is reused; 0 reads it on
     every quote. A tier can lag a sale by this long, never a payment's own amounts."""
@@ -88,6 +97,10 @@ class Settings:
     def runs_relay_in_process(self) -> bool:
         """Whether ``tt serve`` relays the outbox itself (TT_RELAY_IN_PROCESS, or embedded)."""
         return self.embedded if self.relay_in_process is None else self.relay_in_process
+
+    @property
+    def queue_token_secret_path(self) -> Path:
+        return self.data_dir / "keys" / "queue-token.secret"
 
     @property
     def private_key_path(self) -> Path:
@@ -133,6 +146,14 @@ class Settings:
             square_webhook_signature_keys=_listed(reader.text("TT_SQUARE_WEBHOOK_SIGNATURE_KEYS")),
             square_webhook_url=reader.text("TT_SQUARE_WEBHOOK_URL"),
             internal_service_secrets=_service_secrets(reader.text("TT_INTERNAL_SERVICE_SECRETS")),
+            queue_token_secret=_secret(reader.text("TT_QUEUE_TOKEN_SECRET")),
+            pre_payment_checks=bool(reader.flag("TT_PRE_PAYMENT_CHECKS") in (None, True)),
+            high_demand_cache_seconds=reader.integer(
+                "TT_HIGH_DEMAND_CACHE_SECONDS",
+                defaults.high_demand_cache_seconds,
+                low=0,
+                high=300,
+            ),
             tier_volume_cache_seconds=reader.integer(
                 "TT_TIER_VOLUME_CACHE_SECONDS",
                 defaults.tier_volume_cache_seconds,
@@ -215,6 +236,18 @@ class _Reader:
         if value not in allowed:
             raise SettingsError(f"{name} must be one of {', '.join(allowed)}, got {value!r}")
         return value
+
+
+QUEUE_TOKEN_SECRET_MIN_LENGTH = 32
+
+
+def _secret(text: str | None) -> str | None:
+    if text is not None and len(text) < QUEUE_TOKEN_SECRET_MIN_LENGTH:
+        raise SettingsError(
+            f"TT_QUEUE_TOKEN_SECRET must be at least {QUEUE_TOKEN_SECRET_MIN_LENGTH} "
+            "characters (HS256 needs a key as long as its hash)"
+        )
+    return text
 
 
 def _service_secrets(text: str | None) -> dict[str, str]:

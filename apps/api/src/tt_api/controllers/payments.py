@@ -42,7 +42,13 @@ from tt_ledger import PaymentStatus
 from tt_money import FeeLineKind, Money, currency_for
 from tt_money.errors import TicketTokenError
 from tt_payments.idempotency import IdempotencyScope, StoredAnswer
-from tt_payments.payments import PaymentFailedError, PaymentRecord, PaymentRequest, TicketLine
+from tt_payments.payments import (
+    PaymentFailedError,
+    PaymentRecord,
+    PaymentRequest,
+    TicketLine,
+    address_fingerprint,
+)
 from tt_payments.use_cases.fees import FeeQuote
 from tt_payments.use_cases.process_payment import AnswerInTransaction, PaymentOutcome
 
@@ -87,6 +93,16 @@ class PaymentsController(Controller):
             payment_method_id=data.payment_method.payment_method_id,
             payment_method_type=data.payment_method.type,
             device_fingerprint=data.device_fingerprint,
+            address_fingerprint=None
+            if data.billing_address is None
+            else address_fingerprint(
+                data.billing_address.line1,
+                data.billing_address.line2,
+                data.billing_address.city,
+                data.billing_address.state,
+                data.billing_address.postal_code,
+                data.billing_address.country,
+            ),
         )
 
         def render(outcome: PaymentOutcome) -> tuple[int, bytes]:
@@ -102,6 +118,7 @@ class PaymentsController(Controller):
                 payment,
                 ip_address=request.client.host if request.client else None,
                 access_token=request.headers.get("x-access-token"),
+                session_data=data.session_data,
                 answer=AnswerInTransaction(scope=scope, render=render),
             )
             if outcome.answer is not None:

@@ -29,6 +29,15 @@ class PaymentMethodBody(Schema):
     payment_method_id: Annotated[str, msgspec.Meta(min_length=1, max_length=255)]
 
 
+class BillingAddressBody(Schema):
+    line1: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    postal_code: Annotated[str, msgspec.Meta(min_length=1, max_length=16)]
+    country: Annotated[str, msgspec.Meta(pattern="^[A-Z]{2}$")]
+    line2: Annotated[str, msgspec.Meta(max_length=200)] | None = None
+    city: Annotated[str, msgspec.Meta(max_length=100)] | None = None
+    state: Annotated[str, msgspec.Meta(max_length=100)] | None = None
+
+
 class ProcessPaymentRequest(Schema):
     venue_id: uuid.UUID
     event_id: uuid.UUID
@@ -37,7 +46,9 @@ class ProcessPaymentRequest(Schema):
     currency: Annotated[str, msgspec.Meta(pattern="^[A-Z]{3}$")] = "USD"
     device_fingerprint: Annotated[str, msgspec.Meta(max_length=256)] | None = None
     session_data: dict[str, Any] | None = None
-    """Browser behaviour for bot detection (fraud issue); accepted and kept opaque."""
+    """Browser behaviour for bot detection: ``actions`` and ``browserFeatures``."""
+    billing_address: BillingAddressBody | None = None
+    """Optional; when sent, the event's per-address purchase limit counts by it."""
 
 
 class TransactionMetadataBody(Schema):

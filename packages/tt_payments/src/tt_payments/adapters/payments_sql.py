@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from tt_high_demand import PurchaseCounts, PurchaseLimits, check_purchase
 from tt_ledger import (
     PAYMENT_CAPTURED_KIND,
     PAYMENT_REFUND_REFERENCE,
@@ -129,6 +130,25 @@ _DECIDE_EVENT = sa.update(payment_event_sequence).where(
     payment_event_sequence.c.status == "held",
 )
 _TRANSITIONS: dict[tuple[tuple[str, ...], tuple[str, ...]], sa.Update] = {}
+
+# Purchases that hold tickets for the purchase limits: paid, or still in flight. A failed,
+# cancelled or fully refunded purchase gives its tickets back.
+_HOLDING = ("processing", "requires_action", "completed", "partially_refunded")
+_ADVISORY_LOCK = sa.text("SELECT pg_advisory_xact_lock(hashtextextended(:subject, 0))")
+_TICKETS_HELD = sa.text(
+    """
+    SELECT
+        coalesce(sum(ticket_count) FILTER (WHERE user_id = :user_id), 0) AS by_user,
+        coalesce(sum(ticket_count) FILTER (WHERE payment_method_id = :method), 0) AS by_method,
+        coalesce(sum(ticket_count) FILTER (WHERE address_fingerprint = :address), 0)
+            AS by_address
+    FROM payment_transactions
+    WHERE tenant_id = :tenant_id AND event_id = :event_id AND id <> :id
+      AND status IN :holding
+      AND (user_id = :user_id OR payment_method_id = :method
+           OR address_fingerprint = :address)
+    """
+).bindparams(sa.bindparam("holding", expanding=True))
 
 
 def _transition_statement(sources: tuple[str, ...], columns: tuple[str, ...]) -> sa.Update:
@@ -430,11 +450,19 @@ class SqlPayments:
         *,
         payment_method_id: str,
         device_fingerprint: str | None,
+        ticket_count: int,
+        address_fingerprint: str | None = None,
+        limits: PurchaseLimits | None = None,
     ) -> PaymentRecord:
         """Record the payment as ``processing`` before the processor is called.
 
         If a payment with this idempotency key exists already (a retry, or a concurrent
         twin that won the race), that one is returned instead and nothing is written.
+
+        With ``limits`` (the event's purchase limits), the tickets this buyer, this payment
+        method and this address already hold for the event (completed or in flight) are
+        counted under advisory locks in the same transaction as the insert, so concurrent
+        purchases cannot together pass a limit: PurchaseLimitExceededError, nothing written.
         """
         values = {
             "tenant_id": record.tenant_id,
@@ -454,14 +482,25 @@ class SqlPayments:
             "provider": record.provider,
             "payment_method_id": payment_method_id,
             "device_fingerprint": device_fingerprint,
+            "ticket_count": ticket_count,
+            "address_fingerprint": address_fingerprint,
             "metadata": dict(metadata),
             "idempotency_key": record.idempotency_key,
             "created_at": record.created_at,
             "updated_at": record.created_at,
         }
         async with self._engine.begin() as connection:
+            if limits is not None:
+                await _lock_purchase_subjects(
+                    connection, record, payment_method_id, address_fingerprint
+                )
             inserted = await connection.execute(_INSERT_PROCESSING, values)
             if inserted.first() is not None:
+                if limits is not None:
+                    held = await _tickets_held(
+                        connection, record, payment_method_id, address_fingerprint
+                    )
+                    check_purchase(limits, requested_tickets=ticket_count, held=held)
                 return record
         existing = await self.find_by_idempotency_key(
             record.tenant_id, record.user_id, record.idempotency_key
@@ -739,4 +778,47 @@ def _refund(row: sa.RowMapping) -> RefundRecord:
         provider_refund_id=row["stripe_refund_id"],
         reason=row["reason"],
         created_at=row["created_at"],
+    )
+
+
+async def _lock_purchase_subjects(
+    connection: AsyncConnection,
+    record: PaymentRecord,
+    payment_method_id: str,
+    address_fingerprint: str | None,
+) -> None:
+    """Serialise purchases of one event by the same buyer, card or address (in a fixed
+    order, so two purchases sharing two subjects cannot deadlock)."""
+    prefix = f"purchase-limit:{record.tenant_id}:{record.event_id}"
+    subjects = [f"{prefix}:user:{record.user_id}", f"{prefix}:method:{payment_method_id}"]
+    if address_fingerprint is not None:
+        subjects.append(f"{prefix}:address:{address_fingerprint}")
+    for subject in sorted(subjects):
+        await connection.execute(_ADVISORY_LOCK, {"subject": subject})
+
+
+async def _tickets_held(
+    connection: AsyncConnection,
+    record: PaymentRecord,
+    payment_method_id: str,
+    address_fingerprint: str | None,
+) -> PurchaseCounts:
+    row = (
+        await connection.execute(
+            _TICKETS_HELD,
+            {
+                "tenant_id": record.tenant_id,
+                "event_id": record.event_id,
+                "id": record.id,
+                "user_id": record.user_id,
+                "method": payment_method_id,
+                "address": address_fingerprint,
+                "holding": list(_HOLDING),
+            },
+        )
+    ).one()
+    return PurchaseCounts(
+        by_user=int(row.by_user),
+        by_payment_method=int(row.by_method),
+        by_address=int(row.by_address) if address_fingerprint is not None else 0,
     )

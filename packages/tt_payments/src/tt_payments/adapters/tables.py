@@ -8,7 +8,7 @@ they agree with the migrated database.
 from __future__ import annotations
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import ARRAY, BYTEA, JSONB, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, BYTEA, INET, JSONB, UUID
 
 metadata = sa.MetaData()
 
@@ -77,6 +77,8 @@ payment_transactions = sa.Table(
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("order_id", UUID(as_uuid=True)),
     sa.Column("last_sequence_number", sa.BigInteger, nullable=False),
+    sa.Column("ticket_count", sa.Integer, nullable=False),
+    sa.Column("address_fingerprint", sa.Text),
 )
 
 ledger_accounts = sa.Table(
@@ -303,4 +305,118 @@ reconciliation_findings = sa.Table(
     sa.Column("status", sa.Text, nullable=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("resolved_at", sa.DateTime(timezone=True)),
+)
+
+
+# --- fraud (migration 0006) ------------------------------------------------------------
+
+fraud_checks = sa.Table(
+    "fraud_checks",
+    metadata,
+    sa.Column("tenant_id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("user_id", UUID(as_uuid=True), nullable=False),
+    sa.Column("event_id", UUID(as_uuid=True)),
+    sa.Column("idempotency_key", UUID(as_uuid=True)),
+    sa.Column("device_fingerprint", sa.Text),
+    sa.Column("ip_address", INET),
+    sa.Column("score", sa.Numeric(3, 2), nullable=False),
+    sa.Column("signals", JSONB, nullable=False),
+    sa.Column("decision", sa.Text, nullable=False),
+    sa.Column("rule", sa.Text),
+    sa.Column("timestamp", sa.DateTime(timezone=True), nullable=False),
+)
+
+device_activity = sa.Table(
+    "device_activity",
+    metadata,
+    sa.Column("tenant_id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("device_fingerprint", sa.Text, nullable=False),
+    sa.Column("user_id", UUID(as_uuid=True), nullable=False),
+    sa.Column("activity_type", sa.Text, nullable=False),
+    sa.Column("metadata", JSONB, nullable=False),
+    sa.Column("timestamp", sa.DateTime(timezone=True), nullable=False),
+)
+
+bot_detections = sa.Table(
+    "bot_detections",
+    metadata,
+    sa.Column("tenant_id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("user_id", UUID(as_uuid=True)),
+    sa.Column("session_id", sa.Text, nullable=False),
+    sa.Column("is_bot", sa.Boolean, nullable=False),
+    sa.Column("confidence", sa.Numeric(3, 2), nullable=False),
+    sa.Column("indicators", ARRAY(sa.Text), nullable=False),
+    sa.Column("user_agent", sa.Text),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+known_scalpers = sa.Table(
+    "known_scalpers",
+    metadata,
+    sa.Column("tenant_id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("user_id", UUID(as_uuid=True)),
+    sa.Column("device_fingerprint", sa.Text),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("confidence_score", sa.Numeric(3, 2), nullable=False),
+    sa.Column("active", sa.Boolean, nullable=False),
+    sa.Column("added_by", UUID(as_uuid=True)),
+    sa.Column("added_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("removed_at", sa.DateTime(timezone=True)),
+)
+
+fraud_policies = sa.Table(
+    "fraud_policies",
+    metadata,
+    sa.Column("tenant_id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("event_id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("velocity", JSONB),
+    sa.Column("rules", JSONB),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# --- high demand (migration 0006) ------------------------------------------------------
+
+event_high_demand = sa.Table(
+    "event_high_demand",
+    metadata,
+    sa.Column("tenant_id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("event_id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("enabled", sa.Boolean, nullable=False),
+    sa.Column("on_sale_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("active_slots", sa.Integer, nullable=False),
+    sa.Column("token_ttl_seconds", sa.Integer, nullable=False),
+    sa.Column("heartbeat_seconds", sa.Integer, nullable=False),
+    sa.Column("seed", BYTEA, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+event_purchase_limits = sa.Table(
+    "event_purchase_limits",
+    metadata,
+    sa.Column("tenant_id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("event_id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("purchase_limit_per_user", sa.Integer, nullable=False),
+    sa.Column("purchase_limit_per_payment_method", sa.Integer, nullable=False),
+    sa.Column("purchase_limit_per_address", sa.Integer, nullable=False),
+    sa.Column("max_tickets_per_order", sa.Integer, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+waiting_room_activity = sa.Table(
+    "waiting_room_activity",
+    metadata,
+    sa.Column("tenant_id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("event_id", UUID(as_uuid=True), nullable=False),
+    sa.Column("user_id", UUID(as_uuid=True), nullable=False),
+    sa.Column("action", sa.Text, nullable=False),
+    sa.Column("metadata", JSONB, nullable=False),
+    sa.Column("timestamp", sa.DateTime(timezone=True), nullable=False),
 )

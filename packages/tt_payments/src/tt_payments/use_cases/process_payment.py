@@ -20,6 +20,7 @@ settles it later. Step 6 is a conditional state change, so only one finisher pos
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -27,9 +28,10 @@ from typing import Any
 
 import attrs
 
+from tt_high_demand import AccessClaims, HighDemandConfig, PurchaseCounts, check_purchase
 from tt_ledger import AccountKind, AccountRef, PaymentEvent, PaymentStatus, payment_captured_entry
 from tt_money import FeeLineKind, Money
-from tt_money.errors import ConflictError, InvalidInputError
+from tt_money.errors import ConflictError, InvalidInputError, TicketTokenError
 from tt_payments.adapters.payments_sql import SqlPayments
 from tt_payments.catalog import VenueNotFoundError
 from tt_payments.checks import CheckResult, PaymentAttempt, PrePaymentCheck, combine
@@ -52,6 +54,11 @@ from tt_payments.providers.types import (
     provider_idempotency_key,
 )
 from tt_payments.use_cases.fees import FeeCalculator, FeeQuote
+from tt_payments.use_cases.high_demand import HighDemandService
+
+Admission = tuple[HighDemandConfig, AccessClaims]
+"""A high-demand event's settings and the access token a payment used up."""
+NOTHING_HELD = PurchaseCounts(by_user=0, by_payment_method=0, by_address=0)
 
 
 @attrs.frozen(kw_only=True)
@@ -96,6 +103,12 @@ _UNSETTLED_MOVES = {
 # still processing after this is finished by reconciliation, never charged again.
 PROVIDER_KEY_WINDOW = dt.timedelta(hours=23)
 
+# A payment whose slot in the waiting room goes to the next person (3-D Secure keeps it).
+_FINAL_FOR_THE_ROOM = frozenset(
+    {PaymentStatus.COMPLETED, PaymentStatus.FAILED, PaymentStatus.CANCELLED}
+)
+_log = logging.getLogger(__name__)
+
 _PAID = frozenset(
     {PaymentStatus.COMPLETED, PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED}
 )
@@ -113,6 +126,7 @@ class PaymentService:
     provider: PaymentProvider
     metrics: PaymentMetrics
     checks: Sequence[PrePaymentCheck] = ()
+    high_demand: HighDemandService | None = None
     clock: Callable[[], dt.datetime] = utcnow
 
     async def process(
@@ -122,6 +136,7 @@ class PaymentService:
         *,
         ip_address: str | None = None,
         access_token: str | None = None,
+        session_data: Mapping[str, object] | None = None,
         answer: AnswerInTransaction | None = None,
     ) -> PaymentOutcome:
         """Charge for ``request`` once; see the module docstring for what moves and when.
@@ -131,9 +146,33 @@ class PaymentService:
         ``payment.completed``, all in one commit. Idempotent per tenant + user + key.
         With ``answer``, that commit also stores the caller's response under its key.
         """
-        record, metadata = await self._record_processing(
-            principal, request, ip_address, access_token
+        attempt = PaymentAttempt(
+            principal=principal,
+            request=request,
+            ip_address=ip_address,
+            access_token=access_token,
+            session_data=session_data,
         )
+        record, metadata, admission = await self._record_processing(attempt)
+        outcome = await self._charge(record, metadata, answer)
+        final = outcome.record.status in _FINAL_FOR_THE_ROOM
+        if admission is not None and self.high_demand is not None and final:
+            config, claims = admission
+            try:
+                await self.high_demand.finished(
+                    config, claims, purchased=outcome.record.status is PaymentStatus.COMPLETED
+                )
+            except TicketTokenError:
+                # The payment stands; the slot comes back when the token expires.
+                _log.warning("could not free the waiting-room slot of payment %s", record.id)
+        return outcome
+
+    async def _charge(
+        self,
+        record: PaymentRecord,
+        metadata: Mapping[str, Any],
+        answer: AnswerInTransaction | None,
+    ) -> PaymentOutcome:
         if record.status is PaymentStatus.REQUIRES_ACTION and record.provider_payment_id:
             # A retry while 3-D Secure is open: the processor says where it stands now
             # (still waiting: answer its client secret again; finished: settle it).
@@ -282,22 +321,22 @@ class PaymentService:
         return record
 
     async def _record_processing(
-        self,
-        principal: Principal,
-        request: PaymentRequest,
-        ip_address: str | None,
-        access_token: str | None,
-    ) -> tuple[PaymentRecord, Mapping[str, Any]]:
-        """Steps 1-4: the payment as recorded ``processing``, and its metadata.
+        self, attempt: PaymentAttempt
+    ) -> tuple[PaymentRecord, Mapping[str, Any], Admission | None]:
+        """Steps 1-4: the payment as recorded ``processing``, its metadata, and for a
+        high-demand event the access token it used up.
 
         A retry (same tenant, user and key) gets the payment recorded the first time and
-        its metadata, not a second one: the insert reports the existing row.
+        its metadata, not a second one: the insert reports the existing row. The checks
+        run in the spec's order: the waiting room's token, then bot, fraud and velocity
+        (``checks``), then the purchase limits, counted in the insert's transaction.
         """
+        principal, request = attempt.principal, attempt.request
         existing = await self.payments.find_by_idempotency_key(
             request.tenant_id, request.user_id, request.idempotency_key
         )
         if existing is not None:
-            return existing, await self._metadata_for_retry(existing, request)
+            return existing, await self._metadata_for_retry(existing, request), None
         venue = await self.catalog.get_venue(request.tenant_id, request.venue_id)
         if venue is None:
             raise VenueNotFoundError(f"venue {request.venue_id} does not exist")
@@ -314,9 +353,16 @@ class PaymentService:
                 code="UNSUPPORTED_CURRENCY",
                 details=(("tickets", f"this venue sells in {venue.currency.code}"),),
             )
-        attempt = PaymentAttempt(
-            principal=principal, request=request, ip_address=ip_address, access_token=access_token
-        )
+        config, claims = (None, None)
+        if self.high_demand is not None:
+            config, claims = await self.high_demand.admit(
+                principal, request.event_id, attempt.access_token
+            )
+        limits = config.limits if config is not None else None
+        if limits is not None:
+            # The order's own size needs no count: refuse it before anything is recorded.
+            check_purchase(limits, requested_tickets=request.ticket_count, held=NOTHING_HELD)
+        attempt = attrs.evolve(attempt, high_demand=config is not None and config.enabled)
         decision: CheckResult = combine([await check(attempt) for check in self.checks])
         now = self.clock()
         quote = await self.fees.quote(
@@ -350,10 +396,14 @@ class PaymentService:
             metadata,
             payment_method_id=request.payment_method_id,
             device_fingerprint=request.device_fingerprint,
+            ticket_count=request.ticket_count,
+            address_fingerprint=request.address_fingerprint,
+            limits=limits,
         )
         if stored.id != record.id:  # a concurrent twin recorded it first
-            return stored, await self._metadata_for_retry(stored, request)
-        return stored, metadata
+            return stored, await self._metadata_for_retry(stored, request), None
+        admission = (config, claims) if config is not None and claims is not None else None
+        return stored, metadata, admission
 
     async def _metadata_for_retry(
         self, existing: PaymentRecord, request: PaymentRequest

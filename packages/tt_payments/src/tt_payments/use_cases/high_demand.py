@@ -1,0 +1,181 @@
+"""High-demand events: their settings, the waiting room, and the gate a payment passes.
+
+An admin turns an event into a high-demand event (PUT .../high-demand): on-sale time,
+active slots, token lifetime and purchase limits. Buyers then join the event's waiting
+room, poll its status (the poll is their heartbeat) and, once admitted, get a one-time
+access token; ``POST /payments/process`` for that event needs it (``x-access-token``).
+
+The settings are the truth in PostgreSQL and are reused for ``cache_seconds`` (a change
+reaches every API process within that time); the room lives in Redis and fails closed:
+without Redis nobody joins and nobody buys a high-demand event (503, Retry-After).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Callable
+
+import attrs
+from cachetools import TTLCache
+
+from tt_high_demand import (
+    AccessClaims,
+    FairnessReport,
+    HighDemandConfig,
+    PurchaseLimits,
+    QueueStatus,
+    QueueTokenRequiredError,
+    WaitingRoom,
+    new_seed,
+)
+from tt_money.errors import NotFoundError
+from tt_payments.adapters.high_demand_sql import SqlHighDemand
+from tt_payments.identity import Principal, Role
+from tt_payments.payments import EventNotFoundError
+from tt_payments.ports import Catalog
+
+DEFAULT_TOKEN_TTL = dt.timedelta(minutes=10)
+DEFAULT_HEARTBEAT = dt.timedelta(seconds=60)
+
+
+class WaitingRoomNotFoundError(NotFoundError):
+    """The event has no open waiting room (not high-demand, or turned off)."""
+
+    default_code = "WAITING_ROOM_NOT_FOUND"
+
+
+@attrs.frozen(kw_only=True)
+class HighDemandChange:
+    """What an admin sets for an event (PUT /admin/events/{eventId}/high-demand)."""
+
+    enabled: bool
+    on_sale_at: dt.datetime
+    active_slots: int
+    token_ttl: dt.timedelta = DEFAULT_TOKEN_TTL
+    limits: PurchaseLimits = attrs.field(factory=PurchaseLimits)
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class HighDemandService:
+    def __init__(
+        self,
+        *,
+        store: SqlHighDemand,
+        room: WaitingRoom,
+        catalog: Catalog,
+        cache_seconds: int = 2,
+        clock: Callable[[], dt.datetime] = utcnow,
+    ) -> None:
+        self._store = store
+        self.room = room
+        self._catalog = catalog
+        self._clock = clock
+        self._cache: TTLCache[tuple[uuid.UUID, uuid.UUID], HighDemandConfig | None] | None = (
+            TTLCache(maxsize=10_000, ttl=cache_seconds) if cache_seconds > 0 else None
+        )
+
+    @property
+    def heartbeat_seconds(self) -> int:
+        """How often a waiting buyer must poll to keep the place."""
+        return int(DEFAULT_HEARTBEAT.total_seconds())
+
+    # --- settings ---------------------------------------------------------------------
+
+    async def configure(
+        self, principal: Principal, event_id: uuid.UUID, change: HighDemandChange
+    ) -> tuple[HighDemandConfig, bool]:
+        """Admin only. Store the event's settings; (settings, True when new). The seed is
+        drawn once, when the event first becomes high-demand, and never changes."""
+        principal.require_role(Role.ADMIN)
+        tenant = principal.tenant_id
+        if await self._catalog.get_event(tenant, event_id) is None:
+            raise EventNotFoundError(f"event {event_id} does not exist")
+        existing = await self._store.get(tenant, event_id)
+        config = HighDemandConfig(
+            tenant_id=tenant,
+            event_id=event_id,
+            enabled=change.enabled,
+            on_sale_at=change.on_sale_at,
+            active_slots=change.active_slots,
+            token_ttl=change.token_ttl,
+            heartbeat_timeout=DEFAULT_HEARTBEAT,
+            limits=change.limits,
+            seed=existing.seed if existing is not None else new_seed(),
+        )
+        stored = await self._store.put(config)
+        if self._cache is not None:
+            self._cache.pop((tenant, event_id), None)
+        return stored, existing is None
+
+    async def settings_of(self, principal: Principal, event_id: uuid.UUID) -> HighDemandConfig:
+        principal.require_role(Role.ADMIN)
+        config = await self._store.get(principal.tenant_id, event_id)
+        if config is None:
+            raise WaitingRoomNotFoundError(f"event {event_id} is not a high-demand event")
+        return config
+
+    async def config(self, tenant_id: uuid.UUID, event_id: uuid.UUID) -> HighDemandConfig | None:
+        """The event's settings (cached for a moment: this is on every payment's path)."""
+        key = (tenant_id, event_id)
+        if self._cache is not None and key in self._cache:
+            return self._cache[key]
+        config = await self._store.get(tenant_id, event_id)
+        if self._cache is not None:
+            self._cache[key] = config
+        return config
+
+    # --- the waiting room -------------------------------------------------------------
+
+    async def join(self, principal: Principal, event_id: uuid.UUID) -> QueueStatus:
+        return await self.room.join(await self._open_room(principal, event_id), principal.user_id)
+
+    async def status(self, principal: Principal, event_id: uuid.UUID) -> QueueStatus:
+        return await self.room.status(await self._open_room(principal, event_id), principal.user_id)
+
+    async def leave(self, principal: Principal, event_id: uuid.UUID) -> None:
+        await self.room.leave(await self._open_room(principal, event_id), principal.user_id)
+
+    async def fairness(
+        self, principal: Principal, event_id: uuid.UUID
+    ) -> tuple[HighDemandConfig, FairnessReport]:
+        """The published seed commitment, and after the on-sale the seed and the drawn
+        order of everyone who joined before it, so anyone can check the draw."""
+        config = await self.config(principal.tenant_id, event_id)
+        if config is None:
+            raise WaitingRoomNotFoundError(f"event {event_id} is not a high-demand event")
+        return config, await self.room.fairness(config)
+
+    async def _open_room(self, principal: Principal, event_id: uuid.UUID) -> HighDemandConfig:
+        config = await self.config(principal.tenant_id, event_id)
+        if config is None or not config.enabled:
+            raise WaitingRoomNotFoundError(f"event {event_id} has no waiting room")
+        return config
+
+    # --- the payment's gate -----------------------------------------------------------
+
+    async def admit(
+        self, principal: Principal, event_id: uuid.UUID, token: str | None
+    ) -> tuple[HighDemandConfig | None, AccessClaims | None]:
+        """Before a payment: for a high-demand event, use up the buyer's access token
+        (one use; the Redis delete decides between concurrent uses). Returns the event's
+        settings (None for an ordinary event) and the token's claims (None if none was
+        needed)."""
+        config = await self.config(principal.tenant_id, event_id)
+        if config is None or not config.enabled:
+            return config, None
+        if not token:
+            raise QueueTokenRequiredError(
+                "this is a high-demand event: join its waiting room and pay with the "
+                "access token it gives you (x-access-token)"
+            )
+        return config, await self.room.consume(config, token, principal.user_id)
+
+    async def finished(
+        self, config: HighDemandConfig, claims: AccessClaims, *, purchased: bool
+    ) -> None:
+        """After a payment settled: its slot goes to the next person in line."""
+        await self.room.release(config, claims.queue_id, "purchased" if purchased else "failed")

@@ -1,0 +1,458 @@
+"""High-demand events over HTTP: settings, the waiting room, access tokens, purchase limits.
+
+Every error code of the high-demand issue is exercised here through the API:
+QUEUE_TOKEN_REQUIRED, INVALID_ACCESS_TOKEN, PURCHASE_LIMIT_EXCEEDED, WAITING_ROOM_NOT_FOUND
+and WAITING_ROOM_UNAVAILABLE (Redis down: 503 with Retry-After).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import hashlib
+import uuid
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import attrs
+import httpx
+import pytest
+import sqlalchemy as sa
+
+from tests.e2e.test_process_payment_http import PROCESS, body, count, keyed, venue_and_event
+from tt_api import create_app
+from tt_payments import Container, Settings, bootstrap
+from tt_payments.adapters.tables import payment_transactions, waiting_room_activity
+from tt_payments.identity import Role
+
+AuthHeaders = Callable[..., dict[str, str]]
+UNUSED_REDIS = "redis://127.0.0.1:1/0"
+# Velocity limits out of the way, so these tests see only the purchase limits.
+GENEROUS_VELOCITY = {
+    "limits": [
+        {"dimension": "user", "windowSeconds": 3600, "limit": 10_000},
+        {"dimension": "ip", "windowSeconds": 60, "limit": 10_000},
+    ]
+}
+
+
+def iso(moment: dt.datetime) -> str:
+    return moment.isoformat()
+
+
+async def high_demand(
+    client: httpx.AsyncClient,
+    auth: AuthHeaders,
+    event: str,
+    *,
+    on_sale: dt.datetime | None = None,
+    slots: int = 10,
+    enabled: bool = True,
+    limits: dict[str, int] | None = None,
+) -> dict[str, object]:
+    response = await client.put(
+        f"/api/v1/admin/events/{event}/high-demand",
+        json={
+            "enabled": enabled,
+            "onSaleAt": iso(on_sale or dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)),
+            "activeSlots": slots,
+            **({"purchaseLimits": limits} if limits else {}),
+        },
+        headers=auth(Role.ADMIN),
+    )
+    assert response.status_code in {200, 201}, response.text
+    settings: dict[str, object] = response.json()["highDemand"]
+    return settings
+
+
+async def admitted_token(client: httpx.AsyncClient, event: str, headers: dict[str, str]) -> str:
+    joined = await client.post(f"/api/v1/waiting-room/{event}/join", headers=headers)
+    assert joined.status_code == 200, joined.text
+    status = await client.get(f"/api/v1/waiting-room/{event}/status", headers=headers)
+    assert status.status_code == 200, status.text
+    answer = status.json()
+    assert answer["state"] == "admitted", answer
+    token: str = answer["accessToken"]
+    return token
+
+
+def one_ticket(venue: str, event: str, card: str = "pm_card_visa") -> dict[str, object]:
+    order = body(venue, event, card)
+    order["tickets"] = [
+        {"ticketTypeId": str(uuid.uuid4()), "quantity": 1, "price": 5000, "seatNumbers": []}
+    ]
+    return order
+
+
+async def test_settings_are_admin_only_validated_and_publish_a_seed_commitment(
+    client: httpx.AsyncClient, auth: AuthHeaders
+) -> None:
+    _, event = await venue_and_event(client, auth)
+    path = f"/api/v1/admin/events/{event}/high-demand"
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
+    order = {"enabled": True, "onSaleAt": iso(later), "activeSlots": 50}
+    refused = await client.put(path, json=order, headers=auth())
+    assert refused.status_code == 403
+    bad = await client.put(path, json={**order, "activeSlots": 0}, headers=auth(Role.ADMIN))
+    assert bad.status_code == 422
+    assert bad.json()["errors"][0]["field"] == "activeSlots"
+    unknown = await client.put(
+        f"/api/v1/admin/events/{uuid.uuid4()}/high-demand", json=order, headers=auth(Role.ADMIN)
+    )
+    assert unknown.status_code == 404
+    created = await client.put(path, json=order, headers=auth(Role.ADMIN))
+    assert created.status_code == 201, created.text
+    settings = created.json()["highDemand"]
+    assert settings["tokenTtlSeconds"] == 600
+    assert settings["purchaseLimits"] == {
+        "perUser": 4,
+        "perPaymentMethod": 4,
+        "perAddress": 8,
+        "perOrder": 4,
+    }
+    assert settings["seed"] is None
+    assert len(settings["seedCommitment"]) == 64
+    again = await client.put(path, json={**order, "activeSlots": 60}, headers=auth(Role.ADMIN))
+    assert again.status_code == 200
+    assert again.json()["highDemand"]["seedCommitment"] == settings["seedCommitment"]
+
+
+async def test_a_high_demand_payment_needs_a_valid_token_and_uses_it_once(
+    client: httpx.AsyncClient, auth: AuthHeaders, container: Container, tenant: uuid.UUID
+) -> None:
+    venue, event = await venue_and_event(client, auth)
+    await high_demand(client, auth, event)
+    buyer = auth(user=uuid.uuid4())
+    order = body(venue, event)
+
+    missing = await client.post(PROCESS, json=order, headers=keyed(buyer))
+    assert missing.status_code == 403
+    assert missing.json()["code"] == "QUEUE_TOKEN_REQUIRED"
+
+    legacy = f"access_{event}_{uuid.uuid4()}"
+    old_form = await client.post(
+        PROCESS, json=order, headers={**keyed(buyer), "x-access-token": legacy}
+    )
+    assert old_form.status_code == 403
+    assert old_form.json()["code"] == "INVALID_ACCESS_TOKEN"
+
+    someone_else = auth(user=uuid.uuid4())
+    foreign = await admitted_token(client, event, someone_else)
+    stolen = await client.post(
+        PROCESS, json=order, headers={**keyed(buyer), "x-access-token": foreign}
+    )
+    assert stolen.status_code == 403
+    assert stolen.json()["code"] == "INVALID_ACCESS_TOKEN"
+
+    token = await admitted_token(client, event, buyer)
+    tampered = token[:-2] + ("AA" if not token.endswith("AA") else "BB")
+    forged = await client.post(
+        PROCESS, json=order, headers={**keyed(buyer), "x-access-token": tampered}
+    )
+    assert forged.json()["code"] == "INVALID_ACCESS_TOKEN"
+
+    paid = await client.post(PROCESS, json=order, headers={**keyed(buyer), "x-access-token": token})
+    assert paid.status_code == 200, paid.text
+    reused = await client.post(
+        PROCESS, json=order, headers={**keyed(buyer), "x-access-token": token}
+    )
+    assert reused.status_code == 403
+    assert reused.json()["code"] == "INVALID_ACCESS_TOKEN"
+    assert await count(container, payment_transactions, tenant_id=tenant) == 1
+    async with container.engine.connect() as connection:
+        actions = (
+            (
+                await connection.execute(
+                    sa.select(waiting_room_activity.c.action).where(
+                        waiting_room_activity.c.tenant_id == tenant
+                    )
+                )
+            )
+            .scalars()
+            .all()
+        )
+    assert {"joined", "admitted", "purchased"} <= set(actions)
+
+
+async def test_a_missing_token_refusal_is_not_kept_under_the_idempotency_key(
+    client: httpx.AsyncClient, auth: AuthHeaders
+) -> None:
+    venue, event = await venue_and_event(client, auth)
+    await high_demand(client, auth, event)
+    buyer = auth(user=uuid.uuid4())
+    headers = keyed(buyer)
+    order = body(venue, event)
+    first = await client.post(PROCESS, json=order, headers=headers)
+    assert first.json()["code"] == "QUEUE_TOKEN_REQUIRED"
+    token = await admitted_token(client, event, buyer)
+    retried = await client.post(PROCESS, json=order, headers={**headers, "x-access-token": token})
+    assert retried.status_code == 200, retried.text
+
+
+async def test_a_hundred_concurrent_uses_of_one_token_make_exactly_one_payment(
+    client: httpx.AsyncClient, auth: AuthHeaders, container: Container, tenant: uuid.UUID
+) -> None:
+    venue, event = await venue_and_event(client, auth)
+    await high_demand(client, auth, event)
+    buyer = auth(user=uuid.uuid4())
+    token = await admitted_token(client, event, buyer)
+    answers = await asyncio.gather(
+        *(
+            client.post(
+                PROCESS,
+                json=one_ticket(venue, event),
+                headers={**keyed(buyer), "x-access-token": token},
+            )
+            for _ in range(100)
+        )
+    )
+    codes = [answer.status_code for answer in answers]
+    assert codes.count(200) == 1, sorted(codes)
+    assert {answer.json()["code"] for answer in answers if answer.status_code != 200} == {
+        "INVALID_ACCESS_TOKEN"
+    }
+    assert await count(container, payment_transactions, tenant_id=tenant) == 1
+
+
+async def test_an_order_larger_than_the_per_order_limit_is_refused_naming_it(
+    client: httpx.AsyncClient, auth: AuthHeaders
+) -> None:
+    venue, event = await venue_and_event(client, auth)
+    await high_demand(client, auth, event)
+    buyer = auth(user=uuid.uuid4())
+    token = await admitted_token(client, event, buyer)
+    order = body(venue, event)
+    order["tickets"] = [
+        {"ticketTypeId": str(uuid.uuid4()), "quantity": 5, "price": 5000, "seatNumbers": []}
+    ]
+    response = await client.post(
+        PROCESS, json=order, headers={**keyed(buyer), "x-access-token": token}
+    )
+    assert response.status_code == 403
+    answer = response.json()
+    assert answer["code"] == "PURCHASE_LIMIT_EXCEEDED"
+    assert "per_order" in answer["error"]
+
+
+async def test_fifty_concurrent_purchases_by_one_user_never_pass_the_limit(
+    client: httpx.AsyncClient, auth: AuthHeaders, container: Container, tenant: uuid.UUID
+) -> None:
+    venue, event = await venue_and_event(client, auth)
+    # Limits without a waiting room: the limits apply, no token is needed.
+    await high_demand(client, auth, event, enabled=False)
+    policy = await client.put(
+        "/api/v1/admin/fraud/policy", json={"velocity": GENEROUS_VELOCITY}, headers=auth(Role.ADMIN)
+    )
+    assert policy.status_code == 200, policy.text
+    user = uuid.uuid4()
+    buyer = auth(user=user)
+    answers = await asyncio.gather(
+        *(
+            client.post(
+                PROCESS, json=one_ticket(venue, event, "pm_card_visa"), headers=keyed(buyer)
+            )
+            for _ in range(50)
+        )
+    )
+    codes = [answer.status_code for answer in answers]
+    assert codes.count(200) == 4, sorted(codes)
+    refusals = {answer.json()["code"] for answer in answers if answer.status_code != 200}
+    assert refusals == {"PURCHASE_LIMIT_EXCEEDED"}
+    async with container.engine.connect() as connection:
+        held = (
+            await connection.execute(
+                sa.select(sa.func.sum(payment_transactions.c.ticket_count)).where(
+                    payment_transactions.c.tenant_id == tenant,
+                    payment_transactions.c.user_id == user,
+                    payment_transactions.c.status == "completed",
+                )
+            )
+        ).scalar_one()
+    assert held == 4
+
+
+async def test_a_declined_purchase_gives_its_tickets_back_to_the_limit(
+    client: httpx.AsyncClient, auth: AuthHeaders
+) -> None:
+    venue, event = await venue_and_event(client, auth)
+    await high_demand(client, auth, event, enabled=False, limits={"perUser": 2})
+    buyer = auth(user=uuid.uuid4())
+    declined = await client.post(
+        PROCESS, json=body(venue, event, "pm_card_chargeDeclined"), headers=keyed(buyer)
+    )
+    assert declined.status_code == 402
+    paid = await client.post(PROCESS, json=body(venue, event), headers=keyed(buyer))
+    assert paid.status_code == 200, paid.text
+    over = await client.post(PROCESS, json=one_ticket(venue, event), headers=keyed(buyer))
+    assert over.status_code == 403
+    assert "per_user" in over.json()["error"]
+
+
+async def test_the_per_card_limit_counts_across_buyers(
+    client: httpx.AsyncClient, auth: AuthHeaders
+) -> None:
+    venue, event = await venue_and_event(client, auth)
+    await high_demand(client, auth, event, enabled=False, limits={"perPaymentMethod": 2})
+    card = "4242424242424242"
+    first = await client.post(PROCESS, json=body(venue, event, card), headers=keyed(auth()))
+    assert first.status_code == 200, first.text
+    second = await client.post(PROCESS, json=one_ticket(venue, event, card), headers=keyed(auth()))
+    assert second.status_code == 403
+    assert "per_payment_method" in second.json()["error"]
+
+
+async def test_the_per_address_limit_counts_one_address_however_it_is_written(
+    client: httpx.AsyncClient, auth: AuthHeaders
+) -> None:
+    venue, event = await venue_and_event(client, auth)
+    await high_demand(client, auth, event, enabled=False, limits={"perAddress": 3})
+    address = {"line1": "12 Main St.", "postalCode": "37203", "country": "US", "city": "Nashville"}
+    same_place = {**address, "line1": "12  main st", "city": "NASHVILLE"}
+    ok = await client.post(
+        PROCESS, json={**body(venue, event), "billingAddress": address}, headers=keyed(auth())
+    )
+    assert ok.status_code == 200, ok.text
+    refused = await client.post(
+        PROCESS,
+        json={**body(venue, event, "4242424242424242"), "billingAddress": same_place},
+        headers=keyed(auth()),
+    )
+    assert refused.status_code == 403
+    assert "per_address" in refused.json()["error"]
+    elsewhere = {**address, "line1": "14 Main St."}
+    other = await client.post(
+        PROCESS,
+        json={**body(venue, event, "4242424242424242"), "billingAddress": elsewhere},
+        headers=keyed(auth()),
+    )
+    assert other.status_code == 200, other.text
+
+
+async def test_the_waiting_room_admits_in_join_order_and_frees_slots_on_purchase(
+    client: httpx.AsyncClient, auth: AuthHeaders
+) -> None:
+    venue, event = await venue_and_event(client, auth)
+    await high_demand(client, auth, event, slots=1)
+    first, second = auth(user=uuid.uuid4()), auth(user=uuid.uuid4())
+    one = await client.post(f"/api/v1/waiting-room/{event}/join", headers=first)
+    two = await client.post(f"/api/v1/waiting-room/{event}/join", headers=second)
+    assert one.status_code == two.status_code == 200
+    status = (await client.get(f"/api/v1/waiting-room/{event}/status", headers=first)).json()
+    assert status["state"] == "admitted"
+    waiting = (await client.get(f"/api/v1/waiting-room/{event}/status", headers=second)).json()
+    assert waiting["state"] == "waiting"
+    assert waiting["position"] == 1
+    assert waiting["estimatedWaitSeconds"] > 0
+    assert waiting["accessToken"] is None
+    assert waiting["pollWithinSeconds"] == 60
+    paid = await client.post(
+        PROCESS,
+        json=body(venue, event),
+        headers={**keyed(first), "x-access-token": status["accessToken"]},
+    )
+    assert paid.status_code == 200, paid.text
+    now_admitted = (await client.get(f"/api/v1/waiting-room/{event}/status", headers=second)).json()
+    assert now_admitted["state"] == "admitted"
+    assert now_admitted["accessToken"]
+
+
+async def test_leaving_gives_up_the_place(client: httpx.AsyncClient, auth: AuthHeaders) -> None:
+    _, event = await venue_and_event(client, auth)
+    await high_demand(client, auth, event, slots=1)
+    first, second = auth(user=uuid.uuid4()), auth(user=uuid.uuid4())
+    await client.post(f"/api/v1/waiting-room/{event}/join", headers=first)
+    await client.post(f"/api/v1/waiting-room/{event}/join", headers=second)
+    left = await client.post(f"/api/v1/waiting-room/{event}/leave", headers=first)
+    assert left.status_code == 200
+    assert left.json() == {"success": True}
+    gone = (await client.get(f"/api/v1/waiting-room/{event}/status", headers=first)).json()
+    assert gone["state"] == "not_in_queue"
+    promoted = (await client.get(f"/api/v1/waiting-room/{event}/status", headers=second)).json()
+    assert promoted["state"] == "admitted"
+
+
+async def test_an_event_without_a_waiting_room_is_404(
+    client: httpx.AsyncClient, auth: AuthHeaders
+) -> None:
+    _, event = await venue_and_event(client, auth)
+    response = await client.post(f"/api/v1/waiting-room/{event}/join", headers=auth())
+    assert response.status_code == 404
+    assert response.json()["code"] == "WAITING_ROOM_NOT_FOUND"
+    await high_demand(client, auth, event, enabled=False)
+    closed = await client.get(f"/api/v1/waiting-room/{event}/status", headers=auth())
+    assert closed.status_code == 404
+    assert closed.json()["code"] == "WAITING_ROOM_NOT_FOUND"
+
+
+async def test_the_presale_draw_is_published_and_checkable(
+    client: httpx.AsyncClient, auth: AuthHeaders
+) -> None:
+    _, event = await venue_and_event(client, auth)
+    soon = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=2)
+    settings = await high_demand(client, auth, event, on_sale=soon, slots=2)
+    buyers = [auth(user=uuid.uuid4()) for _ in range(5)]
+    for headers in buyers:
+        joined = await client.post(f"/api/v1/waiting-room/{event}/join", headers=headers)
+        assert joined.json()["state"] == "before_sale"
+        assert joined.json()["position"] is None
+    before = (await client.get(f"/api/v1/waiting-room/{event}/fairness", headers=auth())).json()
+    assert before["seed"] is None
+    assert before["presaleOrder"] == []
+    assert before["seedCommitment"] == settings["seedCommitment"]
+    await asyncio.sleep(max(0.0, (soon - dt.datetime.now(dt.UTC)).total_seconds()) + 0.2)
+    after = (await client.get(f"/api/v1/waiting-room/{event}/fairness", headers=auth())).json()
+    assert after["seed"] is not None
+    assert hashlib.sha256(bytes.fromhex(after["seed"])).hexdigest() == after["seedCommitment"]
+    assert len(after["presaleOrder"]) == 5
+    # The two drawn first are the two admitted.
+    statuses = [
+        (await client.get(f"/api/v1/waiting-room/{event}/status", headers=headers)).json()
+        for headers in buyers
+    ]
+    admitted = {status["queueId"] for status in statuses if status["state"] == "admitted"}
+    assert admitted == set(after["presaleOrder"][:2])
+
+
+@pytest.fixture
+async def redis_down(settings: Settings, tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
+    """The same service with its Redis unreachable."""
+    broken = bootstrap(attrs.evolve(settings, redis_url=UNUSED_REDIS))
+    try:
+        transport = httpx.ASGITransport(app=create_app(broken))
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            yield http
+    finally:
+        await broken.aclose()
+
+
+async def test_with_redis_down_the_waiting_room_fails_closed(
+    client: httpx.AsyncClient, redis_down: httpx.AsyncClient, auth: AuthHeaders
+) -> None:
+    venue, event = await venue_and_event(client, auth)
+    await high_demand(client, auth, event)
+    buyer = auth(user=uuid.uuid4())
+    token = await admitted_token(client, event, buyer)
+    joined = await redis_down.post(f"/api/v1/waiting-room/{event}/join", headers=buyer)
+    assert joined.status_code == 503
+    assert joined.json()["code"] == "WAITING_ROOM_UNAVAILABLE"
+    assert int(joined.headers["retry-after"]) >= 1
+    paid = await redis_down.post(
+        PROCESS, json=body(venue, event), headers={**keyed(buyer), "x-access-token": token}
+    )
+    assert paid.status_code == 503
+    assert paid.json()["code"] == "WAITING_ROOM_UNAVAILABLE"
+    # Nothing was used up: with Redis back, the same token buys.
+    again = await client.post(
+        PROCESS, json=body(venue, event), headers={**keyed(buyer), "x-access-token": token}
+    )
+    assert again.status_code == 200, again.text
+
+
+async def test_with_redis_down_an_ordinary_payment_is_challenged_not_refused(
+    client: httpx.AsyncClient, redis_down: httpx.AsyncClient, auth: AuthHeaders
+) -> None:
+    venue, event = await venue_and_event(client, auth)
+    response = await redis_down.post(PROCESS, json=body(venue, event), headers=keyed(auth()))
+    # Velocity cannot be counted: the card's bank is asked to authenticate the buyer.
+    assert response.status_code == 202, response.text
+    assert response.json()["transaction"]["status"] == "requires_action"
