@@ -300,7 +300,9 @@ async def test_an_event_policy_overrides_the_tenant_policy(
     ).status_code == 200
     second = await client.post(PROCESS, json=body(venue, event), headers=keyed(buyer))
     assert second.status_code == 429
-    elsewhere = await client.post(PROCESS, json=body(other_venue, other_event), headers=keyed(buyer))
+    elsewhere = await client.post(
+        PROCESS, json=body(other_venue, other_event), headers=keyed(buyer)
+    )
     assert elsewhere.status_code == 200, elsewhere.text
 
 
