@@ -6,12 +6,37 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import attrs
+import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.e2e.processes import Process
 from tt_payments import Settings
 from tt_payments.adapters import database, migrate
+from tt_payments.identity import Role
+
+# Velocity limits out of the way: for tests that make many payments in one tenant from
+# the one test client (its IP would pass 10 payments a minute) and test something else.
+LOAD_TEST_VELOCITY = {
+    "limits": [
+        {"dimension": "user", "windowSeconds": 3600, "limit": 100_000},
+        {"dimension": "ip", "windowSeconds": 60, "limit": 100_000},
+        {"dimension": "card", "windowSeconds": 86_400, "limit": 100_000},
+    ]
+}
+
+
+@pytest.fixture
+async def lifted_velocity_limits(
+    client: httpx.AsyncClient, auth: Callable[..., dict[str, str]]
+) -> None:
+    """The test's tenant gets velocity limits high enough never to trip."""
+    response = await client.put(
+        "/api/v1/admin/fraud/policy",
+        json={"velocity": LOAD_TEST_VELOCITY},
+        headers=auth(Role.ADMIN),
+    )
+    assert response.status_code == 200, response.text
 
 
 @pytest.fixture

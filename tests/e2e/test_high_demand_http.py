@@ -27,13 +27,6 @@ from tt_payments.identity import Role
 
 AuthHeaders = Callable[..., dict[str, str]]
 UNUSED_REDIS = "redis://127.0.0.1:1/0"
-# Velocity limits out of the way, so these tests see only the purchase limits.
-GENEROUS_VELOCITY = {
-    "limits": [
-        {"dimension": "user", "windowSeconds": 3600, "limit": 10_000},
-        {"dimension": "ip", "windowSeconds": 60, "limit": 10_000},
-    ]
-}
 
 
 def iso(moment: dt.datetime) -> str:
@@ -234,16 +227,13 @@ async def test_an_order_larger_than_the_per_order_limit_is_refused_naming_it(
     assert "per_order" in answer["error"]
 
 
+@pytest.mark.usefixtures("lifted_velocity_limits")
 async def test_fifty_concurrent_purchases_by_one_user_never_pass_the_limit(
     client: httpx.AsyncClient, auth: AuthHeaders, container: Container, tenant: uuid.UUID
 ) -> None:
     venue, event = await venue_and_event(client, auth)
     # Limits without a waiting room: the limits apply, no token is needed.
     await high_demand(client, auth, event, enabled=False)
-    policy = await client.put(
-        "/api/v1/admin/fraud/policy", json={"velocity": GENEROUS_VELOCITY}, headers=auth(Role.ADMIN)
-    )
-    assert policy.status_code == 200, policy.text
     user = uuid.uuid4()
     buyer = auth(user=user)
     answers = await asyncio.gather(
@@ -369,6 +359,41 @@ async def test_leaving_gives_up_the_place(client: httpx.AsyncClient, auth: AuthH
     assert gone["state"] == "not_in_queue"
     promoted = (await client.get(f"/api/v1/waiting-room/{event}/status", headers=second)).json()
     assert promoted["state"] == "admitted"
+
+
+async def test_an_admin_can_revoke_a_buyers_token(
+    client: httpx.AsyncClient, auth: AuthHeaders, container: Container, tenant: uuid.UUID
+) -> None:
+    venue, event = await venue_and_event(client, auth)
+    await high_demand(client, auth, event)
+    user = uuid.uuid4()
+    buyer = auth(user=user)
+    token = await admitted_token(client, event, buyer)
+    path = f"/api/v1/admin/events/{event}/waiting-room/{user}"
+    assert (await client.delete(path, headers=buyer)).status_code == 403
+    removed = await client.delete(path, headers=auth(Role.ADMIN))
+    assert removed.status_code == 200, removed.text
+    again = await client.delete(path, headers=auth(Role.ADMIN))
+    assert again.status_code == 404
+    assert again.json()["code"] == "NOT_IN_QUEUE"
+    refused = await client.post(
+        PROCESS, json=body(venue, event), headers={**keyed(buyer), "x-access-token": token}
+    )
+    assert refused.status_code == 403
+    assert refused.json()["code"] == "INVALID_ACCESS_TOKEN"
+    async with container.engine.connect() as connection:
+        actions = (
+            (
+                await connection.execute(
+                    sa.select(waiting_room_activity.c.action).where(
+                        waiting_room_activity.c.tenant_id == tenant
+                    )
+                )
+            )
+            .scalars()
+            .all()
+        )
+    assert "token_revoked" in actions
 
 
 async def test_an_event_without_a_waiting_room_is_404(

@@ -376,6 +376,7 @@ STORM_EVENTS = int(os.environ.get("TT_WEBHOOK_STORM_EVENTS", "80"))
 docs/PERFORMANCE.md for the command)."""
 
 
+@pytest.mark.usefixtures("lifted_velocity_limits")
 async def test_shuffled_redeliveries_apply_each_event_once_and_never_move_back(
     client: httpx.AsyncClient, auth: AuthHeaders, container: Container, tenant: uuid.UUID
 ) -> None:

@@ -195,6 +195,20 @@ class WaitingRoom:
             metadata = {"queue_id": queue_id, "reason": "payment_failed"}
             await self._log(config, member.user_id, "left", metadata, now)
 
+    async def remove(self, config: HighDemandConfig, user_id: uuid.UUID) -> bool:
+        """An operator takes a buyer out of the room (a bot caught, a chargeback account):
+        their place or slot goes, and any access token they hold stops working at once.
+        Logs ``token_revoked`` for an admitted buyer, ``left`` for a waiting one; False if
+        the buyer was not in the room."""
+        now = self._clock()
+        entry = queue_id(config.event_id, user_id)
+        was = await self._store.leave(config, queue_id=entry, now_ms=ms_from_datetime(now))
+        if was is None:
+            return False
+        action: ActivityAction = "token_revoked" if was == "admitted" else "left"
+        await self._log(config, user_id, action, {"queue_id": entry, "by": "operator"}, now)
+        return True
+
     async def revoke(self, config: HighDemandConfig, jti: str) -> None:
         """Make a token unusable now and free its slot (a bot caught, an operator's call)."""
         now = self._clock()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from litestar import Controller, Request, Response, get, post, put
+from litestar import Controller, Request, Response, delete, get, post, put
 from litestar.params import FromPath, JSONBody
 
 from tt_api.auth import principal_of
@@ -78,6 +78,24 @@ class AdminHighDemandController(Controller):
             principal_of(request), parse_id(event_id, "eventId")
         )
         return HighDemandResponse(high_demand=high_demand_body(config, now=_now()))
+
+    @delete(
+        "/{event_id:str}/waiting-room/{user_id:str}",
+        operation_id="removeFromWaitingRoom",
+        summary="Take a buyer out of the waiting room; their access token stops working",
+        status_code=200,
+    )
+    async def remove_from_room(
+        self,
+        request: Request[object, object, object],
+        event_id: FromPath[str],
+        user_id: FromPath[str],
+        container: ContainerDep,
+    ) -> LeaveResponse:
+        await container.high_demand.remove(
+            principal_of(request), parse_id(event_id, "eventId"), parse_id(user_id, "userId")
+        )
+        return LeaveResponse(success=True)
 
 
 class WaitingRoomController(Controller):

@@ -76,6 +76,14 @@ _ACCOUNTS_ON_DEVICE = sa.select(sa.func.count(sa.distinct(device_activity.c.user
     device_activity.c.timestamp >= sa.bindparam("since"),
     device_activity.c.user_id != sa.bindparam("user_id"),
 )
+_DEVICES_OF_USER = sa.select(
+    sa.func.count(sa.distinct(device_activity.c.device_fingerprint))
+).where(
+    device_activity.c.tenant_id == sa.bindparam("tenant_id"),
+    device_activity.c.user_id == sa.bindparam("user_id"),
+    device_activity.c.timestamp >= sa.bindparam("since"),
+    device_activity.c.device_fingerprint != sa.func.coalesce(sa.bindparam("device"), ""),
+)
 _KNOWN_SCALPER = sa.select(
     sa.exists().where(
         known_scalpers.c.tenant_id == sa.bindparam("tenant_id"),
@@ -89,6 +97,16 @@ _KNOWN_SCALPER = sa.select(
         ),
     )
 )
+
+
+@attrs.frozen(kw_only=True)
+class DeviceHistory:
+    """What PostgreSQL knows about a buyer and the device they pay from."""
+
+    purchases: PurchaseHistory
+    """Their purchases, the accounts seen on the device, the known-scalper flag."""
+    devices_of_user: int
+    """Devices the buyer used in the window, this one included."""
 
 
 @attrs.frozen(kw_only=True)
@@ -138,9 +156,10 @@ class SqlFraudRecords:
         device: str | None,
         *,
         since: dt.datetime,
-    ) -> PurchaseHistory:
-        """The buyer's and the device's purchases since ``since``, the other accounts
-        seen on the device, and whether the buyer or the device is a known scalper."""
+    ) -> DeviceHistory:
+        """The buyer's and the device's purchases since ``since``, the accounts seen on
+        the device and the devices seen for the buyer, and whether the buyer or the device
+        is a known scalper."""
         params = {"tenant_id": tenant_id, "user_id": user_id, "device": device, "since": since}
         async with self._engine.connect() as connection:
             rows = (await connection.execute(_HISTORY, params)).all()
@@ -150,7 +169,8 @@ class SqlFraudRecords:
                 else int((await connection.execute(_ACCOUNTS_ON_DEVICE, params)).scalar_one())
             )
             known = bool((await connection.execute(_KNOWN_SCALPER, params)).scalar_one())
-        return PurchaseHistory(
+            other_devices = int((await connection.execute(_DEVICES_OF_USER, params)).scalar_one())
+        purchases = PurchaseHistory(
             purchases=tuple(
                 PastPurchase(
                     user_id=str(row.user_id),
@@ -168,6 +188,10 @@ class SqlFraudRecords:
             resales=(),
             accounts_on_device=others + 1,
             known_scalper=known,
+        )
+        return DeviceHistory(
+            purchases=purchases,
+            devices_of_user=other_devices + (1 if device is not None else 0),
         )
 
     async def record(

@@ -101,7 +101,7 @@ class FraudCheck:
         session = SessionData.from_json(attempt.session_data)
         bot = self._bots.assess(session)
         policy = await self.policy(request.tenant_id, request.event_id)
-        history = await self._records.history(
+        seen = await self._records.history(
             request.tenant_id,
             request.user_id,
             request.device_fingerprint,
@@ -109,11 +109,8 @@ class FraudCheck:
         )
         # The attempt itself is part of the pattern (the sixth purchase in an hour).
         history = attrs.evolve(
-            history,
-            purchases=(
-                *history.purchases,
-                _this_purchase(attempt, now),
-            ),
+            seen.purchases,
+            purchases=(*seen.purchases.purchases, _this_purchase(attempt, now)),
         )
         scalper = self._scalpers.assess(scalper_features(str(request.user_id), history, now))
         facts: dict[str, object] = {
@@ -121,6 +118,7 @@ class FraudCheck:
             "scalper_score": scalper.score,
             "is_known_scalper": history.known_scalper,
             "accounts_on_device": history.accounts_on_device,
+            "devices_of_user": seen.devices_of_user,
             "high_demand": attempt.high_demand,
             "user_role": attempt.principal.role.value,
         }

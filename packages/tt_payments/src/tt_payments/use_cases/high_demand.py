@@ -23,6 +23,7 @@ from tt_high_demand import (
     AccessClaims,
     FairnessReport,
     HighDemandConfig,
+    NotInQueueError,
     PurchaseLimits,
     QueueStatus,
     QueueTokenRequiredError,
@@ -148,6 +149,13 @@ class HighDemandService:
         if config is None:
             raise WaitingRoomNotFoundError(f"event {event_id} is not a high-demand event")
         return config, await self.room.fairness(config)
+
+    async def remove(self, principal: Principal, event_id: uuid.UUID, user_id: uuid.UUID) -> None:
+        """Admin only: take ``user_id`` out of the room, revoking any access token."""
+        principal.require_role(Role.ADMIN)
+        config = await self.settings_of(principal, event_id)
+        if not await self.room.remove(config, user_id):
+            raise NotInQueueError(f"user {user_id} is not in the waiting room of {event_id}")
 
     async def _open_room(self, principal: Principal, event_id: uuid.UUID) -> HighDemandConfig:
         config = await self.config(principal.tenant_id, event_id)
