@@ -10,6 +10,7 @@ import pytest
 
 from tt_fraud import (
     BOT_INDICATORS,
+    DEFAULT_BOT_WEIGHTS,
     BotDetector,
     FraudInputError,
     SessionAction,
@@ -258,3 +259,196 @@ def test_signals_carry_the_weights_and_details() -> None:
 
     assert [(s.name, s.weight) for s in assessment.signals] == [("bot.webdriver", Decimal("0.90"))]
     assert assessment.signals[0].detail == "navigator.webdriver is true"
+
+
+# --- how a hand aims: corrective sub-movements, bell-shaped speed, clicks where the pointer is
+
+
+def minimum_jerk_reach(
+    rng: random.Random,
+    start: tuple[int, int],
+    target: tuple[int, int],
+    now: int,
+    *,
+    overshoot: float,
+    tremor: float = 1.5,
+) -> tuple[list[SessionAction], int]:
+    """A hand's reach: a minimum-jerk stroke (bell-shaped speed) at 60 Hz with tremor,
+    overshooting the target by ``overshoot`` of the distance and correcting back."""
+    (x0, y0), (x1, y1) = start, target
+    actions = []
+    steps = 30
+    for step in range(1, steps + 1):
+        t = step / steps
+        s = 10 * t**3 - 15 * t**4 + 6 * t**5
+        s = s * (1 + overshoot) - overshoot * max(0.0, (t - 0.8) / 0.2)
+        jitter = (rng.gauss(0, tremor), rng.gauss(0, tremor)) if step < steps else (0.0, 0.0)
+        now += rng.choice((16, 17, 17, 17, 33))
+        x = round(x0 + (x1 - x0) * s + jitter[0])
+        y = round(y0 + (y1 - y0) * s + jitter[1])
+        actions.append(SessionAction(type="mousemove", at_ms=now, x=x, y=y))
+    return actions, now
+
+
+def eased_bezier_reach(
+    start: tuple[int, int],
+    target: tuple[int, int],
+    now: int,
+    *,
+    bend: float,
+    steps: int = 30,
+    noise: random.Random | None = None,
+) -> tuple[list[SessionAction], int]:
+    """A ghost-cursor style reach: a cubic Bezier eased with smoothstep, one point a frame,
+    arriving exactly at the target (or, with ``noise``, with 1-2 px noise on every point)."""
+    (x0, y0), (x1, y1) = start, target
+    c1 = (x0 + (x1 - x0) * 0.3 + bend, y0 + (y1 - y0) * 0.3 - bend)
+    c2 = (x0 + (x1 - x0) * 0.7 - bend, y0 + (y1 - y0) * 0.7 + bend)
+    actions = []
+    for step in range(1, steps + 1):
+        t = step / steps
+        s = t * t * (3 - 2 * t)
+        u = 1 - s
+        x = u**3 * x0 + 3 * u * u * s * c1[0] + 3 * u * s * s * c2[0] + s**3 * x1
+        y = u**3 * y0 + 3 * u * u * s * c1[1] + 3 * u * s * s * c2[1] + s**3 * y1
+        if noise is not None:
+            x, y = x + noise.gauss(0, 1.5), y + noise.gauss(0, 1.5)
+        now += 17
+        actions.append(SessionAction(type="mousemove", at_ms=now, x=round(x), y=round(y)))
+    return actions, now
+
+
+TARGETS = [(900, 200), (300, 650), (1100, 600), (200, 150), (700, 400), (150, 700)]
+
+
+def aimed_session(
+    reach: str, *, click_at_target: bool = False, seed: int = 4
+) -> list[SessionAction]:
+    """Six reaches, each followed by a human pause and a click, then a human pause."""
+    rng = random.Random(seed)
+    actions: list[SessionAction] = []
+    now, position = 1000, (500, 500)
+    for index, target in enumerate(TARGETS):
+        now += round(rng.lognormvariate(math.log(1400), 0.6))
+        if reach == "hand":
+            overshoot = (0.03, 0.0, 0.05, 0.02, 0.0, 0.04)[index]
+            path, now = minimum_jerk_reach(rng, position, target, now, overshoot=overshoot)
+        else:
+            bend = (60.0, -90.0, 40.0, -120.0, 80.0, -50.0)[index]
+            noisy = rng if reach == "noisy_bezier" else None
+            path, now = eased_bezier_reach(position, target, now, bend=bend, noise=noisy)
+        actions += path
+        now += round(rng.lognormvariate(math.log(180), 0.5))
+        last = path[-1]
+        x, y = target if click_at_target else (last.x, last.y)
+        actions.append(SessionAction(type="click", at_ms=now, x=x, y=y))
+        position = target
+    return actions
+
+
+AIMING = ("click_off_pointer", "no_corrective_movement", "unnatural_velocity_profile")
+
+
+def test_a_hand_that_overshoots_and_corrects_shows_no_aiming_indicator() -> None:
+    for seed in range(5):
+        found = indicators(session(aimed_session("hand", seed=seed)))
+
+        assert not set(found) & set(AIMING), found
+
+
+def test_the_existing_human_fixture_shows_no_aiming_indicator() -> None:
+    for seed in range(5):
+        assert not set(indicators(session(hand(seed)))) & set(AIMING)
+
+
+def test_reaches_that_land_exactly_every_time_are_no_corrective_movement() -> None:
+    found = indicators(session(aimed_session("bezier")))
+
+    assert "no_corrective_movement" in found
+
+
+def test_a_hand_that_lands_without_overshooting_is_not_flagged_with_few_reaches() -> None:
+    rng = random.Random(9)
+    actions: list[SessionAction] = []
+    now, position = 1000, (500, 500)
+    for target in TARGETS[:3]:  # three clean landings are common for a person
+        now += 1500
+        path, now = minimum_jerk_reach(rng, position, target, now, overshoot=0.0)
+        actions += path
+        now += 200
+        actions.append(SessionAction(type="click", at_ms=now, x=path[-1].x, y=path[-1].y))
+        position = target
+
+    assert "no_corrective_movement" not in indicators(session(actions))
+
+
+def test_an_eased_spline_has_an_unnatural_velocity_profile_and_a_hand_does_not() -> None:
+    assert "unnatural_velocity_profile" in indicators(session(aimed_session("bezier")))
+    assert "unnatural_velocity_profile" not in indicators(session(aimed_session("hand")))
+
+
+def test_constant_speed_reaches_have_an_unnatural_velocity_profile() -> None:
+    actions: list[SessionAction] = []
+    now, (x, y) = 1000, (100, 100)
+    for reach in range(4):
+        now += 1500
+        direction = 1 if reach % 2 == 0 else -1
+        for _ in range(20):  # 15 px every frame, start to stop: a flat profile
+            now += 17
+            x += 15 * direction
+            y += 3 + reach % 2
+            actions.append(SessionAction(type="mousemove", at_ms=now, x=x, y=y))
+        now += 250
+        actions.append(SessionAction(type="click", at_ms=now, x=x, y=y))
+
+    assert "unnatural_velocity_profile" in indicators(session(actions))
+
+
+def test_clicks_away_from_the_pointer_are_click_off_pointer() -> None:
+    off = indicators(session(aimed_session("noisy_bezier", click_at_target=True)))
+    where_the_pointer_is = indicators(session(aimed_session("noisy_bezier")))
+
+    assert "click_off_pointer" in off
+    assert "click_off_pointer" not in where_the_pointer_is
+
+
+def test_keyboard_clicks_and_a_single_stray_click_are_not_click_off_pointer() -> None:
+    actions = aimed_session("hand")
+    # Enter on a button reports (0, 0); one click a few px off (a missed mousemove).
+    strayed = [
+        SessionAction(type="click", at_ms=a.at_ms, x=(a.x or 0) + 4, y=a.y)
+        if a.type == "click" and index == len(actions) - 1
+        else SessionAction(type="click", at_ms=a.at_ms, x=0, y=0)
+        if a.type == "click" and index < 20
+        else a
+        for index, a in enumerate(actions)
+    ]
+
+    assert "click_off_pointer" not in indicators(session(strayed))
+
+
+def test_one_aiming_indicator_alone_never_makes_a_bot() -> None:
+    for name in AIMING:
+        assert DEFAULT_BOT_WEIGHTS[name] < Decimal("0.70")
+    assessment = detector.assess(session(aimed_session("bezier")))
+    assert set(assessment.indicators) <= {
+        "no_corrective_movement",
+        "unnatural_velocity_profile",
+        "smooth_mouse",
+    }
+
+
+def test_a_two_reach_splice_at_a_click_is_two_straight_lines() -> None:
+    """A click ends a reach: two straight moves joined by a quick click are linear."""
+    actions: list[SessionAction] = []
+    now = 1000
+    for start, end in (((100, 100), (700, 400)), ((700, 400), (200, 650))):
+        for i in range(1, 21):
+            now += 2
+            x = round(start[0] + (end[0] - start[0]) * i / 20)
+            y = round(start[1] + (end[1] - start[1]) * i / 20)
+            actions.append(SessionAction(type="mousemove", at_ms=now, x=x, y=y))
+        actions.append(SessionAction(type="click", at_ms=now, x=end[0], y=end[1]))
+        now += 200
+
+    assert "linear_mouse" in indicators(session(actions))

@@ -39,6 +39,10 @@ DEFAULT_BOT_WEIGHTS: Final[Mapping[str, Decimal]] = {
     "no_mouse_movement": Decimal("0.45"),
     "superhuman_speed": Decimal("0.45"),
     "instant_click": Decimal("0.40"),
+    # How a hand aims (each alone is common in people, so weighted to need company).
+    "click_off_pointer": Decimal("0.40"),
+    "no_corrective_movement": Decimal("0.40"),
+    "unnatural_velocity_profile": Decimal("0.40"),
     # Browser hints: what privacy tools, phones and old pages also produce.
     "no_session_data": Decimal("0.30"),
     "no_languages": Decimal("0.30"),
@@ -73,6 +77,15 @@ _MIN_DWELLS_FOR_CV: Final = 5  # a spread of four is too noisy to call uniform
 _RAPID_CLICK_GAP_MS: Final = 120
 _RAPID_CLICK_RUN: Final = 4  # a double click is 2, a triple click 3
 _FASTEST_HUMAN_CHECKOUT_MS: Final = 1500
+_CLICK_OFF_POINTER_PX: Final = 2.0  # a browser reports a click where the pointer is
+_MIN_OFF_POINTER_CLICKS: Final = 2
+_AIMED_REACH_PX: Final = 100  # long enough for a hand to overshoot or correct
+_MIN_AIMED_REACHES: Final = 4
+_OVERSHOOT_PX: Final = 3.0  # past the landing point along the reach, then back
+_PROFILE_POINTS: Final = 10
+_FLAT_PEAK_TO_MEAN: Final = 1.6  # one smooth stroke: ~1.9 (minimum jerk 1.875)
+_MIN_UNBELL_REACHES: Final = 2
+_UNBELL_SHARE: Final = 0.3
 _HEADLESS_SCREENS: Final = frozenset({(800, 600), (0, 0)})
 
 
@@ -156,7 +169,9 @@ def _behaviour(session: SessionData) -> dict[str, str]:
     if pointer_clicks and not moves and not touched:
         # Keyboard activation clicks at (0, 0); a pointer click needs a pointer that moved.
         found["no_mouse_movement"] = f"{len(pointer_clicks)} pointer clicks, no pointer movement"
-    segments = _segments(moves)
+    reaches = _reaches(actions)
+    found.update(_aiming(reaches))
+    segments = _segments(reaches)
     if segments:
         stray = statistics.median(_deviation(segment) for segment in segments)
         wobble = statistics.median(_wobble(segment) for segment in segments)
@@ -192,6 +207,29 @@ def _behaviour(session: SessionData) -> dict[str, str]:
     return found
 
 
+def _aiming(reaches: Sequence[_Reach]) -> dict[str, str]:
+    """How the pointer was aimed: where clicks land, corrections, the speed profile."""
+    found: dict[str, str] = {}
+    off_pointer = _clicks_off_pointer(reaches)
+    if off_pointer:
+        found["click_off_pointer"] = (
+            f"{off_pointer} clicks landed {_CLICK_OFF_POINTER_PX:.0f}+ px from where the"
+            " pointer last was, with no movement between"
+        )
+    aimed = [path for path, _ in reaches if _is_aimed(path)]
+    if len(aimed) >= _MIN_AIMED_REACHES and not any(_overshoots(path) for path in aimed):
+        found["no_corrective_movement"] = (
+            f"none of {len(aimed)} reaches overshot or corrected near its target"
+        )
+    profiles = [_peak_to_mean_speed(path) for path in aimed if len(path) >= _PROFILE_POINTS]
+    unbell = sum(ratio < _FLAT_PEAK_TO_MEAN for ratio in profiles)
+    if unbell >= _MIN_UNBELL_REACHES and unbell >= _UNBELL_SHARE * len(profiles):
+        found["unnatural_velocity_profile"] = (
+            f"{unbell} of {len(profiles)} reaches move at a flat, not bell-shaped, speed"
+        )
+    return found
+
+
 def _split_at_pauses(moves: Sequence[SessionAction]) -> list[list[SessionAction]]:
     """Split pointer movement into reaches at pauses longer than _SEGMENT_GAP_MS."""
     reaches: list[list[SessionAction]] = []
@@ -202,10 +240,102 @@ def _split_at_pauses(moves: Sequence[SessionAction]) -> list[list[SessionAction]
     return reaches
 
 
-def _segments(moves: Sequence[SessionAction]) -> list[list[tuple[int, int]]]:
+_Reach = tuple[list[SessionAction], SessionAction | None]
+
+
+def _reaches(actions: Sequence[SessionAction]) -> list[_Reach]:
+    """Pointer movement as reaches, each with the click that ended it (or ``None``).
+
+    A reach ends at a click (the aim was reached) or at a pause longer than
+    _SEGMENT_GAP_MS (the hand stopped); two reaches joined by a quick click are two
+    movements, not one bent path.
+    """
+    reaches: list[_Reach] = []
+    current: list[SessionAction] = []
+    for action in actions:
+        if action.type == "mousemove" and action.x is not None and action.y is not None:
+            if current and action.at_ms - current[-1].at_ms > _SEGMENT_GAP_MS:
+                reaches.append((current, None))
+                current = []
+            current.append(action)
+        elif action.type == "click" and current:
+            reaches.append((current, action))
+            current = []
+    if current:
+        reaches.append((current, None))
+    return reaches
+
+
+def _segments(reaches: Sequence[_Reach]) -> list[list[tuple[int, int]]]:
     """The reaches long enough to judge their shape, as pixel paths."""
-    paths = [[(move.x or 0, move.y or 0) for move in reach] for reach in _split_at_pauses(moves)]
+    paths = [[(move.x or 0, move.y or 0) for move in path] for path, _ in reaches]
     return [p for p in paths if len(p) >= _MIN_SEGMENT_POINTS and _chord(p) >= _MIN_CHORD_PX]
+
+
+def _clicks_off_pointer(reaches: Sequence[_Reach]) -> int:
+    """How many clicks landed away from the pointer's last reported position, if telling.
+
+    A browser reports a click where the pointer is, and the pointer cannot get anywhere
+    without a mousemove; a click a few pixels from the last move was dispatched at an
+    element's coordinates by a script that drew a noisy path toward it. Keyboard
+    activation (a click at 0, 0) is not a pointer click. Telling only when it happens at
+    least twice and for at least half of the clicks that end a reach.
+    """
+    offsets = [
+        math.hypot(click.x - path[-1].x, click.y - path[-1].y)
+        for path, click in reaches
+        if click is not None
+        and click.x is not None
+        and click.y is not None
+        and (click.x, click.y) != (0, 0)
+        and path[-1].x is not None
+        and path[-1].y is not None
+    ]
+    off = sum(offset >= _CLICK_OFF_POINTER_PX for offset in offsets)
+    return off if off >= _MIN_OFF_POINTER_CLICKS and 2 * off >= len(offsets) else 0
+
+
+def _xy(action: SessionAction) -> tuple[int, int]:
+    return action.x or 0, action.y or 0
+
+
+def _is_aimed(path: Sequence[SessionAction]) -> bool:
+    """A reach long enough, in samples and pixels, to show how it was aimed."""
+    return len(path) >= _MIN_SEGMENT_POINTS + 2 and _chord([_xy(a) for a in path]) >= (
+        _AIMED_REACH_PX
+    )
+
+
+def _overshoots(path: Sequence[SessionAction]) -> bool:
+    """Whether the reach went past where it ended, along its direction, and came back.
+
+    Aimed hand movements end with a corrective sub-movement: the primary stroke
+    overshoots or falls short and a second, slower one homes in. A curve computed from
+    start to target arrives exactly, never beyond.
+    """
+    points = [_xy(a) for a in path]
+    (x0, y0), (x1, y1) = points[0], points[-1]
+    length = math.hypot(x1 - x0, y1 - y0)
+    ux, uy = (x1 - x0) / length, (y1 - y0) / length
+    return max((x - x0) * ux + (y - y0) * uy for x, y in points) - length >= _OVERSHOOT_PX
+
+
+def _peak_to_mean_speed(path: Sequence[SessionAction]) -> float:
+    """The reach's peak speed over its mean speed (3-sample moving average).
+
+    A single aimed stroke accelerates and decelerates smoothly: a bell-shaped speed
+    profile whose peak is about 1.9 times its mean (minimum jerk gives 1.875). A constant
+    parameter step gives a flat profile (near 1) and a smoothstep-eased curve 1.5. Only a
+    flat profile counts: a long, slow homing phase after the primary stroke raises the
+    ratio in people, so a high ratio says nothing.
+    """
+    speeds = [
+        math.hypot((b.x or 0) - (a.x or 0), (b.y or 0) - (a.y or 0)) / max(1, b.at_ms - a.at_ms)
+        for a, b in itertools.pairwise(path)
+    ]
+    smooth = [statistics.fmean(speeds[max(0, i - 1) : i + 2]) for i in range(len(speeds))]
+    mean = statistics.fmean(smooth)
+    return max(smooth) / mean if mean > 0 else 0.0
 
 
 def _chord(points: Sequence[tuple[int, int]]) -> float:
