@@ -25,9 +25,12 @@ from pathlib import Path
 
 import attrs
 import httpx
+from cryptography.hazmat.primitives import serialization
 
+from tt_payments.identity import Role
 from tt_payments.keys import load_key_pair
 from tt_payments.settings import Settings
+from tt_payments.tokens import TokenService
 
 TT = str(Path(sys.executable).with_name("tt"))
 
@@ -113,6 +116,44 @@ def issue_token(env: dict[str, str], tenant: str, role: str = "admin") -> str:
         check=True,
     )
     return result.stdout.strip()
+
+
+def issue_user_tokens(service: Service, tenant: str, count: int) -> list[tuple[str, str]]:
+    """``count`` (user id, token) pairs for distinct random users of ``tenant``, role user.
+
+    Signed in this process with the service's keys (the ones ``tt serve`` generated in its
+    data directory, or the files named by TT_JWT_*_KEY_FILE), by the service's own
+    TokenService. The private key is parsed once and handed over as a key object: from PEM,
+    every signature re-validates the RSA key (about 45 ms each, a `tt token issue` a second).
+    """
+    settings = Settings.from_env(service.env)
+    keys = load_key_pair(settings, create=False)
+    if keys.private_pem is None:
+        raise SystemExit("the service's key pair has no private key to sign user tokens with")
+    private_key = serialization.load_pem_private_key(keys.private_pem, password=None)
+    tokens = TokenService(
+        attrs.evolve(keys, private_pem=private_key),
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+    )
+    tenant_id = uuid.UUID(tenant)
+    users = [uuid.uuid4() for _ in range(count)]
+    return [
+        (str(user), tokens.issue(subject=user, tenant_id=tenant_id, role=Role.USER))
+        for user in users
+    ]
+
+
+def put_event(service: Service, headers: dict[str, str], venue: str) -> str:
+    """An event at ``venue`` (as bench/process_payments.py puts it); returns its id."""
+    event = str(uuid.uuid4())
+    httpx.put(
+        f"{service.url}/api/v1/admin/events/{event}",
+        headers=headers,
+        timeout=10,
+        json={"venueId": venue, "name": "Bench Night", "startsAt": "2027-01-01T20:00:00Z"},
+    ).raise_for_status()
+    return event
 
 
 def put_nashville_venue(service: Service, headers: dict[str, str]) -> str:
