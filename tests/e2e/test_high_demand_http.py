@@ -19,6 +19,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
+from tests.e2e.test_fraud_http import headless_session
 from tests.e2e.test_process_payment_http import PROCESS, body, count, keyed, venue_and_event
 from tt_api import create_app
 from tt_payments import Container, Settings, bootstrap
@@ -344,6 +345,24 @@ async def test_the_waiting_room_admits_in_join_order_and_frees_slots_on_purchase
     now_admitted = (await client.get(f"/api/v1/waiting-room/{event}/status", headers=second)).json()
     assert now_admitted["state"] == "admitted"
     assert now_admitted["accessToken"]
+
+
+async def test_a_refused_buyer_frees_the_slot_at_once(
+    client: httpx.AsyncClient, auth: AuthHeaders
+) -> None:
+    venue, event = await venue_and_event(client, auth)
+    await high_demand(client, auth, event, slots=1)
+    bot, person = auth(user=uuid.uuid4()), auth(user=uuid.uuid4())
+    token = await admitted_token(client, event, bot)
+    await client.post(f"/api/v1/waiting-room/{event}/join", headers=person)
+    refused = await client.post(
+        PROCESS,
+        json={**body(venue, event), "sessionData": headless_session()},
+        headers={**keyed(bot), "x-access-token": token},
+    )
+    assert refused.json()["code"] == "BOT_DETECTED"
+    status = (await client.get(f"/api/v1/waiting-room/{event}/status", headers=person)).json()
+    assert status["state"] == "admitted"
 
 
 async def test_leaving_gives_up_the_place(client: httpx.AsyncClient, auth: AuthHeaders) -> None:

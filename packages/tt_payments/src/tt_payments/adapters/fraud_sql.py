@@ -123,6 +123,8 @@ class FraudCheckRow:
     decision: str
     rule: str | None
     timestamp: dt.datetime
+    idempotency_key: uuid.UUID | None = None
+    """The payment attempt's key: joins a decision to its payment."""
 
 
 @attrs.frozen(kw_only=True)
@@ -218,6 +220,7 @@ class SqlFraudRecords:
                     "decision": check.decision,
                     "rule": check.rule,
                     "timestamp": check.timestamp,
+                    "idempotency_key": check.idempotency_key,
                 },
             )
             if bot is not None:
@@ -281,6 +284,7 @@ class SqlFraudRecords:
                 decision=row["decision"],
                 rule=row["rule"],
                 timestamp=row["timestamp"],
+                idempotency_key=row["idempotency_key"],
             )
             for row in rows
         ]

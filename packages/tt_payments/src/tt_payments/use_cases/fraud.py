@@ -223,6 +223,7 @@ class FraudCheck:
                 decision=decision.decision.value,
                 rule=decision.rule,
                 timestamp=now,
+                idempotency_key=request.idempotency_key,
             ),
             bot=None
             if attempt.session_data is None

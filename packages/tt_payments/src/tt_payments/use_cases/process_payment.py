@@ -33,7 +33,7 @@ from tt_ledger import AccountKind, AccountRef, PaymentEvent, PaymentStatus, paym
 from tt_money import FeeLineKind, Money
 from tt_money.errors import ConflictError, InvalidInputError, TicketTokenError
 from tt_payments.adapters.payments_sql import SqlPayments
-from tt_payments.catalog import VenueNotFoundError
+from tt_payments.catalog import Event, Venue, VenueNotFoundError
 from tt_payments.checks import CheckResult, PaymentAttempt, PrePaymentCheck, combine
 from tt_payments.idempotency import IdempotencyKeyReusedError, IdempotencyScope, StoredAnswer
 from tt_payments.identity import Principal, Role
@@ -155,17 +155,25 @@ class PaymentService:
         )
         record, metadata, admission = await self._record_processing(attempt)
         outcome = await self._charge(record, metadata, answer)
-        final = outcome.record.status in _FINAL_FOR_THE_ROOM
-        if admission is not None and self.high_demand is not None and final:
+        if admission is not None and outcome.record.status in _FINAL_FOR_THE_ROOM:
             config, claims = admission
-            try:
-                await self.high_demand.finished(
-                    config, claims, purchased=outcome.record.status is PaymentStatus.COMPLETED
-                )
-            except TicketTokenError:
-                # The payment stands; the slot comes back when the token expires.
-                _log.warning("could not free the waiting-room slot of payment %s", record.id)
+            await self._free_slot(
+                config, claims, purchased=outcome.record.status is PaymentStatus.COMPLETED
+            )
         return outcome
+
+    async def _free_slot(
+        self, config: HighDemandConfig, claims: AccessClaims, *, purchased: bool
+    ) -> None:
+        """Give the buyer's waiting-room slot to the next in line. Best effort: if Redis
+        is down the slot comes back anyway when the token's hold expires, and the payment
+        (or its refusal) stands either way."""
+        if self.high_demand is None:
+            return
+        try:
+            await self.high_demand.finished(config, claims, purchased=purchased)
+        except TicketTokenError:
+            _log.warning("could not free the waiting-room slot %s", claims.queue_id)
 
     async def _charge(
         self,
@@ -358,6 +366,27 @@ class PaymentService:
             config, claims = await self.high_demand.admit(
                 principal, request.event_id, attempt.access_token
             )
+        try:
+            stored, metadata = await self._checked_insert(attempt, venue, event, config)
+        except BaseException:
+            if config is not None and claims is not None and self.high_demand is not None:
+                # Refused after its token was used up (a bot, a limit): the slot goes to
+                # the next buyer now rather than when the token would have expired.
+                await self._free_slot(config, claims, purchased=False)
+            raise
+        admission = (config, claims) if config is not None and claims is not None else None
+        return stored, metadata, admission
+
+    async def _checked_insert(
+        self,
+        attempt: PaymentAttempt,
+        venue: Venue,
+        event: Event,
+        config: HighDemandConfig | None,
+    ) -> tuple[PaymentRecord, Mapping[str, Any]]:
+        """The checks after the queue token (fraud, velocity, purchase limits) and the
+        ``processing`` row; a concurrent twin's row and metadata if it recorded first."""
+        request = attempt.request
         limits = config.limits if config is not None else None
         if limits is not None:
             # The order's own size needs no count: refuse it before anything is recorded.
@@ -401,9 +430,8 @@ class PaymentService:
             limits=limits,
         )
         if stored.id != record.id:  # a concurrent twin recorded it first
-            return stored, await self._metadata_for_retry(stored, request), None
-        admission = (config, claims) if config is not None and claims is not None else None
-        return stored, metadata, admission
+            return stored, await self._metadata_for_retry(stored, request)
+        return stored, metadata
 
     async def _metadata_for_retry(
         self, existing: PaymentRecord, request: PaymentRequest
