@@ -11,13 +11,22 @@ from tt_tax.calculator import TaxCalculator
 from tt_tax.errors import (
     AddressError,
     InvalidAddressError,
+    RateSourceUnavailableError,
     RateTableError,
     TaxRateUnavailableError,
     UnknownJurisdictionError,
 )
+from tt_tax.fallback_rates import FallbackRates
 from tt_tax.ports import RateSource
 from tt_tax.rate_tables import RateTables, read_rate_tables
-from tt_tax.rates import ApplicableRates, Rate, StateRate, bps_from_percent
+from tt_tax.rates import (
+    ApplicableRates,
+    Rate,
+    StateRate,
+    TaxSource,
+    bps_from_fraction,
+    bps_from_percent,
+)
 from tt_tax.result import TaxLine, TaxLineKind, TaxResult
 from tt_tax.states import STATES_AND_DC, USPS_STATE_CODES
 
@@ -28,9 +37,11 @@ __all__ = [
     "AddressError",
     "ApplicableRates",
     "BundledRates",
+    "FallbackRates",
     "InvalidAddressError",
     "Rate",
     "RateSource",
+    "RateSourceUnavailableError",
     "RateTableError",
     "RateTables",
     "StateRate",
@@ -39,7 +50,9 @@ __all__ = [
     "TaxLineKind",
     "TaxRateUnavailableError",
     "TaxResult",
+    "TaxSource",
     "UnknownJurisdictionError",
+    "bps_from_fraction",
     "bps_from_percent",
     "read_rate_tables",
 ]

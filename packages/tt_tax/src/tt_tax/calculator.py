@@ -54,7 +54,8 @@ class TaxCalculator:
         each special levy of that place. Where the state's sales tax does not reach
         admissions the state line is 0% and named "... (admissions exempt)", no local line
         follows, and special levies still apply. Each line is ``percent_of(amount, rate,
-        HALF_UP)`` on its own, so the total is the sum of the rounded lines.
+        HALF_UP)`` on its own, so the total is the sum of the rounded lines. The result's
+        ``tax_source`` is the one the rate source reported.
 
         Pure: reads rates, moves no money, writes nothing; the same inputs always give the
         same result. Raises ``InvalidInputError`` for a negative or non-USD amount or a
@@ -86,6 +87,7 @@ class TaxCalculator:
             on_date=on_date,
             jurisdiction=most_specific,
             customer_address=customer_address,
+            tax_source=rates.source,
         )
 
 

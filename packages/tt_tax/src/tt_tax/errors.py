@@ -14,6 +14,7 @@ from tt_money.errors import InvalidInputError, TicketTokenError
 __all__ = [
     "AddressError",
     "InvalidAddressError",
+    "RateSourceUnavailableError",
     "RateTableError",
     "TaxRateUnavailableError",
     "UnknownJurisdictionError",
@@ -57,7 +58,16 @@ class TaxRateUnavailableError(TicketTokenError):
     default_code = "TAX_RATE_UNAVAILABLE"
 
 
+class RateSourceUnavailableError(TicketTokenError):
+    """A remote rate source (TaxJar) failed to answer: refused our key, timed out, broke, or
+    answered something we cannot read. ``FallbackRates`` answers from the tables instead."""
+
+    default_code = "TAX_RATE_SOURCE_UNAVAILABLE"
+    replayable = False
+
+
 class RateTableError(TicketTokenError):
-    """A rate table file is malformed or inconsistent; ``details`` name file:line."""
+    """A tax table file (rates, nexus thresholds) is malformed or inconsistent; ``details``
+    name file:line."""
 
     default_code = "TAX_TABLE_INVALID"

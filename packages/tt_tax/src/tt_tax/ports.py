@@ -1,7 +1,8 @@
 """What tt_tax needs from the outside world: a source of tax rates.
 
-The bundled tables (``BundledRates``) implement it today; a TaxJar adapter will sit behind
-the same port later, under ``adapters/``.
+The bundled tables (``BundledRates``) implement it, and so does TaxJar
+(``tt_tax.adapters.taxjar.TaxJarRates``), usually behind ``FallbackRates`` so that the
+tables answer when TaxJar cannot.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ class RateSource(Protocol):
 
         Raises ``UnknownJurisdictionError`` for a state the source holds no rates for, and
         ``TaxRateUnavailableError`` when it has none in force on ``on_date``. Never answers
-        a silent zero for a place it does not know. Reads only; no side effects.
+        a silent zero for a place it does not know. A remote source raises
+        ``RateSourceUnavailableError`` when it fails to answer. The answer's ``source`` says
+        who answered. Reads only; no side effects.
         """
         ...

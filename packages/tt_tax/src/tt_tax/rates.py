@@ -6,6 +6,7 @@ Rates are ``Decimal`` basis points (700 = 7%, ``Decimal("687.5")`` = 6.875%), ne
 from __future__ import annotations
 
 import datetime
+import enum
 from decimal import Decimal, InvalidOperation
 
 import attrs
@@ -15,6 +16,8 @@ __all__ = [
     "ApplicableRates",
     "Rate",
     "StateRate",
+    "TaxSource",
+    "bps_from_fraction",
     "bps_from_percent",
     "check_rate_bps",
 ]
@@ -35,7 +38,19 @@ def bps_from_percent(text: str) -> Decimal:
         raise ValueError(f"{text!r} is not a decimal number") from None
     if not percent.is_finite():
         raise ValueError(f"{text!r} is not a finite number")
-    bps = percent.scaleb(2)
+    return _tidy(percent.scaleb(2))
+
+
+def bps_from_fraction(fraction: Decimal) -> Decimal:
+    """Exact basis points of a rate given as a fraction (``Decimal("0.0625")`` -> 625), the
+    way TaxJar answers. Raises ``ValueError`` for a value that is not finite."""
+    if not fraction.is_finite():
+        raise ValueError(f"{fraction} is not a finite number")
+    return _tidy(fraction.scaleb(4))
+
+
+def _tidy(bps: Decimal) -> Decimal:
+    """Whole basis points as integral Decimals (700, not 700.0000); others normalised."""
     return Decimal(int(bps)) if bps == bps.to_integral_value() else bps.normalize()
 
 
@@ -85,14 +100,22 @@ class StateRate(Rate):
     admissions_taxable: bool
 
 
+class TaxSource(enum.Enum):
+    """Where a set of rates came from: the API's ``taxSource``."""
+
+    TAXJAR = "taxjar"
+    TABLES = "tables"
+
+
 @attrs.frozen(kw_only=True)
 class ApplicableRates:
     """Every rate a rate source found for one address on one date.
 
     ``local`` is returned even where the state exempts admissions: deciding what applies to
-    a ticket is the calculator's job, not the source's.
+    a ticket is the calculator's job, not the source's. ``source`` says who answered.
     """
 
     state: StateRate
     local: Rate | None = None
     specials: tuple[Rate, ...] = ()
+    source: TaxSource = TaxSource.TABLES

@@ -11,7 +11,7 @@ import attrs
 
 from tt_money import Money, sum_money
 from tt_tax.address import Address
-from tt_tax.rates import check_rate_bps
+from tt_tax.rates import TaxSource, check_rate_bps
 
 __all__ = ["TaxLine", "TaxLineKind", "TaxResult"]
 
@@ -52,6 +52,7 @@ class TaxResult:
     ``jurisdiction`` is the most specific one charging tax (``"TN-DAVIDSON"``, else the
     state, ``"TN"``). ``customer_address`` is kept for nexus tracking; it does not change
     the rates. The totals are always derived from ``lines``, never stored apart from them.
+    ``tax_source`` says whose rates were used (the API's ``taxSource``).
     """
 
     taxable_amount: Money
@@ -59,6 +60,7 @@ class TaxResult:
     on_date: datetime.date
     jurisdiction: str
     customer_address: Address | None = None
+    tax_source: TaxSource = TaxSource.TABLES
 
     def __attrs_post_init__(self) -> None:
         counts = Counter(line.kind for line in self.lines)
