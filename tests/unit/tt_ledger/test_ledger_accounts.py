@@ -19,6 +19,7 @@ NORMAL_SIDES = {
     AccountKind.VENUE_PENDING: Side.CREDIT,
     AccountKind.VENUE_AVAILABLE: Side.CREDIT,
     AccountKind.VENUE_RESERVED: Side.CREDIT,
+    AccountKind.VENUE_PAYOUT_IN_TRANSIT: Side.CREDIT,
     AccountKind.PLATFORM_REVENUE: Side.CREDIT,
     AccountKind.TAX_PAYABLE: Side.CREDIT,
     AccountKind.CHAIN_FEE_RESERVE: Side.CREDIT,
@@ -37,6 +38,7 @@ def test_only_the_venue_balance_kinds_are_owned_by_a_venue() -> None:
         AccountKind.VENUE_PENDING,
         AccountKind.VENUE_AVAILABLE,
         AccountKind.VENUE_RESERVED,
+        AccountKind.VENUE_PAYOUT_IN_TRANSIT,
     }
 
 
@@ -46,6 +48,7 @@ def test_account_kind_values_are_the_stored_names() -> None:
         "venue_pending",
         "venue_available",
         "venue_reserved",
+        "venue_payout_in_transit",
         "platform_revenue",
         "platform_processing_cost",
         "tax_payable",

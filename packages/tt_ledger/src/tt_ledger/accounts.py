@@ -45,6 +45,8 @@ class AccountKind(enum.Enum):
     """Liability: a venue's money it may be paid out; may go negative after refunds."""
     VENUE_RESERVED = "venue_reserved"
     """Liability: a venue's money held back (chargeback and refund reserve)."""
+    VENUE_PAYOUT_IN_TRANSIT = "venue_payout_in_transit"
+    """Liability: a venue's payouts requested and not yet paid (or failed)."""
     PLATFORM_REVENUE = "platform_revenue"
     """Income: the platform fees buyers paid."""
     PLATFORM_PROCESSING_COST = "platform_processing_cost"
@@ -73,7 +75,12 @@ class AccountKind(enum.Enum):
 
 _DEBIT_NORMAL = frozenset({AccountKind.PROCESSOR_CLEARING, AccountKind.PLATFORM_PROCESSING_COST})
 _VENUE_OWNED = frozenset(
-    {AccountKind.VENUE_PENDING, AccountKind.VENUE_AVAILABLE, AccountKind.VENUE_RESERVED}
+    {
+        AccountKind.VENUE_PENDING,
+        AccountKind.VENUE_AVAILABLE,
+        AccountKind.VENUE_RESERVED,
+        AccountKind.VENUE_PAYOUT_IN_TRANSIT,
+    }
 )
 
 
@@ -120,7 +127,7 @@ class AccountRef:
     def venue(
         cls, tenant_id: uuid.UUID, kind: AccountKind, venue_id: uuid.UUID, currency: Currency
     ) -> AccountRef:
-        """Venue ``venue_id``'s ``kind`` account (pending, available or reserved)."""
+        """Venue ``venue_id``'s ``kind`` account (pending, available, reserved, in transit)."""
         if not kind.venue_owned:
             raise LedgerError(f"a {kind.value} account does not belong to a venue")
         if not isinstance(venue_id, uuid.UUID):

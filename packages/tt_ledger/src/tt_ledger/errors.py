@@ -10,8 +10,11 @@ from __future__ import annotations
 from tt_money.errors import ConflictError, InvalidInputError, TicketTokenError
 
 __all__ = [
+    "DailyPayoutLimitError",
+    "InsufficientFundsError",
     "InvalidTransitionError",
     "LedgerError",
+    "PayoutBelowMinimumError",
     "RefundExceedsCaptureError",
     "UnbalancedEntryError",
 ]
@@ -56,3 +59,27 @@ class RefundExceedsCaptureError(LedgerError, InvalidInputError):
     """
 
     default_code = "REFUND_EXCEEDS_ORIGINAL"
+
+
+class InsufficientFundsError(LedgerError, InvalidInputError):
+    """A payout larger than the venue's payable balance.
+
+    An ``InvalidInputError`` like ``RefundExceedsCaptureError``: the amount is the caller's
+    to fix. The spec answers ``INSUFFICIENT_FUNDS`` with 400.
+    """
+
+    default_code = "INSUFFICIENT_FUNDS"
+
+
+class PayoutBelowMinimumError(LedgerError, InvalidInputError):
+    """A payout smaller than the minimum payout ($100 by default)."""
+
+    default_code = "PAYOUT_BELOW_MINIMUM"
+
+
+class DailyPayoutLimitError(LedgerError, ConflictError):
+    """A payout that would take the venue's payouts today (in flight included) past the
+    daily limit. A ``ConflictError``: the amount is fine on its own and clashes with the
+    payouts already made today."""
+
+    default_code = "DAILY_PAYOUT_LIMIT"

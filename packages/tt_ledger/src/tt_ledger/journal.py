@@ -19,7 +19,7 @@ from tt_ledger.errors import LedgerError, UnbalancedEntryError
 from tt_money.currency import Currency
 from tt_money.money import Money, sum_money
 
-__all__ = ["JournalEntry", "Posting", "balance_of", "normal_balance"]
+__all__ = ["JournalEntry", "Posting", "balance_of", "non_zero_postings", "normal_balance"]
 
 
 @attrs.frozen(kw_only=True)
@@ -44,6 +44,13 @@ class Posting:
     @property
     def side(self) -> Side:
         return Side.DEBIT if self.amount.is_positive else Side.CREDIT
+
+
+def non_zero_postings(lines: Iterable[tuple[AccountRef, Money]]) -> tuple[Posting, ...]:
+    """Postings for the non-zero ``(account, signed amount)`` lines, in order."""
+    return tuple(
+        Posting(account=account, amount=amount) for account, amount in lines if not amount.is_zero
+    )
 
 
 def _check_postings(

@@ -15,7 +15,7 @@ import attrs
 
 from tt_ledger.accounts import AccountKind, AccountRef
 from tt_ledger.errors import LedgerError, RefundExceedsCaptureError
-from tt_ledger.journal import JournalEntry, Posting
+from tt_ledger.journal import JournalEntry, non_zero_postings
 from tt_money.allocation import allocate
 from tt_money.currency import Currency
 from tt_money.errors import InvalidInputError
@@ -47,13 +47,6 @@ def _require_amount(amount: Money, currency: Currency, name: str) -> Money:
     if amount.is_negative:
         raise LedgerError(f"{name} must not be negative, not {amount}")
     return amount
-
-
-def _postings(lines: Iterable[tuple[AccountRef, Money]]) -> tuple[Posting, ...]:
-    """Postings for the non-zero ``(account, signed amount)`` lines, in order."""
-    return tuple(
-        Posting(account=account, amount=amount) for account, amount in lines if not amount.is_zero
-    )
 
 
 def payment_captured_entry(
@@ -111,7 +104,7 @@ def payment_captured_entry(
         kind=PAYMENT_CAPTURED_KIND,
         reference_type=PAYMENT_TRANSACTION_REFERENCE,
         reference_id=transaction_id,
-        postings=_postings(
+        postings=non_zero_postings(
             [
                 (platform(AccountKind.PROCESSOR_CLEARING), total - processing_cost),
                 (platform(AccountKind.PLATFORM_PROCESSING_COST), processing_cost),
@@ -271,6 +264,6 @@ def refund_entry(
         kind=REFUND_COMPLETED_KIND,
         reference_type=PAYMENT_REFUND_REFERENCE,
         reference_id=refund_id,
-        postings=_postings([*debits, (clearing, -refund_amount)]),
+        postings=non_zero_postings([*debits, (clearing, -refund_amount)]),
         description=(f"refund {refund_id} of {capture.reference_type} {capture.reference_id}"),
     )
