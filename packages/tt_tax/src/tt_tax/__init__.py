@@ -17,6 +17,15 @@ from tt_tax.errors import (
     UnknownJurisdictionError,
 )
 from tt_tax.fallback_rates import FallbackRates
+from tt_tax.nexus import (
+    Combinator,
+    MeasurementPeriod,
+    NexusCheck,
+    NexusThreshold,
+    NexusTotals,
+    NexusTracker,
+    read_nexus_thresholds,
+)
 from tt_tax.ports import RateSource
 from tt_tax.rate_tables import RateTables, read_rate_tables
 from tt_tax.rates import (
@@ -37,8 +46,14 @@ __all__ = [
     "AddressError",
     "ApplicableRates",
     "BundledRates",
+    "Combinator",
     "FallbackRates",
     "InvalidAddressError",
+    "MeasurementPeriod",
+    "NexusCheck",
+    "NexusThreshold",
+    "NexusTotals",
+    "NexusTracker",
     "Rate",
     "RateSource",
     "RateSourceUnavailableError",
@@ -54,5 +69,6 @@ __all__ = [
     "UnknownJurisdictionError",
     "bps_from_fraction",
     "bps_from_percent",
+    "read_nexus_thresholds",
     "read_rate_tables",
 ]

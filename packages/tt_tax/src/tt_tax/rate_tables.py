@@ -13,21 +13,19 @@ an ``effective_to``, it is not deleted.
 
 from __future__ import annotations
 
-import csv
 import datetime
 import itertools
 import re
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Sequence
 from importlib.resources.abc import Traversable
-from typing import Generic, TypeVar
 
 import attrs
 
-from tt_tax.errors import RateTableError
 from tt_tax.places import Place, place_key
 from tt_tax.rates import Rate, StateRate, bps_from_percent
-from tt_tax.states import STATES_AND_DC, USPS_STATE_CODES
+from tt_tax.states import STATES_AND_DC
+from tt_tax.table_files import Located, Problems, Row, parse_rows, state_code
 
 __all__ = [
     "LOCAL_RATES_FILE",
@@ -56,9 +54,6 @@ _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _ZIP_PREFIX = re.compile(r"[0-9]{1,5}")
 _LIST_SEPARATOR = "|"
 
-_Row = Mapping[str, str]
-_T = TypeVar("_T")
-
 
 @attrs.frozen(kw_only=True)
 class RateTables:
@@ -70,30 +65,6 @@ class RateTables:
     places: tuple[Place, ...]
 
 
-@attrs.frozen(kw_only=True)
-class _Located(Generic[_T]):
-    """A parsed row and where it came from, for error messages."""
-
-    where: str
-    state: str
-    value: _T
-
-
-class _Problems:
-    def __init__(self) -> None:
-        self.found: list[tuple[str, str]] = []
-
-    def add(self, where: str, message: str) -> None:
-        self.found.append((where, message))
-
-    def raise_if_any(self, directory: Traversable) -> None:
-        if self.found:
-            listing = "; ".join(f"{where}: {message}" for where, message in self.found)
-            raise RateTableError(
-                f"invalid tax rate tables in {directory}: {listing}", details=self.found
-            )
-
-
 def read_rate_tables(directory: Traversable) -> RateTables:
     """Parse and check the four table files in ``directory`` (a ``Path`` will do).
 
@@ -102,20 +73,18 @@ def read_rate_tables(directory: Traversable) -> RateTables:
     and last), and that places name known jurisdictions and claim each city and ZIP once.
     Raises ``RateTableError`` listing every problem; reads files, changes nothing.
     """
-    problems = _Problems()
-    states = _parse_file(directory / STATE_RATES_FILE, _STATE_COLUMNS, _state_row, problems)
-    local_rates = _parse_file(directory / LOCAL_RATES_FILE, _RATE_COLUMNS, _rate_row, problems)
-    special_levies = _parse_file(
-        directory / SPECIAL_LEVIES_FILE, _RATE_COLUMNS, _rate_row, problems
-    )
-    places = _parse_file(directory / PLACES_FILE, _PLACE_COLUMNS, _place_row, problems)
+    problems = Problems()
+    states = parse_rows(directory / STATE_RATES_FILE, _STATE_COLUMNS, _state_row, problems)
+    local_rates = parse_rows(directory / LOCAL_RATES_FILE, _RATE_COLUMNS, _rate_row, problems)
+    special_levies = parse_rows(directory / SPECIAL_LEVIES_FILE, _RATE_COLUMNS, _rate_row, problems)
+    places = parse_rows(directory / PLACES_FILE, _PLACE_COLUMNS, _place_row, problems)
 
     _check_states_present(states, problems)
     _check_dates(STATE_RATES_FILE, states, problems, contiguous=True)
     _check_dates(LOCAL_RATES_FILE, local_rates, problems, contiguous=False)
     _check_dates(SPECIAL_LEVIES_FILE, special_levies, problems, contiguous=False)
     _check_places(places, states, local_rates, special_levies, problems)
-    problems.raise_if_any(directory)
+    problems.raise_if_any(f"tax rate tables in {directory}")
     return RateTables(
         states=tuple(row.value for row in states),
         local_rates=tuple(row.value for row in local_rates),
@@ -127,65 +96,8 @@ def read_rate_tables(directory: Traversable) -> RateTables:
 # --- reading rows -------------------------------------------------------------------------
 
 
-def _parse_file(
-    file: Traversable,
-    columns: Sequence[str],
-    parse: Callable[[_Row], tuple[str, _T]],
-    problems: _Problems,
-) -> list[_Located[_T]]:
-    parsed: list[_Located[_T]] = []
-    for where, row in _read_rows(file, columns, problems):
-        try:
-            state, value = parse(row)
-        except (ValueError, TypeError) as exc:
-            problems.add(where, str(exc))
-        else:
-            parsed.append(_Located(where=where, state=state, value=value))
-    return parsed
-
-
-def _read_rows(
-    file: Traversable, columns: Sequence[str], problems: _Problems
-) -> list[tuple[str, _Row]]:
-    try:
-        text = file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        problems.add(file.name, f"cannot be read: {exc}")
-        return []
-    numbered = [
-        (number, line)
-        for number, line in enumerate(text.splitlines(), start=1)
-        if line.strip() and not line.lstrip().startswith("#")
-    ]
-    if not numbered:
-        problems.add(file.name, "is empty")
-        return []
-    header_number, header_line = numbered[0]
-    header = tuple(field.strip() for field in _split_csv_line(header_line))
-    if header != tuple(columns):
-        problems.add(
-            f"{file.name}:{header_number}", f"header must be {','.join(columns)}, not {header_line}"
-        )
-        return []
-    rows: list[tuple[str, _Row]] = []
-    for number, line in numbered[1:]:
-        where = f"{file.name}:{number}"
-        fields = _split_csv_line(line)
-        if len(fields) != len(columns):
-            problems.add(where, f"has {len(fields)} fields, expected {len(columns)}")
-            continue
-        rows.append((where, dict(zip(columns, (field.strip() for field in fields), strict=True))))
-    if not rows:
-        problems.add(file.name, "has no rows")
-    return rows
-
-
-def _split_csv_line(line: str) -> list[str]:
-    return next(csv.reader([line]))
-
-
-def _state_row(row: _Row) -> tuple[str, StateRate]:
-    state = _state_code(row["state"])
+def _state_row(row: Row) -> tuple[str, StateRate]:
+    state = state_code(row["state"])
     rate = StateRate(
         jurisdiction=state,
         name=_text(row["name"], "name"),
@@ -197,7 +109,7 @@ def _state_row(row: _Row) -> tuple[str, StateRate]:
     return state, rate
 
 
-def _rate_row(row: _Row) -> tuple[str, Rate]:
+def _rate_row(row: Row) -> tuple[str, Rate]:
     rate = Rate(
         jurisdiction=_text(row["jurisdiction"], "jurisdiction"),
         name=_text(row["name"], "name"),
@@ -205,11 +117,11 @@ def _rate_row(row: _Row) -> tuple[str, Rate]:
         effective_from=_date(row["effective_from"], "effective_from"),
         effective_to=_optional_date(row["effective_to"], "effective_to"),
     )
-    return _state_code(row["state"]), rate
+    return state_code(row["state"]), rate
 
 
-def _place_row(row: _Row) -> tuple[str, Place]:
-    state = _state_code(row["state"])
+def _place_row(row: Row) -> tuple[str, Place]:
+    state = state_code(row["state"])
     cities = _list(row["cities"])
     if not cities:
         raise ValueError("cities must name at least one city")
@@ -227,12 +139,6 @@ def _place_row(row: _Row) -> tuple[str, Place]:
         jurisdictions=tuple(jurisdictions),
     )
     return state, place
-
-
-def _state_code(text: str) -> str:
-    if text not in USPS_STATE_CODES:
-        raise ValueError(f"state {text!r} is not an upper-case USPS state code")
-    return text
 
 
 def _text(text: str, column: str) -> str:
@@ -264,7 +170,7 @@ def _list(text: str) -> list[str]:
 # --- checks across rows -------------------------------------------------------------------
 
 
-def _check_states_present(states: Sequence[_Located[StateRate]], problems: _Problems) -> None:
+def _check_states_present(states: Sequence[Located[StateRate]], problems: Problems) -> None:
     missing = STATES_AND_DC - {row.state for row in states}
     if missing:
         problems.add(STATE_RATES_FILE, f"no rate for {', '.join(sorted(missing))}")
@@ -272,8 +178,8 @@ def _check_states_present(states: Sequence[_Located[StateRate]], problems: _Prob
 
 def _check_dates(
     file_name: str,
-    rows: Sequence[_Located[Rate]] | Sequence[_Located[StateRate]],
-    problems: _Problems,
+    rows: Sequence[Located[Rate]] | Sequence[Located[StateRate]],
+    problems: Problems,
     *,
     contiguous: bool,
 ) -> None:
@@ -302,11 +208,11 @@ def _check_dates(
 
 
 def _check_places(
-    places: Sequence[_Located[Place]],
-    states: Sequence[_Located[StateRate]],
-    local_rates: Sequence[_Located[Rate]],
-    special_levies: Sequence[_Located[Rate]],
-    problems: _Problems,
+    places: Sequence[Located[Place]],
+    states: Sequence[Located[StateRate]],
+    local_rates: Sequence[Located[Rate]],
+    special_levies: Sequence[Located[Rate]],
+    problems: Problems,
 ) -> None:
     """Places must name known jurisdictions of their own state, at most one of them local,
     and claim each city and ZIP once; every local or special jurisdiction needs a place."""
@@ -346,9 +252,9 @@ def _check_places(
 
 
 def _jurisdiction_states(
-    rows: Sequence[_Located[Rate]],
+    rows: Sequence[Located[Rate]],
     state_codes: set[str],
-    problems: _Problems,
+    problems: Problems,
 ) -> dict[str, str]:
     """Each jurisdiction's state; all its rows must agree on one with a state rate."""
     states: dict[str, str] = {}
