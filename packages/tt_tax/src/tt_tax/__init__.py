@@ -2,7 +2,13 @@
 
 ``TaxCalculator().calculate(amount, venue_address, customer_address, on_date)`` answers a
 ``TaxResult`` of state, local and special lines. Rates come from a ``RateSource``; the
-default, ``BundledRates``, reads the CSV tables shipped in ``tt_tax/data``.
+default, ``BundledRates``, reads the CSV tables shipped in ``tt_tax/data``; TaxJar
+(``tt_tax.adapters.taxjar.TaxJarRates``) can answer first, behind ``FallbackRates``.
+
+``NexusTracker`` checks sales against each state's economic-nexus thresholds;
+``form_for`` builds a user's Form 1099-DA (``tt_tax.adapters.pdf_1099da`` renders it).
+Adapters are imported from their own modules, so that importing tt_tax loads no
+infrastructure library.
 """
 
 from tt_tax.address import Address
@@ -17,6 +23,20 @@ from tt_tax.errors import (
     UnknownJurisdictionError,
 )
 from tt_tax.fallback_rates import FallbackRates
+from tt_tax.form_1099da import (
+    BOX_LABELS,
+    FIRST_REPORTABLE_DAY,
+    REPORTING_THRESHOLD_CENTS,
+    Disposition,
+    ExcludedDisposition,
+    Form1099DA,
+    Payee,
+    Payer,
+    dollars,
+    form_for,
+    mask_tin,
+    select_dispositions,
+)
 from tt_tax.nexus import (
     Combinator,
     MeasurementPeriod,
@@ -40,6 +60,9 @@ from tt_tax.result import TaxLine, TaxLineKind, TaxResult
 from tt_tax.states import STATES_AND_DC, USPS_STATE_CODES
 
 __all__ = [
+    "BOX_LABELS",
+    "FIRST_REPORTABLE_DAY",
+    "REPORTING_THRESHOLD_CENTS",
     "STATES_AND_DC",
     "USPS_STATE_CODES",
     "Address",
@@ -47,13 +70,18 @@ __all__ = [
     "ApplicableRates",
     "BundledRates",
     "Combinator",
+    "Disposition",
+    "ExcludedDisposition",
     "FallbackRates",
+    "Form1099DA",
     "InvalidAddressError",
     "MeasurementPeriod",
     "NexusCheck",
     "NexusThreshold",
     "NexusTotals",
     "NexusTracker",
+    "Payee",
+    "Payer",
     "Rate",
     "RateSource",
     "RateSourceUnavailableError",
@@ -69,6 +97,10 @@ __all__ = [
     "UnknownJurisdictionError",
     "bps_from_fraction",
     "bps_from_percent",
+    "dollars",
+    "form_for",
+    "mask_tin",
     "read_nexus_thresholds",
     "read_rate_tables",
+    "select_dispositions",
 ]
