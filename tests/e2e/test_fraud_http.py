@@ -68,6 +68,21 @@ def human_session() -> dict[str, object]:
     }
 
 
+async def many_tickets_allowed(client: httpx.AsyncClient, auth: AuthHeaders, event: str) -> None:
+    """The event's purchase limits raised, so a test of the velocity limits meets those."""
+    response = await client.put(
+        f"/api/v1/admin/events/{event}/high-demand",
+        json={
+            "enabled": False,
+            "onSaleAt": "2026-01-01T00:00:00Z",
+            "activeSlots": 1,
+            "purchaseLimits": {"perUser": 100, "perPaymentMethod": 100, "perOrder": 4},
+        },
+        headers=auth(Role.ADMIN),
+    )
+    assert response.status_code == 201, response.text
+
+
 async def set_rules(
     client: httpx.AsyncClient, auth: AuthHeaders, rules: list[dict[str, object]]
 ) -> None:
@@ -192,6 +207,7 @@ async def test_the_sixth_payment_in_an_hour_is_429_with_retry_after(
     client: httpx.AsyncClient, auth: AuthHeaders
 ) -> None:
     venue, event = await venue_and_event(client, auth)
+    await many_tickets_allowed(client, auth, event)
     buyer = auth(user=uuid.uuid4())
     for _ in range(5):
         paid = await client.post(PROCESS, json=body(venue, event), headers=keyed(buyer))
@@ -212,6 +228,7 @@ async def test_a_retry_under_one_key_counts_once_against_the_limits(
     client: httpx.AsyncClient, auth: AuthHeaders
 ) -> None:
     venue, event = await venue_and_event(client, auth)
+    await many_tickets_allowed(client, auth, event)
     buyer = auth(user=uuid.uuid4())
     headers, order = keyed(buyer), body(venue, event)
     answers = await asyncio.gather(
@@ -345,3 +362,41 @@ async def test_fraud_checks_are_listed_newest_first_with_filters(
     assert bad.status_code == 422
     bad_limit = await client.get(CHECKS, params={"limit": "0"}, headers=auth(Role.ADMIN))
     assert bad_limit.status_code == 422
+
+
+async def test_buyers_sharing_an_idempotency_key_still_count_apart_on_one_ip(
+    client: httpx.AsyncClient, auth: AuthHeaders
+) -> None:
+    venue, event = await venue_and_event(client, auth)
+    two_a_minute = {"limits": [{"dimension": "ip", "windowSeconds": 60, "limit": 2}]}
+    response = await client.put(POLICY, json={"velocity": two_a_minute}, headers=auth(Role.ADMIN))
+    assert response.status_code == 200, response.text
+    key = str(uuid.uuid4())
+    codes = [
+        (
+            await client.post(
+                PROCESS, json=body(venue, event), headers=keyed(auth(user=uuid.uuid4()), key)
+            )
+        ).status_code
+        for _ in range(3)
+    ]
+    assert codes == [200, 200, 429]
+
+
+async def test_a_declined_attempt_still_counts_against_the_velocity_limits(
+    client: httpx.AsyncClient, auth: AuthHeaders
+) -> None:
+    venue, event = await venue_and_event(client, auth)
+    await many_tickets_allowed(client, auth, event)
+    one_an_hour = {"limits": [{"dimension": "user", "windowSeconds": 3600, "limit": 1}]}
+    response = await client.put(POLICY, json={"velocity": one_an_hour}, headers=auth(Role.ADMIN))
+    assert response.status_code == 200, response.text
+    buyer = auth(user=uuid.uuid4())
+    bot = await client.post(
+        PROCESS,
+        json={**body(venue, event), "sessionData": headless_session()},
+        headers=keyed(buyer),
+    )
+    assert bot.json()["code"] == "BOT_DETECTED"
+    after = await client.post(PROCESS, json=body(venue, event), headers=keyed(buyer))
+    assert after.status_code == 429

@@ -19,7 +19,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from tests.e2e.test_fraud_http import headless_session
+from tests.e2e.test_fraud_http import headless_session, human_session
 from tests.e2e.test_process_payment_http import PROCESS, body, count, keyed, venue_and_event
 from tt_api import create_app
 from tt_payments import Container, Settings, bootstrap
@@ -70,8 +70,14 @@ async def admitted_token(client: httpx.AsyncClient, event: str, headers: dict[st
     return token
 
 
+def in_person(order: dict[str, object]) -> dict[str, object]:
+    """A high-demand purchase from a browser: with the session data bot detection reads
+    (without it a high-demand payment is challenged with 3-D Secure)."""
+    return {**order, "sessionData": human_session()}
+
+
 def one_ticket(venue: str, event: str, card: str = "pm_card_visa") -> dict[str, object]:
-    order = body(venue, event, card)
+    order = in_person(body(venue, event, card))
     order["tickets"] = [
         {"ticketTypeId": str(uuid.uuid4()), "quantity": 1, "price": 5000, "seatNumbers": []}
     ]
@@ -117,7 +123,7 @@ async def test_a_high_demand_payment_needs_a_valid_token_and_uses_it_once(
     venue, event = await venue_and_event(client, auth)
     await high_demand(client, auth, event)
     buyer = auth(user=uuid.uuid4())
-    order = body(venue, event)
+    order = in_person(body(venue, event))
 
     missing = await client.post(PROCESS, json=order, headers=keyed(buyer))
     assert missing.status_code == 403
@@ -175,7 +181,7 @@ async def test_a_missing_token_refusal_is_not_kept_under_the_idempotency_key(
     await high_demand(client, auth, event)
     buyer = auth(user=uuid.uuid4())
     headers = keyed(buyer)
-    order = body(venue, event)
+    order = in_person(body(venue, event))
     first = await client.post(PROCESS, json=order, headers=headers)
     assert first.json()["code"] == "QUEUE_TOKEN_REQUIRED"
     token = await admitted_token(client, event, buyer)
@@ -183,6 +189,7 @@ async def test_a_missing_token_refusal_is_not_kept_under_the_idempotency_key(
     assert retried.status_code == 200, retried.text
 
 
+@pytest.mark.usefixtures("lifted_velocity_limits")
 async def test_a_hundred_concurrent_uses_of_one_token_make_exactly_one_payment(
     client: httpx.AsyncClient, auth: AuthHeaders, container: Container, tenant: uuid.UUID
 ) -> None:
@@ -338,7 +345,7 @@ async def test_the_waiting_room_admits_in_join_order_and_frees_slots_on_purchase
     assert waiting["pollWithinSeconds"] == 60
     paid = await client.post(
         PROCESS,
-        json=body(venue, event),
+        json=in_person(body(venue, event)),
         headers={**keyed(first), "x-access-token": status["accessToken"]},
     )
     assert paid.status_code == 200, paid.text
@@ -363,6 +370,43 @@ async def test_a_refused_buyer_frees_the_slot_at_once(
     assert refused.json()["code"] == "BOT_DETECTED"
     status = (await client.get(f"/api/v1/waiting-room/{event}/status", headers=person)).json()
     assert status["state"] == "admitted"
+    # The bot's token no longer buys anything, however it dresses up.
+    again = await client.post(
+        PROCESS, json=in_person(body(venue, event)), headers={**keyed(bot), "x-access-token": token}
+    )
+    assert again.json()["code"] == "INVALID_ACCESS_TOKEN"
+
+
+async def test_a_rate_limited_buyer_keeps_the_token_for_the_retry(
+    client: httpx.AsyncClient, auth: AuthHeaders
+) -> None:
+    venue, event = await venue_and_event(client, auth)
+    await high_demand(client, auth, event)
+    response = await client.put(
+        f"/api/v1/admin/fraud/policy/events/{event}",
+        json={"velocity": {"limits": [{"dimension": "user", "windowSeconds": 3600, "limit": 1}]}},
+        headers=auth(Role.ADMIN),
+    )
+    assert response.status_code == 200, response.text
+    user = uuid.uuid4()
+    buyer = auth(user=user)
+    # A declined card uses up the buyer's one attempt of the hour (and frees the slot).
+    declined = await client.post(
+        PROCESS,
+        json=in_person(body(venue, event, "pm_card_chargeDeclined")),
+        headers={**keyed(buyer), "x-access-token": await admitted_token(client, event, buyer)},
+    )
+    assert declined.status_code == 402
+    token = await admitted_token(client, event, buyer)
+    limited = await client.post(
+        PROCESS,
+        json=in_person(body(venue, event)),
+        headers={**keyed(buyer), "x-access-token": token},
+    )
+    assert limited.status_code == 429
+    status = (await client.get(f"/api/v1/waiting-room/{event}/status", headers=buyer)).json()
+    assert status["state"] == "admitted"
+    assert status["accessToken"] == token
 
 
 async def test_leaving_gives_up_the_place(client: httpx.AsyncClient, auth: AuthHeaders) -> None:
@@ -481,13 +525,17 @@ async def test_with_redis_down_the_waiting_room_fails_closed(
     assert joined.json()["code"] == "WAITING_ROOM_UNAVAILABLE"
     assert int(joined.headers["retry-after"]) >= 1
     paid = await redis_down.post(
-        PROCESS, json=body(venue, event), headers={**keyed(buyer), "x-access-token": token}
+        PROCESS,
+        json=in_person(body(venue, event)),
+        headers={**keyed(buyer), "x-access-token": token},
     )
     assert paid.status_code == 503
     assert paid.json()["code"] == "WAITING_ROOM_UNAVAILABLE"
     # Nothing was used up: with Redis back, the same token buys.
     again = await client.post(
-        PROCESS, json=body(venue, event), headers={**keyed(buyer), "x-access-token": token}
+        PROCESS,
+        json=in_person(body(venue, event)),
+        headers={**keyed(buyer), "x-access-token": token},
     )
     assert again.status_code == 200, again.text
 
@@ -500,3 +548,58 @@ async def test_with_redis_down_an_ordinary_payment_is_challenged_not_refused(
     # Velocity cannot be counted: the card's bank is asked to authenticate the buyer.
     assert response.status_code == 202, response.text
     assert response.json()["transaction"]["status"] == "requires_action"
+
+
+async def test_another_tenants_event_with_the_same_id_is_another_room(
+    client: httpx.AsyncClient, auth: AuthHeaders
+) -> None:
+    _, event = await venue_and_event(client, auth)
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
+    await high_demand(client, auth, event, on_sale=later, slots=5)
+    ours = auth(user=uuid.uuid4())
+    joined = await client.post(f"/api/v1/waiting-room/{event}/join", headers=ours)
+    assert joined.json()["state"] == "before_sale"
+
+    # Another tenant names an event of its own with the same id, on sale already.
+    other = uuid.uuid4()
+    admin = auth(Role.ADMIN, tenant_id=other)
+    venue = str(uuid.uuid4())
+    await client.put(
+        f"/api/v1/admin/venues/{venue}",
+        json={"name": "Elsewhere", "address": {"city": "Memphis", "state": "TN", "zip": "38103"}},
+        headers=admin,
+    )
+    await client.put(
+        f"/api/v1/admin/events/{event}",
+        json={"venueId": venue, "name": "Same id", "startsAt": "2026-12-31T20:00:00-06:00"},
+        headers=admin,
+    )
+    created = await client.put(
+        f"/api/v1/admin/events/{event}/high-demand",
+        json={"enabled": True, "onSaleAt": "2026-01-01T00:00:00Z", "activeSlots": 5},
+        headers=admin,
+    )
+    assert created.status_code == 201, created.text
+    theirs = auth(user=uuid.uuid4(), tenant_id=other)
+    their_status = await client.post(f"/api/v1/waiting-room/{event}/join", headers=theirs)
+    assert their_status.json()["state"] == "admitted"
+
+    # Our buyer is untouched: still waiting for our on-sale, in our room.
+    still = (await client.get(f"/api/v1/waiting-room/{event}/status", headers=ours)).json()
+    assert still["state"] == "before_sale"
+    assert still["queueId"] != their_status.json()["queueId"]
+
+
+async def test_an_opened_sale_cannot_move_back_into_the_future(
+    client: httpx.AsyncClient, auth: AuthHeaders
+) -> None:
+    _, event = await venue_and_event(client, auth)
+    await high_demand(client, auth, event)
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
+    response = await client.put(
+        f"/api/v1/admin/events/{event}/high-demand",
+        json={"enabled": True, "onSaleAt": iso(later), "activeSlots": 5},
+        headers=auth(Role.ADMIN),
+    )
+    assert response.status_code == 409
+    assert response.json()["code"] == "ON_SALE_ALREADY_OPEN"

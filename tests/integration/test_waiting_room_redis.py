@@ -191,7 +191,7 @@ async def test_ten_thousand_joins_after_the_on_sale_are_admitted_in_join_order(r
     # When slots free 100 at a time for 20 rounds, then the slots are raised to admit the rest
     for _ in range(20):
         for user in room.activity.users("admitted")[-100:]:
-            await room.room.release(config, queue_id(config.event_id, user), "purchased")
+            await room.room.release(config, queue_id(config.tenant_id, config.event_id, user), "purchased")
         await room.room.status(config, users[-1])
     await room.room.status(attrs.evolve(config, active_slots=20_000), users[-1])
     # Then everybody was admitted exactly once, in the order they joined
@@ -235,12 +235,12 @@ async def test_the_presale_draw_is_hidden_before_and_verifiable_after_the_on_sal
     # Then the published seed reproduces the order, the late joiner comes after everyone
     assert report.seed == config.seed.hex()
     assert verify(report.seed, report.commitment, report.presale_queue_ids)
-    expected = presale_order(config.seed, [queue_id(config.event_id, u) for u in users])
+    expected = presale_order(config.seed, [queue_id(config.tenant_id, config.event_id, u) for u in users])
     assert list(report.presale_queue_ids) == expected
     tampered = list(report.presale_queue_ids)
     tampered[0], tampered[1] = tampered[1], tampered[0]
     assert not verify(report.seed, report.commitment, tampered)
-    by_queue_id = {queue_id(config.event_id, u): u for u in users}
+    by_queue_id = {queue_id(config.tenant_id, config.event_id, u): u for u in users}
     assert room.activity.users("admitted") == [by_queue_id[expected[0]]]
     for user in users:
         status = await room.room.status(config, user)
@@ -336,7 +336,7 @@ async def test_the_estimated_wait_follows_observed_slot_holds(room: Room) -> Non
     # Nothing freed yet: half the token TTL (300 s) per turnover of 2 slots
     assert (await room.room.status(config, users[-1])).estimated_wait_seconds == 2 * 300
     room.clock.advance(seconds=40)
-    await room.room.release(config, queue_id(config.event_id, users[0]), "purchased")
+    await room.room.release(config, queue_id(config.tenant_id, config.event_id, users[0]), "purchased")
     status = await room.room.status(config, users[-1])
     assert (status.position, status.estimated_wait_seconds) == (3, 2 * 40)
 
@@ -373,7 +373,7 @@ async def test_tokens_that_are_not_this_purchase_s_are_refused(room: Room, forge
         await room.room.revoke(config, room.codec.decode(token).jti)
         assert room.activity.users("token_revoked") == [buyer]
     elif forge == "legacy":
-        token = f"access_{config.event_id}_{queue_id(config.event_id, buyer)}"
+        token = f"access_{config.event_id}_{queue_id(config.tenant_id, config.event_id, buyer)}"
     elif forge == "tampered":
         header, payload, signature = token.split(".")
         body = json.loads(_unb64(payload))
@@ -445,7 +445,7 @@ async def test_a_server_whose_clock_lags_cannot_slip_a_join_into_the_draw(room: 
     await lagging.join(config, late)
     # Then that join goes to the back, behind a post-sale joiner, and the draw is unchanged
     report = await room.room.fairness(config)
-    assert list(report.presale_queue_ids) == [queue_id(config.event_id, early)]
+    assert list(report.presale_queue_ids) == [queue_id(config.tenant_id, config.event_id, early)]
     assert room.activity.users("admitted") == [early]
     assert (await room.room.status(config, prompt)).position == 1
     assert (await room.room.status(config, late)).position == 2

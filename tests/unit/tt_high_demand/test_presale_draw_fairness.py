@@ -70,10 +70,12 @@ def test_draw_keys_are_the_first_six_bytes_of_hmac_sha256() -> None:
 
 
 def test_a_user_keeps_one_queue_id_per_event_so_rejoining_cannot_reroll() -> None:
-    event, user = uuid.uuid4(), uuid.uuid4()
-    assert queue_id(event, user) == queue_id(event, user)
-    assert queue_id(event, user) != queue_id(uuid.uuid4(), user)
-    assert queue_id(event, user) != queue_id(event, uuid.uuid4())
+    tenant, event, user = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    assert queue_id(tenant, event, user) == queue_id(tenant, event, user)
+    assert queue_id(tenant, event, user) != queue_id(tenant, uuid.uuid4(), user)
+    assert queue_id(tenant, event, user) != queue_id(tenant, event, uuid.uuid4())
+    # Another tenant's event with the same id is another room.
+    assert queue_id(tenant, event, user) != queue_id(uuid.uuid4(), event, user)
 
 
 def test_new_seeds_are_32_random_bytes() -> None:

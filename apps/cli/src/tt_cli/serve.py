@@ -82,5 +82,14 @@ def serve_cli(
         "tt serve: get a token with `tt token issue --sub <uuid> --tenant <uuid> --role admin`",
         err=True,
     )
-    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False, lifespan="on")
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_config=None,
+        access_log=False,
+        lifespan="on",
+        proxy_headers=True,
+        forwarded_allow_ips=settings.trusted_proxies,
+    )
     sys.exit(0)

@@ -269,6 +269,14 @@ DEFAULT_RULES: Final = (
         error_code=None,
     ),
     Rule(
+        name="challenge_blind_high_demand",
+        kind=RuleKind.CHALLENGE,
+        signal="high_demand_without_session",
+        op="is",
+        value=True,
+        error_code=None,
+    ),
+    Rule(
         name="review_scalper",
         kind=RuleKind.REVIEW,
         signal="scalper_score",

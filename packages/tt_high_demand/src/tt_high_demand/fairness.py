@@ -25,9 +25,10 @@ POST_SALE_BASE = 2**DRAW_KEY_BITS
 _QUEUE_NAMESPACE = uuid.UUID("6f1c2b7e-3d7a-5a43-9c1e-7b9f0d2e4a61")
 
 
-def queue_id(event_id: uuid.UUID, user_id: uuid.UUID) -> str:
-    """The user's place-holder id in one event's room: UUIDv5, the same on every join."""
-    return str(uuid.uuid5(_QUEUE_NAMESPACE, f"{event_id}:{user_id}"))
+def queue_id(tenant_id: uuid.UUID, event_id: uuid.UUID, user_id: uuid.UUID) -> str:
+    """The user's place-holder id in one event's room: UUIDv5, the same on every join.
+    The tenant is part of it: event ids are chosen by each tenant and may collide."""
+    return str(uuid.uuid5(_QUEUE_NAMESPACE, f"{tenant_id}:{event_id}:{user_id}"))
 
 
 def draw_key(seed: bytes, queue_id: str) -> int:

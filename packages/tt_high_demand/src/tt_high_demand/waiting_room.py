@@ -135,22 +135,18 @@ class WaitingRoom:
     async def leave(self, config: HighDemandConfig, user_id: uuid.UUID) -> None:
         """Give the place (or the admitted slot) up; logs ``left`` if there was one."""
         now = self._clock()
-        entry = queue_id(config.event_id, user_id)
+        entry = queue_id(config.tenant_id, config.event_id, user_id)
         was = await self._store.leave(config, queue_id=entry, now_ms=ms_from_datetime(now))
         if was is not None:
             await self._log(config, user_id, "left", {"queue_id": entry, "from": was}, now)
 
-    async def consume(
+    def check(
         self, config: HighDemandConfig, token: str | None, user_id: uuid.UUID
     ) -> AccessClaims:
-        """Spend the access token for one purchase; its claims when it was good.
-
-        Checks signature and expiry (codec), then event, tenant, user, queue entry and scope,
-        then deletes the jti in Redis atomically: of many concurrent calls with one token,
-        exactly one succeeds. Every failure is ``InvalidAccessTokenError``; no token at all
-        is ``QueueTokenRequiredError``. The slot stays held (for another token TTL) until
-        the payment calls ``release``.
-        """
+        """The token's claims, if it is a well-formed token of this room for this user:
+        signature, expiry, tenant, event, user, queue entry and scope. Uses nothing up:
+        ``consume`` does that. No token is ``QueueTokenRequiredError``; anything else
+        wrong is ``InvalidAccessTokenError``."""
         if not token:
             raise QueueTokenRequiredError(
                 f"event {config.event_id} is a high-demand event: join the waiting room first"
@@ -159,18 +155,33 @@ class WaitingRoom:
             # The old access_{event}_{queue} tokens were guessable; they never pass again.
             raise InvalidAccessTokenError("this access token format is no longer accepted")
         claims = self._codec.decode(token)
-        now = self._clock()
         if (
             claims.event_id != config.event_id
             or claims.tenant_id != config.tenant_id
             or claims.user_id != user_id
             or claims.scope != PURCHASE_SCOPE
-            or claims.queue_id != queue_id(config.event_id, user_id)
-            or claims.expires_at <= now
+            or claims.queue_id != queue_id(config.tenant_id, config.event_id, user_id)
+            or claims.expires_at <= self._clock()
         ):
             raise InvalidAccessTokenError("the access token is not valid for this purchase")
+        return claims
+
+    async def consume(
+        self, config: HighDemandConfig, token: str | None, user_id: uuid.UUID
+    ) -> AccessClaims:
+        """Spend the access token for one purchase; its claims when it was good.
+
+        ``check`` first, then the jti is deleted in Redis atomically: of many concurrent
+        calls with one token, exactly one succeeds; the others (and a used, revoked or
+        expired token) get ``InvalidAccessTokenError``. The slot stays held (for another
+        token TTL) until the payment calls ``release``.
+        """
+        claims = self.check(config, token, user_id)
         spent = await self._store.consume_token(
-            config, queue_id=claims.queue_id, jti=claims.jti, now_ms=ms_from_datetime(now)
+            config,
+            queue_id=claims.queue_id,
+            jti=claims.jti,
+            now_ms=ms_from_datetime(self._clock()),
         )
         if not spent:
             raise InvalidAccessTokenError("the access token was already used, revoked or expired")
@@ -201,7 +212,7 @@ class WaitingRoom:
         Logs ``token_revoked`` for an admitted buyer, ``left`` for a waiting one; False if
         the buyer was not in the room."""
         now = self._clock()
-        entry = queue_id(config.event_id, user_id)
+        entry = queue_id(config.tenant_id, config.event_id, user_id)
         was = await self._store.leave(config, queue_id=entry, now_ms=ms_from_datetime(now))
         if was is None:
             return False
@@ -235,7 +246,7 @@ class WaitingRoom:
         if not config.enabled:
             raise WaitingRoomDisabledError(f"event {config.event_id} has no waiting room")
         now = self._clock()
-        entry = queue_id(config.event_id, user_id)
+        entry = queue_id(config.tenant_id, config.event_id, user_id)
         visit = await self._store.visit(
             config,
             queue_id=entry,

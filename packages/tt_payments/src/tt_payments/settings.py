@@ -48,6 +48,11 @@ class Settings:
     (with configured servers ``tt worker`` runs it)."""
     host: str = "127.0.0.1"
     port: int = DEFAULT_PORT
+    trusted_proxies: str = "127.0.0.1"
+    """Addresses whose X-Forwarded-For is believed (comma-separated; ``*`` for all, only
+    when nothing but the load balancer can reach the API). The per-IP velocity limits
+    count the address this yields: behind a proxy not listed here every buyer shares
+    the proxy's address."""
     log_level: str = "INFO"
     jwt_private_key_file: Path | None = None
     """PEM file of the RS256 signing key; default ``data_dir/keys/jwt-private.pem``."""
@@ -131,6 +136,7 @@ class Settings:
             relay_in_process=reader.flag("TT_RELAY_IN_PROCESS"),
             host=reader.text("TT_HOST") or defaults.host,
             port=reader.integer("TT_PORT", defaults.port, low=1, high=65535),
+            trusted_proxies=reader.text("TT_TRUSTED_PROXIES") or defaults.trusted_proxies,
             log_level=(reader.text("TT_LOG_LEVEL") or defaults.log_level).upper(),
             jwt_private_key_file=reader.path("TT_JWT_PRIVATE_KEY_FILE"),
             jwt_public_key_file=reader.path("TT_JWT_PUBLIC_KEY_FILE"),

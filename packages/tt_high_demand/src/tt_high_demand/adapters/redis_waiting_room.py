@@ -290,9 +290,11 @@ class RedisWaitingRoomStore:
         self._release = script(_RELEASE)
         self._draw = script(_DRAW)
 
-    def key(self, event_id: uuid.UUID, name: str) -> str:
-        """The full name of one of an event's keys (``queue``, ``jti:<jti>``...)."""
-        return f"{self._prefix}:{{{event_id}}}:{name}"
+    def key(self, config: HighDemandConfig, name: str) -> str:
+        """The full name of one of an event's keys (``queue``, ``jti:<jti>``...). The hash
+        tag names tenant and event: event ids are chosen by each tenant and may collide,
+        and one room must stay on one Redis Cluster shard."""
+        return f"{self._prefix}:{{{config.tenant_id}:{config.event_id}}}:{name}"
 
     async def visit(
         self,
@@ -338,7 +340,7 @@ class RedisWaitingRoomStore:
             self._save_token,
             config,
             now_ms,
-            (self.key(config.event_id, f"jti:{jti}"),),
+            (self.key(config, f"jti:{jti}"),),
             (queue_id, jti, token),
         )
         return _stored(reply)
@@ -350,7 +352,7 @@ class RedisWaitingRoomStore:
             self._consume,
             config,
             now_ms,
-            (self.key(config.event_id, f"jti:{jti}"),),
+            (self.key(config, f"jti:{jti}"),),
             (queue_id, jti),
         )
         return int(reply) == 1
@@ -359,7 +361,7 @@ class RedisWaitingRoomStore:
         self, config: HighDemandConfig, *, jti: str, now_ms: int
     ) -> QueueMember | None:
         reply = await self._run(
-            self._revoke, config, now_ms, (self.key(config.event_id, f"jti:{jti}"),), (jti,)
+            self._revoke, config, now_ms, (self.key(config, f"jti:{jti}"),), (jti,)
         )
         members = _members(reply)
         return members[0] if members else None
@@ -397,7 +399,7 @@ class RedisWaitingRoomStore:
         extra_keys: Sequence[str],
         extra_args: Sequence[str],
     ) -> Any:
-        keys = [self.key(config.event_id, name) for name in _EVENT_KEYS]
+        keys = [self.key(config, name) for name in _EVENT_KEYS]
         args = [
             str(now_ms),
             str(ms_from_datetime(config.on_sale_at)),

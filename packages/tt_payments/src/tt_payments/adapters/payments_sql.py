@@ -135,19 +135,20 @@ _TRANSITIONS: dict[tuple[tuple[str, ...], tuple[str, ...]], sa.Update] = {}
 # cancelled or fully refunded purchase gives its tickets back.
 _HOLDING = ("processing", "requires_action", "completed", "partially_refunded")
 _ADVISORY_LOCK = sa.text("SELECT pg_advisory_xact_lock(hashtextextended(:subject, 0))")
+_HELD_BY = """
+    (SELECT coalesce(sum(ticket_count), 0) FROM payment_transactions
+     WHERE tenant_id = :tenant_id AND event_id = :event_id AND {column} = :{value}
+       AND id <> :id AND status IN :holding)
+"""
+# Three index ranges (one per subject), not one OR over the whole event.
 _TICKETS_HELD = sa.text(
-    """
-    SELECT
-        coalesce(sum(ticket_count) FILTER (WHERE user_id = :user_id), 0) AS by_user,
-        coalesce(sum(ticket_count) FILTER (WHERE payment_method_id = :method), 0) AS by_method,
-        coalesce(sum(ticket_count) FILTER (WHERE address_fingerprint = :address), 0)
-            AS by_address
-    FROM payment_transactions
-    WHERE tenant_id = :tenant_id AND event_id = :event_id AND id <> :id
-      AND status IN :holding
-      AND (user_id = :user_id OR payment_method_id = :method
-           OR address_fingerprint = :address)
-    """
+    "SELECT "
+    + _HELD_BY.format(column="user_id", value="user_id")
+    + " AS by_user, "
+    + _HELD_BY.format(column="payment_method_id", value="method")
+    + " AS by_method, "
+    + _HELD_BY.format(column="address_fingerprint", value="address")
+    + " AS by_address"
 ).bindparams(sa.bindparam("holding", expanding=True))
 
 

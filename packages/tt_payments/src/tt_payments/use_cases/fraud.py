@@ -46,9 +46,11 @@ from tt_fraud import (
     VelocityPolicy,
     VelocitySubjects,
     VelocityUnavailableError,
+    VelocityVerdict,
     rules_from_json,
     scalper_features,
 )
+from tt_money.errors import TicketTokenError
 from tt_payments.adapters.fraud_sql import (
     BotDetectionRow,
     FraudCheckRow,
@@ -120,63 +122,74 @@ class FraudCheck:
             "accounts_on_device": history.accounts_on_device,
             "devices_of_user": seen.devices_of_user,
             "high_demand": attempt.high_demand,
+            # A high-demand purchase with no browser behaviour to judge: the one way to
+            # skip bot detection, so the default rules challenge it.
+            "high_demand_without_session": attempt.high_demand and not session.actions,
             "user_role": attempt.principal.role.value,
         }
         decision = policy.engine.decide(facts, (*bot.signals, *scalper.signals))
-        challenge = decision.decision is Decision.CHALLENGE
-        review = decision.decision is Decision.REVIEW
-        reasons = (
-            [decision.rule] if decision.rule and decision.decision is not Decision.APPROVE else []
-        )
-        refusal: Exception | None = decision.error()
-        if refusal is None:
-            try:
-                verdict = await self._velocity.check_and_record(
-                    VelocitySubjects(
-                        tenant_id=str(request.tenant_id),
-                        user_id=str(request.user_id),
-                        ip=attempt.ip_address,
-                        card=request.payment_method_id,
-                    ),
-                    policy.velocity,
-                    attempt_id=str(request.idempotency_key),
-                    now_ms=int(now.timestamp() * 1000),
-                )
-            except VelocityUnavailableError:
-                _log.warning("velocity limits unavailable; challenging payment attempt")
-                challenge, review = True, True
-                reasons.append("velocity_unavailable")
-                decision = _with_signal(
+        refusal: TicketTokenError | None = decision.error()
+        # Every attempt counts against the velocity limits, declined ones too: probing the
+        # detectors with variations must cost the prober.
+        velocity = await self._count(attempt, policy, now)
+        if velocity is None:
+            decision = _with_signal(
+                decision,
+                Signal(name="velocity_unavailable", weight=Decimal(0), detail="Redis down"),
+                Decision.CHALLENGE if refusal is None else decision.decision,
+            )
+        elif refusal is None and not velocity.allowed and velocity.exceeded is not None:
+            limit = velocity.exceeded
+            refusal = VelocityLimitExceededError(
+                f"too many payment attempts: {limit.key} allows {limit.limit}",
+                limit=limit,
+                retry_after_seconds=velocity.retry_after_seconds,
+            )
+            decision = attrs.evolve(
+                _with_signal(
                     decision,
-                    Signal(name="velocity_unavailable", weight=Decimal(0), detail="Redis down"),
-                    Decision.CHALLENGE,
-                )
-            else:
-                if not verdict.allowed and verdict.exceeded is not None:
-                    limit = verdict.exceeded
-                    refusal = VelocityLimitExceededError(
-                        f"too many payment attempts: {limit.key} allows {limit.limit}",
-                        limit=limit,
-                        retry_after_seconds=verdict.retry_after_seconds,
-                    )
-                    decision = attrs.evolve(
-                        _with_signal(
-                            decision,
-                            Signal(
-                                name=f"velocity_{limit.key}",
-                                weight=Decimal(1),
-                                detail=f"limit {limit.limit}",
-                            ),
-                            Decision.DECLINE,
-                        ),
-                        rule=f"velocity_{limit.key}",
-                    )
+                    Signal(
+                        name=f"velocity_{limit.key}", weight=Decimal(1), detail=str(limit.limit)
+                    ),
+                    Decision.DECLINE,
+                ),
+                rule=f"velocity_{limit.key}",
+            )
         await self._record(attempt, now, session, bot, decision)
         if refusal is not None:
             raise refusal
+        flagged = decision.decision in (Decision.CHALLENGE, Decision.REVIEW)
+        reasons = [decision.rule] if decision.rule and flagged else []
+        if velocity is None:
+            reasons.append("velocity_unavailable")
         return CheckResult(
-            require_three_d_secure=challenge, flag_for_review=review, reasons=tuple(reasons)
+            require_three_d_secure=decision.decision is Decision.CHALLENGE,
+            flag_for_review=decision.decision is Decision.REVIEW or velocity is None,
+            reasons=tuple(reasons),
         )
+
+    async def _count(
+        self, attempt: PaymentAttempt, policy: FraudPolicy, now: dt.datetime
+    ) -> VelocityVerdict | None:
+        """Count the attempt in its velocity windows; None when Redis cannot be reached."""
+        request = attempt.request
+        try:
+            return await self._velocity.check_and_record(
+                VelocitySubjects(
+                    tenant_id=str(request.tenant_id),
+                    user_id=str(request.user_id),
+                    ip=attempt.ip_address,
+                    card=request.payment_method_id,
+                ),
+                policy.velocity,
+                # Keys are unique per buyer only: the IP and card windows are shared, so
+                # the member names the buyer too (a retry under one key still counts once).
+                attempt_id=f"{request.user_id}:{request.idempotency_key}",
+                now_ms=int(now.timestamp() * 1000),
+            )
+        except VelocityUnavailableError:
+            _log.warning("velocity limits unavailable; challenging the payment attempt")
+            return None
 
     async def policy(self, tenant_id: uuid.UUID, event_id: uuid.UUID) -> FraudPolicy:
         """The event's velocity limits and rules, else the tenant's, else the spec's."""

@@ -13,6 +13,7 @@ without Redis nobody joins and nobody buys a high-demand event (503, Retry-After
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import uuid
 from collections.abc import Callable
 
@@ -26,17 +27,18 @@ from tt_high_demand import (
     NotInQueueError,
     PurchaseLimits,
     QueueStatus,
-    QueueTokenRequiredError,
     WaitingRoom,
     new_seed,
 )
-from tt_money.errors import NotFoundError
+from tt_money.errors import ConflictError, NotFoundError, TicketTokenError
 from tt_payments.adapters.high_demand_sql import SqlHighDemand
 from tt_payments.identity import Principal, Role
 from tt_payments.payments import EventNotFoundError
 from tt_payments.ports import Catalog
 
+_log = logging.getLogger(__name__)
 DEFAULT_TOKEN_TTL = dt.timedelta(minutes=10)
+DEFAULT_LIMITS = PurchaseLimits()
 DEFAULT_HEARTBEAT = dt.timedelta(seconds=60)
 
 
@@ -96,6 +98,16 @@ class HighDemandService:
         if await self._catalog.get_event(tenant, event_id) is None:
             raise EventNotFoundError(f"event {event_id} does not exist")
         existing = await self._store.get(tenant, event_id)
+        now = self._clock()
+        if existing is not None and existing.on_sale_at <= now < change.on_sale_at:
+            # The draw has happened and its seed is public: a second pre-sale under it
+            # could be predicted by anyone, and one under a new seed would break the
+            # first draw's promise. A new sale is a new event.
+            raise ConflictError(
+                f"the sale of event {event_id} opened at {existing.on_sale_at.isoformat()}; "
+                "its on-sale cannot move back into the future",
+                code="ON_SALE_ALREADY_OPEN",
+            )
         config = HighDemandConfig(
             tenant_id=tenant,
             event_id=event_id,
@@ -165,25 +177,44 @@ class HighDemandService:
 
     # --- the payment's gate -----------------------------------------------------------
 
-    async def admit(
+    async def admission(
         self, principal: Principal, event_id: uuid.UUID, token: str | None
     ) -> tuple[HighDemandConfig | None, AccessClaims | None]:
-        """Before a payment: for a high-demand event, use up the buyer's access token
-        (one use; the Redis delete decides between concurrent uses). Returns the event's
-        settings (None for an ordinary event) and the token's claims (None if none was
-        needed)."""
+        """Before a payment's other checks: for a high-demand event, the buyer's access
+        token must be this room's, theirs and unexpired (nothing is used up yet, so a
+        refusal by a later check leaves the token for the retry). Returns the event's
+        settings (None for an ordinary event) and the token's claims (None if no token
+        was needed)."""
         config = await self.config(principal.tenant_id, event_id)
         if config is None or not config.enabled:
             return config, None
-        if not token:
-            raise QueueTokenRequiredError(
-                "this is a high-demand event: join its waiting room and pay with the "
-                "access token it gives you (x-access-token)"
-            )
-        return config, await self.room.consume(config, token, principal.user_id)
+        return config, self.room.check(config, token, principal.user_id)
 
-    async def finished(
-        self, config: HighDemandConfig, claims: AccessClaims, *, purchased: bool
+    async def use(
+        self, config: HighDemandConfig, token: str | None, user_id: uuid.UUID
+    ) -> AccessClaims:
+        """Use the token up, just before the payment is recorded: one payment per token
+        (the Redis delete decides between concurrent uses)."""
+        return await self.room.consume(config, token, user_id)
+
+    async def expel(self, config: HighDemandConfig, user_id: uuid.UUID) -> None:
+        """A refused buyer leaves the room (best effort: without Redis the token's hold
+        expires on its own)."""
+        try:
+            await self.room.remove(config, user_id)
+        except TicketTokenError:
+            _log.warning("could not take a refused buyer out of the waiting room")
+
+    async def limits(self, tenant_id: uuid.UUID, event_id: uuid.UUID) -> PurchaseLimits:
+        """The event's purchase limits: its own, else the spec's defaults (4 tickets per
+        buyer, per card and per order, 8 per address), which hold for every event."""
+        config = await self.config(tenant_id, event_id)
+        return config.limits if config is not None else DEFAULT_LIMITS
+
+    async def release(
+        self, tenant_id: uuid.UUID, event_id: uuid.UUID, queue_id: str, *, purchased: bool
     ) -> None:
-        """After a payment settled: its slot goes to the next person in line."""
-        await self.room.release(config, claims.queue_id, "purchased" if purchased else "failed")
+        """A payment that used a token settled: its slot goes to the next in line."""
+        config = await self.config(tenant_id, event_id)
+        if config is not None:
+            await self.room.release(config, queue_id, "purchased" if purchased else "failed")

@@ -28,12 +28,12 @@ from typing import Any
 
 import attrs
 
-from tt_high_demand import AccessClaims, HighDemandConfig, PurchaseCounts, check_purchase
+from tt_high_demand import PurchaseCounts, check_purchase
 from tt_ledger import AccountKind, AccountRef, PaymentEvent, PaymentStatus, payment_captured_entry
 from tt_money import FeeLineKind, Money
-from tt_money.errors import ConflictError, InvalidInputError, TicketTokenError
+from tt_money.errors import ConflictError, InvalidInputError, RefusedError, TicketTokenError
 from tt_payments.adapters.payments_sql import SqlPayments
-from tt_payments.catalog import Event, Venue, VenueNotFoundError
+from tt_payments.catalog import VenueNotFoundError
 from tt_payments.checks import CheckResult, PaymentAttempt, PrePaymentCheck, combine
 from tt_payments.idempotency import IdempotencyKeyReusedError, IdempotencyScope, StoredAnswer
 from tt_payments.identity import Principal, Role
@@ -54,10 +54,8 @@ from tt_payments.providers.types import (
     provider_idempotency_key,
 )
 from tt_payments.use_cases.fees import FeeCalculator, FeeQuote
-from tt_payments.use_cases.high_demand import HighDemandService
+from tt_payments.use_cases.high_demand import DEFAULT_LIMITS, HighDemandService
 
-Admission = tuple[HighDemandConfig, AccessClaims]
-"""A high-demand event's settings and the access token a payment used up."""
 NOTHING_HELD = PurchaseCounts(by_user=0, by_payment_method=0, by_address=0)
 
 
@@ -153,17 +151,11 @@ class PaymentService:
             access_token=access_token,
             session_data=session_data,
         )
-        record, metadata, admission = await self._record_processing(attempt)
-        outcome = await self._charge(record, metadata, answer)
-        if admission is not None and outcome.record.status in _FINAL_FOR_THE_ROOM:
-            config, claims = admission
-            await self._free_slot(
-                config, claims, purchased=outcome.record.status is PaymentStatus.COMPLETED
-            )
-        return outcome
+        record, metadata = await self._record_processing(attempt)
+        return await self._charge(record, metadata, answer)
 
     async def _free_slot(
-        self, config: HighDemandConfig, claims: AccessClaims, *, purchased: bool
+        self, tenant_id: uuid.UUID, event_id: uuid.UUID, queue_id: str, *, purchased: bool
     ) -> None:
         """Give the buyer's waiting-room slot to the next in line. Best effort: if Redis
         is down the slot comes back anyway when the token's hold expires, and the payment
@@ -171,9 +163,9 @@ class PaymentService:
         if self.high_demand is None:
             return
         try:
-            await self.high_demand.finished(config, claims, purchased=purchased)
+            await self.high_demand.release(tenant_id, event_id, queue_id, purchased=purchased)
         except TicketTokenError:
-            _log.warning("could not free the waiting-room slot %s", claims.queue_id)
+            _log.warning("could not free the waiting-room slot %s", queue_id)
 
     async def _charge(
         self,
@@ -291,6 +283,14 @@ class PaymentService:
                     aggregate_id=record.id,
                     data={"paymentId": str(record.id), "reason": reason},
                 )
+        if moved:
+            queue_entry = (await self.payments.metadata_of(record.tenant_id, record.id)).get(
+                "queueId"
+            )
+            if queue_entry:
+                await self._free_slot(
+                    record.tenant_id, record.event_id, str(queue_entry), purchased=False
+                )
         return moved
 
     async def link_order(self, payment_id: uuid.UUID, order_id: uuid.UUID) -> PaymentRecord:
@@ -330,9 +330,8 @@ class PaymentService:
 
     async def _record_processing(
         self, attempt: PaymentAttempt
-    ) -> tuple[PaymentRecord, Mapping[str, Any], Admission | None]:
-        """Steps 1-4: the payment as recorded ``processing``, its metadata, and for a
-        high-demand event the access token it used up.
+    ) -> tuple[PaymentRecord, Mapping[str, Any]]:
+        """Steps 1-4: the payment as recorded ``processing``, and its metadata.
 
         A retry (same tenant, user and key) gets the payment recorded the first time and
         its metadata, not a second one: the insert reports the existing row. The checks
@@ -344,7 +343,7 @@ class PaymentService:
             request.tenant_id, request.user_id, request.idempotency_key
         )
         if existing is not None:
-            return existing, await self._metadata_for_retry(existing, request), None
+            return existing, await self._metadata_for_retry(existing, request)
         venue = await self.catalog.get_venue(request.tenant_id, request.venue_id)
         if venue is None:
             raise VenueNotFoundError(f"venue {request.venue_id} does not exist")
@@ -362,37 +361,24 @@ class PaymentService:
                 details=(("tickets", f"this venue sells in {venue.currency.code}"),),
             )
         config, claims = (None, None)
+        limits = DEFAULT_LIMITS
         if self.high_demand is not None:
-            config, claims = await self.high_demand.admit(
+            config, claims = await self.high_demand.admission(
                 principal, request.event_id, attempt.access_token
             )
+            limits = await self.high_demand.limits(request.tenant_id, request.event_id)
+        attempt = attrs.evolve(attempt, high_demand=config is not None and config.enabled)
         try:
-            stored, metadata = await self._checked_insert(attempt, venue, event, config)
-        except BaseException:
-            if config is not None and claims is not None and self.high_demand is not None:
-                # Refused after its token was used up (a bot, a limit): the slot goes to
-                # the next buyer now rather than when the token would have expired.
-                await self._free_slot(config, claims, purchased=False)
-            raise
-        admission = (config, claims) if config is not None and claims is not None else None
-        return stored, metadata, admission
-
-    async def _checked_insert(
-        self,
-        attempt: PaymentAttempt,
-        venue: Venue,
-        event: Event,
-        config: HighDemandConfig | None,
-    ) -> tuple[PaymentRecord, Mapping[str, Any]]:
-        """The checks after the queue token (fraud, velocity, purchase limits) and the
-        ``processing`` row; a concurrent twin's row and metadata if it recorded first."""
-        request = attempt.request
-        limits = config.limits if config is not None else None
-        if limits is not None:
             # The order's own size needs no count: refuse it before anything is recorded.
             check_purchase(limits, requested_tickets=request.ticket_count, held=NOTHING_HELD)
-        attempt = attrs.evolve(attempt, high_demand=config is not None and config.enabled)
-        decision: CheckResult = combine([await check(attempt) for check in self.checks])
+            decision: CheckResult = combine([await check(attempt) for check in self.checks])
+        except RefusedError:
+            if config is not None and claims is not None and self.high_demand is not None:
+                # A bot, a fraud decision, an order over the limit: the place in line goes
+                # to the next buyer and the token stops working. (A 429 or a 503 keeps
+                # both: the same request may pass when retried.)
+                await self.high_demand.expel(config, principal.user_id)
+            raise
         now = self.clock()
         quote = await self.fees.quote(
             venue, ticket_price=request.subtotal, ticket_count=request.ticket_count, now=now
@@ -420,15 +406,29 @@ class PaymentService:
             completed_at=None,
         )
         metadata = _metadata(request, quote, decision)
-        stored = await self.payments.insert_processing(
-            record,
-            metadata,
-            payment_method_id=request.payment_method_id,
-            device_fingerprint=request.device_fingerprint,
-            ticket_count=request.ticket_count,
-            address_fingerprint=request.address_fingerprint,
-            limits=limits,
-        )
+        if config is not None and claims is not None and self.high_demand is not None:
+            # Every check passed: now the token is used up (one payment per token), and
+            # its queue entry travels with the payment so whoever settles it frees the slot.
+            await self.high_demand.use(config, attempt.access_token, principal.user_id)
+            metadata["queueId"] = claims.queue_id
+        try:
+            stored = await self.payments.insert_processing(
+                record,
+                metadata,
+                payment_method_id=request.payment_method_id,
+                device_fingerprint=request.device_fingerprint,
+                ticket_count=request.ticket_count,
+                address_fingerprint=request.address_fingerprint,
+                limits=limits,
+            )
+        except BaseException:
+            if claims is not None:
+                # Refused after its token was used up (a purchase limit): the slot goes
+                # to the next buyer now rather than when the token would have expired.
+                await self._free_slot(
+                    request.tenant_id, request.event_id, claims.queue_id, purchased=False
+                )
+            raise
         if stored.id != record.id:  # a concurrent twin recorded it first
             return stored, await self._metadata_for_retry(stored, request)
         return stored, metadata
@@ -456,6 +456,26 @@ class PaymentService:
         metadata: Mapping[str, Any],
         charge: Charge,
         answer: AnswerInTransaction | None = None,
+    ) -> PaymentOutcome:
+        """Record the processor's answer; a payment that came through a waiting room and
+        is now final (however it got there: this call, a retry, a webhook) frees its slot."""
+        outcome = await self._record_outcome(record, metadata, charge, answer)
+        queue_entry = metadata.get("queueId")
+        if queue_entry and outcome.record.status in _FINAL_FOR_THE_ROOM:
+            await self._free_slot(
+                record.tenant_id,
+                record.event_id,
+                str(queue_entry),
+                purchased=outcome.record.status is PaymentStatus.COMPLETED,
+            )
+        return outcome
+
+    async def _record_outcome(
+        self,
+        record: PaymentRecord,
+        metadata: Mapping[str, Any],
+        charge: Charge,
+        answer: AnswerInTransaction | None,
     ) -> PaymentOutcome:
         tenant = record.tenant_id
         if charge.status is ChargeStatus.SUCCEEDED:

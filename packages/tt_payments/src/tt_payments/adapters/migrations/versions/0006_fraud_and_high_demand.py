@@ -211,15 +211,23 @@ def upgrade() -> None:
         """
     )
     op.alter_column("payment_transactions", "ticket_count", nullable=False, server_default="0")
-    op.create_index(
-        "ix_payment_transactions_event_user",
-        "payment_transactions",
-        ["tenant_id", "event_id", "user_id"],
-    )
+    # The purchase limits count one event's tickets by buyer, by card and by address,
+    # under a lock, on every purchase: each count must be an index range, not a scan.
+    for name, column in (
+        ("ix_payment_transactions_event_user", "user_id"),
+        ("ix_payment_transactions_event_method", "payment_method_id"),
+        ("ix_payment_transactions_event_address", "address_fingerprint"),
+    ):
+        op.create_index(name, "payment_transactions", ["tenant_id", "event_id", column])
 
 
 def downgrade() -> None:
-    op.drop_index("ix_payment_transactions_event_user", table_name="payment_transactions")
+    for name in (
+        "ix_payment_transactions_event_user",
+        "ix_payment_transactions_event_method",
+        "ix_payment_transactions_event_address",
+    ):
+        op.drop_index(name, table_name="payment_transactions")
     op.drop_column("payment_transactions", "address_fingerprint")
     op.drop_column("payment_transactions", "ticket_count")
     for table in (
