@@ -76,6 +76,7 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
+from tt_high_demand import PurchaseLimits
 from tt_ledger import (
     PAYMENT_CAPTURED_KIND,
     PAYMENT_REFUND_REFERENCE,
@@ -110,6 +111,7 @@ from tt_payments.payments import (
 )
 from tt_payments.providers.simulated import FaultPoint, SimulatedProvider
 from tt_payments.use_cases import catalog as catalog_use_cases
+from tt_payments.use_cases.high_demand import HighDemandChange
 from tt_payments.use_cases.process_payment import PaymentOutcome
 from tt_payments.use_cases.refund_payment import RefundService
 from tt_tax import Address
@@ -258,6 +260,24 @@ class PaymentLedgerMachine(RuleBasedStateMachine):
         )
         await catalog_use_cases.put_venue(container.catalog, container.tax, self.admin, venue)
         await catalog_use_cases.put_event(container.catalog, self.admin, event)
+        # Orders of up to 30 tickets, dozens per buyer: the purchase limits (4 a buyer by
+        # default) are lifted; they have tests of their own.
+        unlimited = 1_000_000
+        await container.high_demand.configure(
+            self.admin,
+            event.id,
+            HighDemandChange(
+                enabled=False,
+                on_sale_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+                active_slots=1,
+                limits=PurchaseLimits(
+                    per_user=unlimited,
+                    per_payment_method=unlimited,
+                    per_address=unlimited,
+                    per_order=unlimited,
+                ),
+            ),
+        )
         return venue.id, event.id
 
     @rule()

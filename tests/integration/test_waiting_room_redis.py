@@ -191,7 +191,9 @@ async def test_ten_thousand_joins_after_the_on_sale_are_admitted_in_join_order(r
     # When slots free 100 at a time for 20 rounds, then the slots are raised to admit the rest
     for _ in range(20):
         for user in room.activity.users("admitted")[-100:]:
-            await room.room.release(config, queue_id(config.tenant_id, config.event_id, user), "purchased")
+            await room.room.release(
+                config, queue_id(config.tenant_id, config.event_id, user), "purchased"
+            )
         await room.room.status(config, users[-1])
     await room.room.status(attrs.evolve(config, active_slots=20_000), users[-1])
     # Then everybody was admitted exactly once, in the order they joined
@@ -235,7 +237,9 @@ async def test_the_presale_draw_is_hidden_before_and_verifiable_after_the_on_sal
     # Then the published seed reproduces the order, the late joiner comes after everyone
     assert report.seed == config.seed.hex()
     assert verify(report.seed, report.commitment, report.presale_queue_ids)
-    expected = presale_order(config.seed, [queue_id(config.tenant_id, config.event_id, u) for u in users])
+    expected = presale_order(
+        config.seed, [queue_id(config.tenant_id, config.event_id, u) for u in users]
+    )
     assert list(report.presale_queue_ids) == expected
     tampered = list(report.presale_queue_ids)
     tampered[0], tampered[1] = tampered[1], tampered[0]
@@ -336,7 +340,9 @@ async def test_the_estimated_wait_follows_observed_slot_holds(room: Room) -> Non
     # Nothing freed yet: half the token TTL (300 s) per turnover of 2 slots
     assert (await room.room.status(config, users[-1])).estimated_wait_seconds == 2 * 300
     room.clock.advance(seconds=40)
-    await room.room.release(config, queue_id(config.tenant_id, config.event_id, users[0]), "purchased")
+    await room.room.release(
+        config, queue_id(config.tenant_id, config.event_id, users[0]), "purchased"
+    )
     status = await room.room.status(config, users[-1])
     assert (status.position, status.estimated_wait_seconds) == (3, 2 * 40)
 
