@@ -18,6 +18,7 @@ from tt_api.controllers.high_demand import AdminHighDemandController, WaitingRoo
 from tt_api.controllers.internal import InternalController
 from tt_api.controllers.monitoring import MonitoringController
 from tt_api.controllers.payments import PaymentsController
+from tt_api.controllers.venues import VenuesController
 from tt_api.controllers.webhooks import WebhooksController
 from tt_api.errors import exception_to_response
 from tt_api.request_context import with_request_context
@@ -52,6 +53,7 @@ def create_app(container: Container) -> PaymentsApp:
             AdminHighDemandController,
             WaitingRoomController,
             FraudAdminController,
+            VenuesController,
         ],
         dependencies={"container": Provide(provide_container)},
         state=State({"container": container}),

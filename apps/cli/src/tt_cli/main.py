@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from tt_cli.balances import balances_app
 from tt_cli.catalog import events_app, venues_app
 from tt_cli.fraud import fraud_app
 from tt_cli.ledger import ledger_app
@@ -37,6 +38,7 @@ app.add_typer(ledger_app, name="ledger")
 app.add_typer(webhooks_app, name="webhooks")
 app.add_typer(reconcile_app, name="reconcile")
 app.add_typer(fraud_app, name="fraud")
+app.add_typer(balances_app, name="balances")
 
 
 @app.command("migrate")

@@ -31,6 +31,7 @@ from tt_payments.adapters.payments_sql import SqlPayments
 from tt_payments.adapters.prometheus_metrics import PrometheusPaymentMetrics
 from tt_payments.adapters.rabbitmq import RabbitMqPublisher
 from tt_payments.adapters.reconciliation_sql import SqlReconciliation
+from tt_payments.adapters.settlement_sql import SqlSettlement
 from tt_payments.adapters.stripe_provider import StripeProvider
 from tt_payments.adapters.stripe_webhooks import (
     STRIPE_DISPUTE_EVENTS,
@@ -49,6 +50,7 @@ from tt_payments.providers.simulated import SimulatedProvider
 from tt_payments.queue_tokens import JwtAccessTokenCodec
 from tt_payments.settings import Settings, SettingsError
 from tt_payments.tokens import TokenService
+from tt_payments.use_cases.balances import BalanceService
 from tt_payments.use_cases.disputes import DisputeService
 from tt_payments.use_cases.fees import FeeCalculator
 from tt_payments.use_cases.fraud import FraudAdmin, FraudCheck
@@ -91,6 +93,7 @@ class Container:
     reconciliation: ReconciliationService
     jobs: PeriodicJobs
     high_demand: HighDemandService
+    balances: BalanceService
     queue_tokens: JwtAccessTokenCodec
     fraud: FraudAdmin
     started_at: dt.datetime
@@ -216,6 +219,7 @@ def bootstrap(settings: Settings) -> Container:
             parsers={"stripe": _stored_stripe_event, "square": _stored_square_event},
             metrics=metrics,
         )
+        balances = BalanceService(store=SqlSettlement(engine, ledger), catalog=catalog)
         reconciliation = ReconciliationService(
             engine=engine,
             records=findings,
@@ -252,8 +256,10 @@ def bootstrap(settings: Settings) -> Container:
                 webhooks=webhooks,
                 provider_events=provider_events,
                 reconciliation=reconciliation,
+                balances=balances,
             ),
             high_demand=high_demand,
+            balances=balances,
             queue_tokens=queue_tokens,
             fraud=FraudAdmin(fraud_records, fraud_check),
             internal_auth=InternalAuthenticator(

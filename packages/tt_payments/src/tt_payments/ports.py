@@ -11,6 +11,7 @@ from typing import Protocol
 from tt_money import Currency, Money
 from tt_payments.catalog import Event, Venue
 from tt_payments.outbox import DeadLetter, OutboxEvent, OutboxStatus
+from tt_payments.providers.payouts import PayoutRequest, PayoutResult
 from tt_payments.providers.types import (
     Charge,
     ChargeRequest,
@@ -84,6 +85,31 @@ class PaymentProvider(Protocol):
 
     async def list_refunds(self, since: dt.datetime, until: dt.datetime) -> list[ListedRefund]:
         """Refunds created in ``[since, until)``, as they stand now (reconciliation)."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release connections (the container calls this once, at shutdown)."""
+        ...
+
+
+class PayoutProvider(Protocol):
+    """Sends a venue's money to its bank (Stripe Connect, or simulated).
+
+    ``create_payout`` is idempotent under the request's idempotency key: the same key
+    returns the same payout and pays nothing twice. A payout that fails at the provider
+    is a ``PayoutResult`` with status FAILED (not an exception);
+    ``ProviderUnavailableError`` means the outcome is unknown (retry with the same key);
+    ``ProviderRejectedError`` means the request was refused and nothing was paid.
+    """
+
+    name: str
+
+    async def create_payout(self, request: PayoutRequest) -> PayoutResult:
+        """Send ``request.amount`` to ``request.destination`` by ``request.method``."""
+        ...
+
+    async def retrieve_payout(self, provider_payout_id: str, *, destination: str) -> PayoutResult:
+        """The payout's current state; ``destination`` is the account that holds it."""
         ...
 
     async def aclose(self) -> None:

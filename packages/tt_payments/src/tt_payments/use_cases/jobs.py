@@ -15,6 +15,7 @@ from typing import Any
 import attrs
 
 from tt_payments.adapters.database import Engine, advisory_lock
+from tt_payments.use_cases.balances import BalanceService
 from tt_payments.use_cases.provider_events import ProviderEventService
 from tt_payments.use_cases.reconciliation import ReconciliationService
 from tt_payments.use_cases.webhooks import WebhookService
@@ -22,11 +23,13 @@ from tt_payments.use_cases.webhooks import WebhookService
 RETRY_WEBHOOKS = "retry_webhooks"
 CLEANUP_WEBHOOKS = "cleanup_webhooks"
 RECONCILE = "reconcile"
+SETTLE_BALANCES = "settle_balances"
 
 SCHEDULE: Mapping[str, dt.timedelta] = {
     RETRY_WEBHOOKS: dt.timedelta(seconds=30),
     CLEANUP_WEBHOOKS: dt.timedelta(days=1),
     RECONCILE: dt.timedelta(minutes=5),
+    SETTLE_BALANCES: dt.timedelta(hours=1),
 }
 RECONCILE_WINDOW = dt.timedelta(hours=1)
 """The processor objects a scheduled reconciliation compares: the last hour (it runs
@@ -40,6 +43,7 @@ class PeriodicJobs:
     webhooks: WebhookService
     provider_events: ProviderEventService
     reconciliation: ReconciliationService
+    balances: BalanceService
 
     async def retry_webhooks(self) -> dict[str, Any] | None:
         """Failed inbox rows that are due, then held payment events. None: already running."""
@@ -56,11 +60,20 @@ class PeriodicJobs:
         report = await self.reconciliation.run(since=now - RECONCILE_WINDOW, until=now)
         return None if report is None else report.as_json()
 
+    async def settle_balances(self) -> dict[str, Any] | None:
+        """Sales due moved from pending to available (with their reserve), reserves due
+        released. None: already running."""
+        return await self._exclusive(SETTLE_BALANCES, self._settle_balances)
+
+    async def _settle_balances(self) -> dict[str, Any]:
+        return (await self.balances.settle()).as_json()
+
     def by_name(self) -> Mapping[str, Callable[[], Awaitable[dict[str, Any] | None]]]:
         return {
             RETRY_WEBHOOKS: self.retry_webhooks,
             CLEANUP_WEBHOOKS: self.cleanup_webhooks,
             RECONCILE: self.reconcile,
+            SETTLE_BALANCES: self.settle_balances,
         }
 
     async def _retry_webhooks(self) -> dict[str, Any]:

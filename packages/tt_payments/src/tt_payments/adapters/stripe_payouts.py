@@ -1,0 +1,201 @@
+"""``StripeConnectPayouts``: the ``PayoutProvider`` port on Stripe Connect.
+
+A payout is two calls with the official SDK's async client (the API version it pins),
+each under a key derived from the request's idempotency key:
+
+1. ``POST /v1/transfers`` on the platform: ``amount``, ``currency``,
+   ``destination`` (the venue's connected account), ``transfer_group`` (our payout id),
+   key ``<key>:transfer``; the money moves to the connected account's Stripe balance;
+2. ``POST /v1/payouts`` on the connected account (``Stripe-Account: <destination>``):
+   the same amount and currency, ``method`` ``standard`` or ``instant``, metadata
+   ``payoutId``, ``tenantId``, ``venueId`` (and the request's own), key ``<key>:payout``;
+   the money leaves for the venue's bank.
+
+A retry with the same key replays both (Stripe answers the first response again), so a
+timeout between them is safe: the retry finds the transfer done and makes the payout.
+If Stripe refuses the payout itself (``InvalidRequestError`` or ``CardError``, e.g.
+instant payouts unsupported for that bank, or a balance too low), the transfer is
+reversed (``POST /v1/transfers/{id}/reversals``, key ``<key>:reversal``) so no money is
+left on the connected account while our ledger returns it to available; then
+``ProviderRejectedError``. If the reversal's outcome is unknown, the error is
+``ProviderUnavailableError`` and a retry with the key finishes it. An
+``IdempotencyError`` (the key reused with other parameters) reverses nothing: the first
+request's payout may exist.
+
+``retrieve_payout`` is ``GET /v1/payouts/{id}`` on the connected account.
+
+Stripe's payout statuses map as: ``paid`` PAID, ``failed`` FAILED (with Stripe's
+``failure_code`` and ``failure_message``), ``canceled`` CANCELED, ``in_transit``
+IN_TRANSIT, and ``pending`` (accepted, not yet sent to the bank) IN_TRANSIT too: our
+PENDING means "not yet accepted by the provider", which an answer from Stripe never is.
+A status newer than this module is IN_TRANSIT (not final; the webhook or a retrieve
+settles it). ``arrival_date`` (a Unix time) becomes its UTC date. Amounts stay integers.
+
+Errors: ``APIConnectionError`` (connection refused or lost, timeout), ``RateLimitError``
+(429) and ``APIError`` (5xx, 409): ``ProviderUnavailableError``, outcome unknown;
+everything else (``InvalidRequestError``, ``CardError``, ``IdempotencyError``,
+``AuthenticationError``, ``PermissionError``...): ``ProviderRejectedError``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Awaitable, Mapping
+from types import MappingProxyType
+from typing import TypeVar
+
+import stripe
+from stripe.params import PayoutCreateParams, TransferCreateParams
+
+from tt_ledger.payout_states import PayoutStatus
+from tt_ledger.payouts import PayoutMethod
+from tt_money import Money
+from tt_money.errors import TicketTokenError
+from tt_payments.providers.payouts import PayoutRequest, PayoutResult
+from tt_payments.providers.types import ProviderRejectedError, ProviderUnavailableError
+
+__all__ = ["StripeConnectPayouts"]
+
+_PAYOUT_STATUSES: Mapping[str, PayoutStatus] = MappingProxyType(
+    {
+        "pending": PayoutStatus.IN_TRANSIT,
+        "in_transit": PayoutStatus.IN_TRANSIT,
+        "paid": PayoutStatus.PAID,
+        "failed": PayoutStatus.FAILED,
+        "canceled": PayoutStatus.CANCELED,
+    }
+)
+
+_METHODS: Mapping[PayoutMethod, str] = MappingProxyType(
+    {PayoutMethod.STANDARD: "standard", PayoutMethod.INSTANT: "instant"}
+)
+
+_T = TypeVar("_T")
+
+
+class StripeConnectPayouts:
+    """Stripe Connect transfers and payouts behind the ``PayoutProvider`` port.
+
+    ``api_base`` points the client elsewhere (a local server in tests); ``timeout`` is
+    how many seconds httpx waits at each step of an attempt. Build it in ``bootstrap()``;
+    ``aclose()`` releases its connection pool.
+    """
+
+    name = "stripe"
+
+    def __init__(
+        self,
+        api_key: str,
+        *,
+        api_base: str | None = None,
+        timeout: float = 30.0,
+        max_network_retries: int = 2,
+    ) -> None:
+        self._http_client = stripe.HTTPXClient(timeout=timeout)
+        self._client = stripe.StripeClient(
+            api_key,
+            base_addresses={"api": api_base or stripe.DEFAULT_API_BASE},
+            http_client=self._http_client,
+            max_network_retries=max_network_retries,
+        )
+
+    async def aclose(self) -> None:
+        await self._http_client.close_async()  # type: ignore[no-untyped-call]  # SDK: unannotated
+
+    async def create_payout(self, request: PayoutRequest) -> PayoutResult:
+        """Transfer ``request.amount`` to the connected account, then pay it out.
+
+        Side effects: money moves from the platform's Stripe balance to the venue's bank
+        (or, when the payout is refused, to the connected account and back). Idempotent
+        under ``request.idempotency_key``: a repeat pays nothing again.
+        """
+        metadata = {
+            **request.metadata,
+            "payoutId": str(request.payout_id),
+            "tenantId": str(request.tenant_id),
+            "venueId": str(request.venue_id),
+        }
+        currency = request.amount.currency.code.lower()
+        transfer_params: TransferCreateParams = {
+            "amount": request.amount.minor,
+            "currency": currency,
+            "destination": request.destination,
+            "transfer_group": str(request.payout_id),
+            "metadata": metadata,
+        }
+        transfer = await _calling_stripe(
+            self._client.v1.transfers.create_async(
+                transfer_params, {"idempotency_key": f"{request.idempotency_key}:transfer"}
+            )
+        )
+        payout_params: PayoutCreateParams = {
+            "amount": request.amount.minor,
+            "currency": currency,
+            "method": _METHODS[request.method],
+            "metadata": metadata,
+        }
+        try:
+            payout = await self._client.v1.payouts.create_async(
+                payout_params,
+                {
+                    "idempotency_key": f"{request.idempotency_key}:payout",
+                    "stripe_account": request.destination,
+                },
+            )
+        except (stripe.InvalidRequestError, stripe.CardError) as err:
+            await _calling_stripe(
+                self._client.v1.transfers.reversals.create_async(
+                    transfer.id,
+                    {"metadata": metadata},
+                    {"idempotency_key": f"{request.idempotency_key}:reversal"},
+                )
+            )
+            raise _translated(err, "the transfer was reversed") from err
+        except stripe.StripeError as err:
+            raise _translated(err) from err
+        return self._result_from(payout)
+
+    async def retrieve_payout(self, provider_payout_id: str, *, destination: str) -> PayoutResult:
+        """The payout's current state, read on the connected account ``destination``."""
+        payout = await _calling_stripe(
+            self._client.v1.payouts.retrieve_async(
+                provider_payout_id, options={"stripe_account": destination}
+            )
+        )
+        return self._result_from(payout)
+
+    def _result_from(self, payout: stripe.Payout) -> PayoutResult:
+        status = _PAYOUT_STATUSES.get(payout.status, PayoutStatus.IN_TRANSIT)
+        failed = status is PayoutStatus.FAILED
+        # Stripe may leave null fields out, and the SDK then raises: read with defaults.
+        arrival = getattr(payout, "arrival_date", None)
+        return PayoutResult(
+            provider=self.name,
+            provider_payout_id=payout.id,
+            status=status,
+            amount=Money.of(payout.amount, payout.currency),
+            arrival_date=(
+                dt.datetime.fromtimestamp(arrival, dt.UTC).date()
+                if isinstance(arrival, int)
+                else None
+            ),
+            failure_code=getattr(payout, "failure_code", None) if failed else None,
+            failure_message=getattr(payout, "failure_message", None) if failed else None,
+        )
+
+
+async def _calling_stripe(call: Awaitable[_T]) -> _T:
+    try:
+        return await call
+    except stripe.StripeError as err:
+        raise _translated(err) from err
+
+
+def _translated(err: stripe.StripeError, note: str = "") -> TicketTokenError:
+    detail = f"{type(err).__name__}: {err.user_message or 'no message'}"
+    if isinstance(err, stripe.APIConnectionError | stripe.RateLimitError | stripe.APIError):
+        return ProviderUnavailableError(f"Stripe did not complete the payout ({detail})")
+    suffix = f"; {note}" if note else ""
+    return ProviderRejectedError(
+        f"Stripe refused the payout request ({detail}, code {err.code}){suffix}"
+    )
