@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import uuid
+from typing import Any
 
 import attrs
 import pytest
@@ -175,7 +176,7 @@ async def test_ids_are_derived_from_the_key(payouts: SimulatedPayouts) -> None:
     ids=["amount", "method", "destination", "payout-id"],
 )
 async def test_the_same_key_with_other_parameters_is_rejected(
-    payouts: SimulatedPayouts, changed: dict[str, object]
+    payouts: SimulatedPayouts, changed: dict[str, Any]
 ) -> None:
     await payouts.create_payout(payout_request())
 
