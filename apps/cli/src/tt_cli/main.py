@@ -14,6 +14,7 @@ from tt_cli.fraud import fraud_app
 from tt_cli.ledger import ledger_app
 from tt_cli.outbox import outbox_app
 from tt_cli.output import fail, reports_errors
+from tt_cli.payouts import payouts_app
 from tt_cli.reconcile import reconcile_app
 from tt_cli.serve import serve_cli
 from tt_cli.webhooks import webhooks_app
@@ -39,6 +40,7 @@ app.add_typer(webhooks_app, name="webhooks")
 app.add_typer(reconcile_app, name="reconcile")
 app.add_typer(fraud_app, name="fraud")
 app.add_typer(balances_app, name="balances")
+app.add_typer(payouts_app, name="payouts")
 
 
 @app.command("migrate")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import uuid
 from collections.abc import Mapping
 
 import attrs
@@ -28,10 +29,12 @@ from tt_payments.adapters.log_publisher import LogPublisher
 from tt_payments.adapters.nonce_redis import RedisNonceStore
 from tt_payments.adapters.outbox_sql import SqlOutbox
 from tt_payments.adapters.payments_sql import SqlPayments
+from tt_payments.adapters.payouts_sql import SqlPayouts
 from tt_payments.adapters.prometheus_metrics import PrometheusPaymentMetrics
 from tt_payments.adapters.rabbitmq import RabbitMqPublisher
 from tt_payments.adapters.reconciliation_sql import SqlReconciliation
 from tt_payments.adapters.settlement_sql import SqlSettlement
+from tt_payments.adapters.stripe_payouts import StripeConnectPayouts
 from tt_payments.adapters.stripe_provider import StripeProvider
 from tt_payments.adapters.stripe_webhooks import (
     STRIPE_DISPUTE_EVENTS,
@@ -45,8 +48,9 @@ from tt_payments.internal_auth import InternalAuthenticator
 from tt_payments.keys import load_key_pair, load_queue_token_secret
 from tt_payments.metrics import PaymentMetrics
 from tt_payments.outbox import OutboxRelay
-from tt_payments.ports import EventPublisher, PaymentProvider
+from tt_payments.ports import EventPublisher, PaymentProvider, PayoutProvider
 from tt_payments.providers.simulated import SimulatedProvider
+from tt_payments.providers.simulated_payouts import SimulatedPayouts
 from tt_payments.queue_tokens import JwtAccessTokenCodec
 from tt_payments.settings import Settings, SettingsError
 from tt_payments.tokens import TokenService
@@ -57,6 +61,7 @@ from tt_payments.use_cases.fraud import FraudAdmin, FraudCheck
 from tt_payments.use_cases.health import HealthReport, check_health
 from tt_payments.use_cases.high_demand import HighDemandService
 from tt_payments.use_cases.jobs import PeriodicJobs
+from tt_payments.use_cases.payouts import PayoutService
 from tt_payments.use_cases.process_payment import PaymentService
 from tt_payments.use_cases.provider_events import ProviderEventService
 from tt_payments.use_cases.reconciliation import ReconciliationService
@@ -94,6 +99,7 @@ class Container:
     jobs: PeriodicJobs
     high_demand: HighDemandService
     balances: BalanceService
+    payouts: PayoutService
     queue_tokens: JwtAccessTokenCodec
     fraud: FraudAdmin
     started_at: dt.datetime
@@ -118,6 +124,7 @@ class Container:
         """Release clients and pools, then leave the embedded servers, whatever fails."""
         try:
             await self.provider.aclose()
+            await self.payouts.provider.aclose()
             await self.publisher.aclose()
             await self.redis.aclose()
         finally:
@@ -220,6 +227,12 @@ def bootstrap(settings: Settings) -> Container:
             metrics=metrics,
         )
         balances = BalanceService(store=SqlSettlement(engine, ledger), catalog=catalog)
+        payouts = PayoutService(
+            store=SqlPayouts(engine, ledger),
+            catalog=catalog,
+            provider=build_payout_provider(settings),
+            default_destination=_simulated_destination if settings.processor != "stripe" else None,
+        )
         reconciliation = ReconciliationService(
             engine=engine,
             records=findings,
@@ -257,9 +270,11 @@ def bootstrap(settings: Settings) -> Container:
                 provider_events=provider_events,
                 reconciliation=reconciliation,
                 balances=balances,
+                payouts=payouts,
             ),
             high_demand=high_demand,
             balances=balances,
+            payouts=payouts,
             queue_tokens=queue_tokens,
             fraud=FraudAdmin(fraud_records, fraud_check),
             internal_auth=InternalAuthenticator(
@@ -293,6 +308,20 @@ def build_provider(settings: Settings) -> PaymentProvider:
             raise SettingsError("TT_PROCESSOR=stripe needs TT_STRIPE_SECRET_KEY")
         return StripeProvider(settings.stripe_secret_key, api_base=settings.stripe_api_base)
     return SimulatedProvider(latency=settings.simulated_latency_ms / 1000)
+
+
+def build_payout_provider(settings: Settings) -> PayoutProvider:
+    """Stripe Connect with the Stripe processor; the simulated payouts otherwise."""
+    if settings.processor == "stripe":
+        if settings.stripe_secret_key is None:
+            raise SettingsError("TT_PROCESSOR=stripe needs TT_STRIPE_SECRET_KEY")
+        return StripeConnectPayouts(settings.stripe_secret_key, api_base=settings.stripe_api_base)
+    return SimulatedPayouts()
+
+
+def _simulated_destination(venue_id: uuid.UUID) -> str:
+    """The simulated provider pays any ``acct_`` account: each venue gets its own."""
+    return f"acct_sim_{venue_id.hex[:16]}"
 
 
 def build_publisher(settings: Settings) -> EventPublisher:

@@ -1,14 +1,24 @@
-"""Venue routes: the balance a venue's managers see (payouts land in issue 6's next part)."""
+"""Venue routes: the balance a venue's managers see, and its payouts."""
 
 from __future__ import annotations
 
-from litestar import Controller, Request, get
-from litestar.params import FromPath
+import msgspec
+from litestar import Controller, Request, Response, get, post
+from litestar.params import FromPath, JSONBody
 
 from tt_api.auth import principal_of
 from tt_api.dependencies import ContainerDep
+from tt_api.idempotency import run_idempotent
 from tt_api.params import parse_id
-from tt_api.schemas.venues import BalanceBody, PayoutInfoBody, VenueBalanceResponse
+from tt_api.schemas.venues import (
+    BalanceBody,
+    PayoutInfoBody,
+    PayoutRequestBody,
+    PayoutResponse,
+    VenueBalanceResponse,
+)
+from tt_ledger import PayoutMethod
+from tt_payments.idempotency import IdempotencyScope, StoredAnswer
 
 
 class VenuesController(Controller):
@@ -42,3 +52,39 @@ class VenuesController(Controller):
                 payable=balance.payable.minor,
             ),
         )
+
+    @post(
+        "/{venue_id:str}/payout",
+        operation_id="requestPayout",
+        summary="Pay part of the venue's payable balance out (Idempotency-Key required)",
+        opt={"body": PayoutRequestBody},
+        status_code=200,
+    )
+    async def payout(
+        self,
+        request: Request[object, object, object],
+        venue_id: FromPath[str],
+        data: JSONBody[PayoutRequestBody],
+        container: ContainerDep,
+    ) -> Response[bytes]:
+        principal = principal_of(request)
+        venue = parse_id(venue_id, "venueId")
+
+        async def handle(scope: IdempotencyScope) -> tuple[int, msgspec.Struct] | StoredAnswer:
+            payout = await container.payouts.request(
+                principal, venue, data.amount, instant=data.instant, idempotency_key=scope.key
+            )
+            standard = payout.method is PayoutMethod.STANDARD
+            return 200, PayoutResponse(
+                success=payout.status.value != "failed",
+                message="Payout initiated" if payout.status.value != "failed" else "Payout failed",
+                payout_id=str(payout.id),
+                amount=payout.amount.minor,
+                fee=payout.fee.minor,
+                net=payout.net.minor,
+                type=payout.method.value,
+                status=payout.status.value,
+                estimated_arrival="1-2 business days" if standard else "about 30 minutes",
+            )
+
+        return await run_idempotent(request, container.idempotency, principal, "payout", handle)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
+import msgspec
+
 from tt_api.schemas.catalog import Schema
 
 
@@ -26,3 +30,22 @@ class PayoutInfoBody(Schema):
 class VenueBalanceResponse(Schema):
     balance: BalanceBody
     payout_info: PayoutInfoBody
+
+
+class PayoutRequestBody(Schema):
+    amount: Annotated[int, msgspec.Meta(ge=1, le=10**12)]
+    """Cents to pay out (at most the payable balance)."""
+    instant: bool = False
+    """Instant: a 1 % fee, about 30 minutes; standard: free, 1-2 business days."""
+
+
+class PayoutResponse(Schema):
+    success: bool
+    message: str
+    payout_id: str
+    amount: int
+    fee: int
+    net: int
+    type: str
+    status: str
+    estimated_arrival: str

@@ -9,11 +9,12 @@ from collections.abc import AsyncIterator
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from tt_payments.settings import SettingsError
 
 Engine = AsyncEngine
+Connection = AsyncConnection
 
 
 def sqlalchemy_url(url: str) -> str:

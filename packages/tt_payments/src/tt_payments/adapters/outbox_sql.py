@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
@@ -117,6 +117,35 @@ class SqlOutboxClaim:
                 ),
             )
         )
+
+
+_INSERT_EVENT = sa.insert(outbox)
+
+
+async def append_event(
+    connection: AsyncConnection,
+    *,
+    tenant_id: uuid.UUID,
+    event_type: str,
+    aggregate_type: str,
+    aggregate_id: uuid.UUID,
+    data: Mapping[str, object],
+) -> uuid.UUID:
+    """Add an event to the outbox in the caller's transaction; it is published after
+    that transaction commits (and never if it rolls back)."""
+    event_id = uuid.uuid4()
+    await connection.execute(
+        _INSERT_EVENT,
+        {
+            "tenant_id": tenant_id,
+            "event_id": event_id,
+            "aggregate_id": aggregate_id,
+            "aggregate_type": aggregate_type,
+            "event_type": event_type,
+            "payload": dict(data),
+        },
+    )
+    return event_id
 
 
 class SqlOutbox:

@@ -31,11 +31,11 @@ from tt_ledger import (
     PaymentStatus,
 )
 from tt_money import Money, currency_for
+from tt_payments.adapters import outbox_sql
 from tt_payments.adapters.idempotency_sql import finish_in
 from tt_payments.adapters.ledger_sql import SqlLedger
 from tt_payments.adapters.tables import (
     nft_mint_queue,
-    outbox,
     payment_event_sequence,
     payment_intents,
     payment_refunds,
@@ -68,7 +68,6 @@ _UPSERT_INTENT = _INSERT_INTENT.on_conflict_do_update(
     },
 )
 _QUEUE_MINT_JOB = insert(nft_mint_queue).on_conflict_do_nothing().returning(nft_mint_queue.c.id)
-_INSERT_OUTBOX = sa.insert(outbox)
 _PAYMENT_WITH_MINT_JOB = sa.select(
     payment_transactions,
     nft_mint_queue.c.id.label("mint_job_id"),
@@ -324,19 +323,14 @@ class PaymentsUnitOfWork:
         data: Mapping[str, object],
     ) -> uuid.UUID:
         """Add an event to the outbox; it is published after this transaction commits."""
-        event_id = uuid.uuid4()
-        await self.connection.execute(
-            _INSERT_OUTBOX,
-            {
-                "tenant_id": tenant_id,
-                "event_id": event_id,
-                "aggregate_id": aggregate_id,
-                "aggregate_type": aggregate_type,
-                "event_type": event_type,
-                "payload": dict(data),
-            },
+        return await outbox_sql.append_event(
+            self.connection,
+            tenant_id=tenant_id,
+            event_type=event_type,
+            aggregate_type=aggregate_type,
+            aggregate_id=aggregate_id,
+            data=data,
         )
-        return event_id
 
     async def reserve_refund(
         self, tenant_id: uuid.UUID, transaction_id: uuid.UUID, amount: Money

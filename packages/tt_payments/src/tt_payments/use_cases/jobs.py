@@ -16,6 +16,7 @@ import attrs
 
 from tt_payments.adapters.database import Engine, advisory_lock
 from tt_payments.use_cases.balances import BalanceService
+from tt_payments.use_cases.payouts import PayoutService
 from tt_payments.use_cases.provider_events import ProviderEventService
 from tt_payments.use_cases.reconciliation import ReconciliationService
 from tt_payments.use_cases.webhooks import WebhookService
@@ -24,12 +25,14 @@ RETRY_WEBHOOKS = "retry_webhooks"
 CLEANUP_WEBHOOKS = "cleanup_webhooks"
 RECONCILE = "reconcile"
 SETTLE_BALANCES = "settle_balances"
+SYNC_PAYOUTS = "sync_payouts"
 
 SCHEDULE: Mapping[str, dt.timedelta] = {
     RETRY_WEBHOOKS: dt.timedelta(seconds=30),
     CLEANUP_WEBHOOKS: dt.timedelta(days=1),
     RECONCILE: dt.timedelta(minutes=5),
     SETTLE_BALANCES: dt.timedelta(hours=1),
+    SYNC_PAYOUTS: dt.timedelta(minutes=1),
 }
 RECONCILE_WINDOW = dt.timedelta(hours=1)
 """The processor objects a scheduled reconciliation compares: the last hour (it runs
@@ -44,6 +47,7 @@ class PeriodicJobs:
     provider_events: ProviderEventService
     reconciliation: ReconciliationService
     balances: BalanceService
+    payouts: PayoutService
 
     async def retry_webhooks(self) -> dict[str, Any] | None:
         """Failed inbox rows that are due, then held payment events. None: already running."""
@@ -68,12 +72,20 @@ class PeriodicJobs:
     async def _settle_balances(self) -> dict[str, Any]:
         return (await self.balances.settle()).as_json()
 
+    async def sync_payouts(self) -> dict[str, Any] | None:
+        """Pending payouts sent again, payouts in transit asked for their state."""
+        return await self._exclusive(SYNC_PAYOUTS, self._sync_payouts)
+
+    async def _sync_payouts(self) -> dict[str, Any]:
+        return {"changed": await self.payouts.sync()}
+
     def by_name(self) -> Mapping[str, Callable[[], Awaitable[dict[str, Any] | None]]]:
         return {
             RETRY_WEBHOOKS: self.retry_webhooks,
             CLEANUP_WEBHOOKS: self.cleanup_webhooks,
             RECONCILE: self.reconcile,
             SETTLE_BALANCES: self.settle_balances,
+            SYNC_PAYOUTS: self.sync_payouts,
         }
 
     async def _retry_webhooks(self) -> dict[str, Any]:

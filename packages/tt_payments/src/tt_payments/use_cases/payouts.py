@@ -1,0 +1,428 @@
+"""Venue payouts (issue 6, part 2): a venue withdraws what it is owed, never more.
+
+``request`` (POST /venues/{venueId}/payout; ``tt payouts run`` for every venue above its
+threshold):
+
+1. in ONE transaction under the lock of the venue's available account: the payable
+   balance and the day's payouts (in flight included) are read, the rules checked
+   (at least $100, at most payable, at most $50,000 a day), the payout recorded
+   ``pending`` and its ``payout.requested`` entry posted (available -> in transit, the
+   1 % instant fee -> platform revenue), with a ``payout.requested`` event;
+2. the provider is asked to pay, under a key derived from the payout id;
+3. its answer moves the payout: in transit, paid (in transit -> processor clearing), or
+   failed (everything back to available, fee included).
+
+Concurrent requests for one venue serialise on the lock, so together they never take
+more than payable. A provider that does not answer leaves the payout pending: ``sync``
+(the periodic job, ``tt payouts run``) asks again under the same key, which never pays
+twice, and polls payouts in transit until they are paid or fail.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import uuid
+from collections.abc import Callable
+
+import attrs
+
+from tt_ledger import (
+    PAYOUT_CANCELED_KIND,
+    PAYOUT_FAILED_KIND,
+    AccountKind,
+    AccountRef,
+    PayoutAmounts,
+    PayoutMethod,
+    PayoutRules,
+    PayoutStatus,
+    VenueAccounts,
+    check_payout,
+    estimate_arrival,
+    payout_amounts,
+    payout_paid_entry,
+    payout_requested_entry,
+    payout_returned_entry,
+)
+from tt_money import Money
+from tt_money.errors import ConflictError, NotFoundError
+from tt_payments.adapters.database import Connection
+from tt_payments.adapters.outbox_sql import append_event
+from tt_payments.adapters.payouts_sql import PayoutRecord, PayoutSettings, SqlPayouts
+from tt_payments.catalog import VenueNotFoundError
+from tt_payments.identity import ForbiddenError, Principal, Role
+from tt_payments.ports import Catalog, PayoutProvider
+from tt_payments.providers.payouts import PayoutRequest, PayoutResult
+from tt_payments.providers.types import (
+    ProviderRejectedError,
+    ProviderUnavailableError,
+    provider_idempotency_key,
+)
+
+_log = logging.getLogger(__name__)
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class PayoutAccountMissingError(ConflictError):
+    """The venue has no payout destination (``tt payouts destination``)."""
+
+    default_code = "PAYOUT_ACCOUNT_MISSING"
+
+
+@attrs.frozen(kw_only=True)
+class RunReport:
+    """What ``run`` did: payouts requested per venue, skipped, and refused."""
+
+    requested: list[PayoutRecord] = attrs.field(factory=list)
+    below_threshold: int = 0
+    refused: list[tuple[uuid.UUID, str]] = attrs.field(factory=list)
+    synced: int = 0
+
+
+class PayoutService:
+    def __init__(
+        self,
+        *,
+        store: SqlPayouts,
+        catalog: Catalog,
+        provider: PayoutProvider,
+        rules: PayoutRules | None = None,
+        default_destination: Callable[[uuid.UUID], str] | None = None,
+        clock: Callable[[], dt.datetime] = utcnow,
+    ) -> None:
+        self._store = store
+        self._catalog = catalog
+        self.provider = provider
+        self._rules = rules or PayoutRules()
+        self._default_destination = default_destination
+        self._clock = clock
+
+    async def request(
+        self,
+        principal: Principal,
+        venue_id: uuid.UUID,
+        amount_minor: int,
+        *,
+        instant: bool,
+        idempotency_key: uuid.UUID | None,
+    ) -> PayoutRecord:
+        """Pay ``amount_minor`` of the venue's payable balance out (see the module
+        docstring). Idempotent per requester and key: a retry gets the same payout."""
+        if not principal.can_manage_venue(venue_id):
+            raise ForbiddenError("only this venue's managers and admins request its payouts")
+        venue = await self._catalog.get_venue(principal.tenant_id, venue_id)
+        if venue is None:
+            raise VenueNotFoundError(f"venue {venue_id} does not exist")
+        if idempotency_key is not None:
+            existing = await self._store.by_key(
+                principal.tenant_id, principal.user_id, idempotency_key
+            )
+            if existing is not None:
+                return existing
+        destination = await self._destination(principal.tenant_id, venue_id)
+        method = PayoutMethod.from_instant(instant)
+        amount = Money(amount_minor, venue.currency)
+        accounts = VenueAccounts.of(principal.tenant_id, venue_id, venue.currency)
+        ledger = self._store.ledger
+        await ledger.ensure_accounts(
+            [
+                accounts.available,
+                accounts.in_transit,
+                AccountRef.platform(
+                    principal.tenant_id, AccountKind.PLATFORM_REVENUE, venue.currency
+                ),
+            ]
+        )
+        try:
+            record = await self._record(
+                principal,
+                venue_id,
+                amount,
+                method,
+                destination=destination,
+                idempotency_key=idempotency_key,
+            )
+        except _TwinError:
+            # A concurrent request under the same key recorded it first: that is the payout.
+            assert idempotency_key is not None
+            twin = await self._store.by_key(principal.tenant_id, principal.user_id, idempotency_key)
+            if twin is None:  # pragma: no cover - the conflict implies the row
+                raise RuntimeError("payout insert conflicted but no payout has that key") from None
+            return twin
+        return await self._submit(record)
+
+    async def _record(
+        self,
+        principal: Principal,
+        venue_id: uuid.UUID,
+        amount: Money,
+        method: PayoutMethod,
+        *,
+        destination: str,
+        idempotency_key: uuid.UUID | None,
+    ) -> PayoutRecord:
+        """Step 1: checks, the pending row, its entry and its event, in one transaction
+        under the lock of the venue's available account."""
+        now = self._clock()
+        arrival = estimate_arrival(method, now)
+        accounts = VenueAccounts.of(principal.tenant_id, venue_id, amount.currency)
+        ledger = self._store.ledger
+        venue_currency = amount.currency
+        payout_id = uuid.uuid4()
+        async with self._store.engine.begin() as connection:
+            available = await ledger.balance(connection, accounts.available, lock=True)
+            payable = Money(max(-available.minor, 0), venue_currency)
+            day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
+            today = await self._store.paid_today(
+                connection, principal.tenant_id, venue_id, day_start
+            )
+            check_payout(amount, payable, Money(today, venue_currency), method, self._rules)
+            amounts = payout_amounts(amount, method, self._rules)
+            record = PayoutRecord(
+                tenant_id=principal.tenant_id,
+                id=payout_id,
+                venue_id=venue_id,
+                amount=amounts.amount,
+                fee=amounts.fee,
+                net=amounts.net,
+                method=method,
+                status=PayoutStatus.PENDING,
+                provider=self.provider.name,
+                provider_payout_id=None,
+                destination=destination,
+                requested_by=principal.user_id,
+                idempotency_key=idempotency_key,
+                arrival_earliest=arrival.earliest,
+                arrival_latest=arrival.latest,
+                failure_code=None,
+                failure_message=None,
+                created_at=now,
+                paid_at=None,
+            )
+            if not await self._store.insert(connection, record):
+                raise _TwinError
+            await ledger.post(
+                connection,
+                payout_requested_entry(
+                    tenant_id=record.tenant_id,
+                    payout_id=record.id,
+                    venue_id=venue_id,
+                    amounts=amounts,
+                ),
+            )
+            await self._event(connection, record, "payout.requested")
+        return record
+
+    async def sync(self, *, tenant_id: uuid.UUID | None = None) -> int:
+        """Pending payouts submitted again (same key: never paid twice); payouts in transit
+        asked for their state. Returns how many changed state."""
+        changed = 0
+        open_payouts = await self._store.recent(
+            tenant_id=tenant_id,
+            statuses=(PayoutStatus.PENDING, PayoutStatus.IN_TRANSIT),
+            limit=1000,
+        )
+        for payout in open_payouts:
+            if payout.status is PayoutStatus.PENDING:
+                after = await self._submit(payout)
+            else:
+                try:
+                    result = await self.provider.retrieve_payout(
+                        payout.provider_payout_id or "", destination=payout.destination
+                    )
+                except ProviderUnavailableError:
+                    continue
+                except ProviderRejectedError as error:
+                    # The provider does not know it (the simulated one forgets on restart):
+                    # it stays in transit for a person to look at; the others go on.
+                    _log.warning("payout %s: the provider refused to say: %s", payout.id, error)
+                    continue
+                after = await self.apply(payout, result)
+            changed += after.status is not payout.status
+        return changed
+
+    async def apply(self, payout: PayoutRecord, result: PayoutResult) -> PayoutRecord:
+        """Record what the provider says about ``payout`` (its answer, a poll, a webhook).
+        Each state change posts its entry once; a late or repeated answer changes nothing."""
+        now = self._clock()
+        amounts = PayoutAmounts(amount=payout.amount, fee=payout.fee, method=payout.method)
+        accounts = VenueAccounts.of(payout.tenant_id, payout.venue_id, payout.amount.currency)
+        ledger = self._store.ledger
+        await ledger.ensure_accounts([accounts.available, accounts.in_transit])
+        target = result.status
+        async with self._store.engine.begin() as connection:
+            if target is PayoutStatus.IN_TRANSIT:
+                await self._store.transition(
+                    connection,
+                    payout,
+                    (PayoutStatus.PENDING,),
+                    target,
+                    provider_payout_id=result.provider_payout_id,
+                    now=now,
+                )
+            elif target is PayoutStatus.PAID:
+                if await self._store.transition(
+                    connection,
+                    payout,
+                    (PayoutStatus.PENDING, PayoutStatus.IN_TRANSIT),
+                    target,
+                    provider_payout_id=result.provider_payout_id,
+                    now=now,
+                ):
+                    await ledger.post(
+                        connection,
+                        payout_paid_entry(
+                            tenant_id=payout.tenant_id,
+                            payout_id=payout.id,
+                            venue_id=payout.venue_id,
+                            amounts=amounts,
+                        ),
+                    )
+                    await self._event(connection, payout, "payout.paid")
+            elif target in (PayoutStatus.FAILED, PayoutStatus.CANCELED):
+                after_paid = payout.status is PayoutStatus.PAID
+                sources: tuple[PayoutStatus, ...] = (
+                    PayoutStatus.PENDING,
+                    PayoutStatus.IN_TRANSIT,
+                    PayoutStatus.PAID,
+                )
+                if target is PayoutStatus.CANCELED:
+                    sources = (PayoutStatus.PENDING, PayoutStatus.IN_TRANSIT)
+                if await self._store.transition(
+                    connection,
+                    payout,
+                    sources,
+                    target,
+                    provider_payout_id=result.provider_payout_id or None,
+                    failure_code=result.failure_code,
+                    failure_message=result.failure_message,
+                    now=now,
+                ):
+                    # The money comes back to available, the fee too.
+                    await ledger.post(
+                        connection,
+                        payout_returned_entry(
+                            tenant_id=payout.tenant_id,
+                            payout_id=payout.id,
+                            venue_id=payout.venue_id,
+                            amounts=amounts,
+                            kind=PAYOUT_FAILED_KIND
+                            if target is PayoutStatus.FAILED
+                            else PAYOUT_CANCELED_KIND,
+                            after_paid=after_paid,
+                        ),
+                    )
+                    await self._event(connection, payout, f"payout.{target.value}")
+        current = await self._store.get(payout.tenant_id, payout.id)
+        return current if current is not None else payout
+
+    async def visible(self, principal: Principal, payout_id: uuid.UUID) -> PayoutRecord:
+        payout = await self._store.get(principal.tenant_id, payout_id)
+        if payout is None or not principal.can_manage_venue(payout.venue_id):
+            raise NotFoundError(f"payout {payout_id} was not found", code="PAYOUT_NOT_FOUND")
+        return payout
+
+    async def recent(
+        self, principal: Principal, *, venue_id: uuid.UUID | None = None, limit: int = 100
+    ) -> list[PayoutRecord]:
+        if venue_id is None:
+            principal.require_role(Role.ADMIN)
+        elif not principal.can_manage_venue(venue_id):
+            raise ForbiddenError("only this venue's managers and admins see its payouts")
+        return await self._store.recent(
+            tenant_id=principal.tenant_id, venue_id=venue_id, limit=limit
+        )
+
+    async def venues_to_pay(self, principal: Principal) -> tuple[list[tuple[uuid.UUID, int]], int]:
+        """Admin only: (venue, payable) of every venue whose payable balance is at least its
+        threshold (default: the payout minimum), and how many venues were below it."""
+        principal.require_role(Role.ADMIN)
+        due: list[tuple[uuid.UUID, int]] = []
+        skipped = 0
+        for venue_id, payable in await self._store.available_balances(principal.tenant_id):
+            settings = await self._store.settings(principal.tenant_id, venue_id)
+            threshold = max(
+                settings.threshold_minor if settings is not None else 0, self._rules.minimum.minor
+            )
+            if payable >= threshold:
+                due.append((venue_id, min(payable, self._rules.daily_limit.minor)))
+            else:
+                skipped += 1
+        return due, skipped
+
+    async def set_destination(
+        self, principal: Principal, venue_id: uuid.UUID, settings: PayoutSettings
+    ) -> None:
+        principal.require_role(Role.ADMIN)
+        if await self._catalog.get_venue(principal.tenant_id, venue_id) is None:
+            raise VenueNotFoundError(f"venue {venue_id} does not exist")
+        await self._store.put_settings(principal.tenant_id, venue_id, settings)
+
+    async def _destination(self, tenant_id: uuid.UUID, venue_id: uuid.UUID) -> str:
+        settings = await self._store.settings(tenant_id, venue_id)
+        if settings is not None:
+            return settings.destination
+        if self._default_destination is not None:
+            return self._default_destination(venue_id)
+        raise PayoutAccountMissingError(
+            f"venue {venue_id} has no payout account; set one with `tt payouts destination`"
+        )
+
+    async def _submit(self, payout: PayoutRecord) -> PayoutRecord:
+        request = PayoutRequest(
+            payout_id=payout.id,
+            tenant_id=payout.tenant_id,
+            venue_id=payout.venue_id,
+            destination=payout.destination,
+            amount=payout.net,
+            method=payout.method,
+            idempotency_key=provider_idempotency_key(payout.tenant_id, payout.id, "payout"),
+            metadata={
+                "payoutId": str(payout.id),
+                "tenantId": str(payout.tenant_id),
+                "venueId": str(payout.venue_id),
+            },
+        )
+        try:
+            result = await self.provider.create_payout(request)
+        except ProviderUnavailableError:
+            return payout  # pending: sync asks again under the same key
+        except ProviderRejectedError as error:
+            result = PayoutResult(
+                provider=self.provider.name,
+                provider_payout_id="",
+                status=PayoutStatus.FAILED,
+                amount=payout.net,
+                failure_code="rejected",
+                failure_message=error.message,
+            )
+        return await self.apply(payout, result)
+
+    async def _event(self, connection: Connection, payout: PayoutRecord, event_type: str) -> None:
+        await append_event(
+            connection,
+            tenant_id=payout.tenant_id,
+            event_type=event_type,
+            aggregate_type="payout",
+            aggregate_id=payout.id,
+            data=_event(payout),
+        )
+
+
+class _TwinError(Exception):
+    """A payout under the same requester and key was recorded first."""
+
+
+def _event(payout: PayoutRecord) -> dict[str, object]:
+    return {
+        "payoutId": str(payout.id),
+        "venueId": str(payout.venue_id),
+        "amount": payout.amount.minor,
+        "fee": payout.fee.minor,
+        "net": payout.net.minor,
+        "currency": payout.amount.currency.code,
+        "method": payout.method.value,
+    }
