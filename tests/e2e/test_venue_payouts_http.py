@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 import uuid
 from collections.abc import Callable
 
@@ -14,6 +15,7 @@ import pytest
 from tests.e2e.processes import cli_env, tt
 from tests.e2e.test_process_payment_http import keyed, venue_and_event
 from tests.e2e.test_venue_balances_http import SETTLES, balance, pay
+from tests.e2e.test_webhooks_http import deliver
 from tt_ledger import DailyPayoutLimitError, PayoutRules, PayoutStatus
 from tt_money import USD, Money
 from tt_payments import Container, Settings
@@ -238,3 +240,41 @@ async def test_tt_payouts_run_pays_venues_above_their_threshold_and_reruns_safel
     assert [(row["amount"], row["venueId"]) for row in rows] == [(19000, venue)]
     shown = tt(env, "payouts", "show", "--tenant", str(tenant), rows[0]["id"])
     assert json.loads(shown.stdout)["status"] in {"in_transit", "paid"}
+
+
+async def test_a_signed_payout_failed_webhook_gives_the_money_back_once(
+    client: httpx.AsyncClient, auth: AuthHeaders, container: Container, tenant: uuid.UUID
+) -> None:
+    venue = await funded_venue(client, auth, container, tenant)
+    response = await payout(client, auth, venue, 10000)
+    payout_id = response.json()["payoutId"]
+    admin = Principal(user_id=uuid.uuid4(), tenant_id=tenant, role=Role.ADMIN)
+    record = await container.payouts.visible(admin, uuid.UUID(payout_id))
+    event = {
+        "id": f"evt_{uuid.uuid4().hex}",
+        "object": "event",
+        "type": "payout.failed",
+        "account": record.destination,
+        "created": int(time.time()),
+        "data": {
+            "object": {
+                "id": record.provider_payout_id,
+                "object": "payout",
+                "amount": 10000,
+                "currency": "usd",
+                "status": "failed",
+                "failure_code": "account_closed",
+                "failure_message": "The bank account has been closed.",
+                "metadata": {"payoutId": payout_id, "tenantId": str(tenant)},
+            }
+        },
+    }
+    first = await deliver(client, event)
+    assert first.status_code == 200, first.text
+    again = await deliver(client, {**event, "id": f"evt_{uuid.uuid4().hex}"})
+    assert again.status_code == 200
+    after = await container.payouts.visible(admin, uuid.UUID(payout_id))
+    assert after.status is PayoutStatus.FAILED
+    assert after.failure_code == "account_closed"
+    assert (await balance(client, auth, venue))["balance"]["available"] == 19000  # type: ignore[index]
+    assert (await container.ledger.verify()).ok

@@ -39,6 +39,7 @@ from tt_payments.adapters.stripe_provider import StripeProvider
 from tt_payments.adapters.stripe_webhooks import (
     STRIPE_DISPUTE_EVENTS,
     STRIPE_PAYMENT_EVENTS,
+    STRIPE_PAYOUT_EVENTS,
     STRIPE_REFUND_EVENTS,
     stripe_event,
 )
@@ -216,22 +217,25 @@ def bootstrap(settings: Settings) -> Container:
             metrics=metrics,
             findings=findings,
         )
-        webhooks = WebhookService(
-            inbox=SqlWebhookInbox(engine),
-            seen=RedisSeenWebhooks(redis_client),
-            handlers=dict.fromkeys(
-                STRIPE_PAYMENT_EVENTS | STRIPE_REFUND_EVENTS | STRIPE_DISPUTE_EVENTS,
-                provider_events.apply,
-            ),
-            parsers={"stripe": _stored_stripe_event, "square": _stored_square_event},
-            metrics=metrics,
-        )
         balances = BalanceService(store=SqlSettlement(engine, ledger), catalog=catalog)
         payouts = PayoutService(
             store=SqlPayouts(engine, ledger),
             catalog=catalog,
             provider=build_payout_provider(settings),
             default_destination=_simulated_destination if settings.processor != "stripe" else None,
+        )
+        webhooks = WebhookService(
+            inbox=SqlWebhookInbox(engine),
+            seen=RedisSeenWebhooks(redis_client),
+            handlers={
+                **dict.fromkeys(
+                    STRIPE_PAYMENT_EVENTS | STRIPE_REFUND_EVENTS | STRIPE_DISPUTE_EVENTS,
+                    provider_events.apply,
+                ),
+                **dict.fromkeys(STRIPE_PAYOUT_EVENTS, payouts.on_provider_event),
+            },
+            parsers={"stripe": _stored_stripe_event, "square": _stored_square_event},
+            metrics=metrics,
         )
         reconciliation = ReconciliationService(
             engine=engine,

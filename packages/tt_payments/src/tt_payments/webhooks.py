@@ -21,6 +21,7 @@ import attrs
 
 from tt_money import Money
 from tt_money.errors import InvalidInputError
+from tt_payments.providers.payouts import PayoutResult
 from tt_payments.providers.types import Charge, Refund
 
 SIGNATURE_TOLERANCE_SECONDS = 300
@@ -53,6 +54,10 @@ class ProviderEvent:
     refund_id: uuid.UUID | None = None
     """Our refund's id, when the refund's metadata carries it."""
     dispute: Dispute | None = None
+    payout: PayoutResult | None = None
+    """For payout events: the provider's view of a venue payout."""
+    payout_id: uuid.UUID | None = None
+    """Our payout's id, from the payout's metadata."""
 
 
 @attrs.frozen(kw_only=True)

@@ -42,7 +42,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Awaitable, Mapping
 from types import MappingProxyType
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import stripe
 from stripe.params import PayoutCreateParams, TransferCreateParams
@@ -165,23 +165,26 @@ class StripeConnectPayouts:
         return self._result_from(payout)
 
     def _result_from(self, payout: stripe.Payout) -> PayoutResult:
-        status = _PAYOUT_STATUSES.get(payout.status, PayoutStatus.IN_TRANSIT)
-        failed = status is PayoutStatus.FAILED
-        # Stripe may leave null fields out, and the SDK then raises: read with defaults.
-        arrival = getattr(payout, "arrival_date", None)
-        return PayoutResult(
-            provider=self.name,
-            provider_payout_id=payout.id,
-            status=status,
-            amount=Money.of(payout.amount, payout.currency),
-            arrival_date=(
-                dt.datetime.fromtimestamp(arrival, dt.UTC).date()
-                if isinstance(arrival, int)
-                else None
-            ),
-            failure_code=getattr(payout, "failure_code", None) if failed else None,
-            failure_message=getattr(payout, "failure_message", None) if failed else None,
-        )
+        return stripe_payout_result(payout.to_dict())
+
+
+def stripe_payout_result(payout: Mapping[str, Any]) -> PayoutResult:
+    """A Stripe payout (an API answer, or a ``payout.*`` webhook's object) as ours."""
+    status = _PAYOUT_STATUSES.get(str(payout.get("status")), PayoutStatus.IN_TRANSIT)
+    failed = status is PayoutStatus.FAILED
+    # Stripe may leave null fields out: read with defaults.
+    arrival = payout.get("arrival_date")
+    return PayoutResult(
+        provider="stripe",
+        provider_payout_id=str(payout["id"]),
+        status=status,
+        amount=Money.of(int(payout["amount"]), str(payout["currency"])),
+        arrival_date=(
+            dt.datetime.fromtimestamp(arrival, dt.UTC).date() if isinstance(arrival, int) else None
+        ),
+        failure_code=payout.get("failure_code") if failed else None,
+        failure_message=payout.get("failure_message") if failed else None,
+    )
 
 
 async def _calling_stripe(call: Awaitable[_T]) -> _T:

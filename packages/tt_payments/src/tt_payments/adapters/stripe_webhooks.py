@@ -19,6 +19,8 @@ import stripe
 
 from tt_money import Money
 from tt_money.errors import InvalidInputError
+from tt_payments.adapters.stripe_payouts import stripe_payout_result
+from tt_payments.providers.payouts import PayoutResult
 from tt_payments.providers.types import Charge, ChargeStatus, Refund, RefundStatus
 from tt_payments.webhooks import (
     SIGNATURE_TOLERANCE_SECONDS,
@@ -46,6 +48,10 @@ STRIPE_REFUND_EVENTS = frozenset(
     {"refund.created", "refund.updated", "refund.failed", "charge.refund.updated"}
 )
 STRIPE_DISPUTE_EVENTS = frozenset({"charge.dispute.created", "charge.dispute.closed"})
+STRIPE_PAYOUT_EVENTS = frozenset(
+    {"payout.created", "payout.updated", "payout.paid", "payout.failed", "payout.canceled"}
+)
+"""Connect events about a venue's payout (sent with the connected ``account``)."""
 _REFUND_STATUSES = {
     "pending": RefundStatus.PENDING,
     "requires_action": RefundStatus.PENDING,
@@ -109,6 +115,7 @@ def stripe_event(payload: Mapping[str, Any], *, signature: str) -> ProviderEvent
     charge: Charge | None = None
     refund: Refund | None = None
     dispute: Dispute | None = None
+    payout: PayoutResult | None = None
     provider_payment_id: str | None = None
     metadata: Mapping[str, Any] | None = None
     if isinstance(obj, Mapping):
@@ -127,6 +134,8 @@ def stripe_event(payload: Mapping[str, Any], *, signature: str) -> ProviderEvent
                 status=_REFUND_STATUSES.get(str(obj.get("status")), RefundStatus.PENDING),
                 failure_reason=obj.get("failure_reason"),
             )
+        elif event_type in STRIPE_PAYOUT_EVENTS:
+            payout = stripe_payout_result(obj)
         elif event_type in STRIPE_DISPUTE_EVENTS and provider_payment_id:
             dispute = Dispute(
                 provider_dispute_id=str(obj["id"]),
@@ -136,7 +145,10 @@ def stripe_event(payload: Mapping[str, Any], *, signature: str) -> ProviderEvent
             )
     tenant_id, payment_id = metadata_ids(metadata)
     refund_id = uuid_or_none((metadata or {}).get("refundId")) if refund else None
+    payout_id = uuid_or_none((metadata or {}).get("payoutId")) if payout else None
     return ProviderEvent(
+        payout=payout,
+        payout_id=payout_id,
         refund=refund,
         refund_id=refund_id,
         dispute=dispute,

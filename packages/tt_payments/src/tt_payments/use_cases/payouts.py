@@ -58,6 +58,7 @@ from tt_payments.providers.types import (
     ProviderUnavailableError,
     provider_idempotency_key,
 )
+from tt_payments.webhooks import ProviderEvent
 
 _log = logging.getLogger(__name__)
 
@@ -318,6 +319,18 @@ class PayoutService:
                     await self._event(connection, payout, f"payout.{target.value}")
         current = await self._store.get(payout.tenant_id, payout.id)
         return current if current is not None else payout
+
+    async def on_provider_event(self, event: ProviderEvent) -> str:
+        """A payout webhook (Stripe Connect ``payout.*``): the payout named in its metadata
+        moves as the provider says, through ``apply`` (once; late news changes nothing).
+        Returns the inbox outcome."""
+        if event.payout is None or event.payout_id is None or event.tenant_id is None:
+            return "unmatched"
+        payout = await self._store.get(event.tenant_id, event.payout_id)
+        if payout is None:
+            return "unmatched"
+        after = await self.apply(payout, event.payout)
+        return "applied" if after.status is not payout.status else "ignored"
 
     async def visible(self, principal: Principal, payout_id: uuid.UUID) -> PayoutRecord:
         payout = await self._store.get(principal.tenant_id, payout_id)
