@@ -156,6 +156,31 @@ def test_a_newcomer_prices_a_nashville_ticket_with_the_cli(
         "total": 11895,
     }
 
+    # And two payments for the (past) event settle and are paid out with the CLI
+    for _ in range(2):
+        paid = httpx.post(
+            f"{server.url}/api/v1/payments/process",
+            json={
+                "venueId": venue,
+                "eventId": event,
+                "tickets": [{"ticketTypeId": event, "quantity": 2, "price": 5000}],
+                "paymentMethod": {"type": "card", "paymentMethodId": "pm_card_visa"},
+            },
+            headers={**headers, "Idempotency-Key": str(uuid.uuid4())},
+            timeout=30,
+        )
+        assert paid.status_code == 200, paid.text
+    settled = tt(env, "balances", "settle", "--tenant", tenant, "--json")
+    assert settled.returncode == 0, settled.stderr
+    assert json.loads(settled.stdout)["salesSettled"] == 2
+    shown = tt(env, "balances", "show", "--tenant", tenant, "--venue", venue, "--json")
+    assert json.loads(shown.stdout)["payoutInfo"]["payable"] == 19000
+    ran = tt(env, "payouts", "run", "--tenant", tenant)
+    assert ran.returncode == 0, ran.stderr
+    assert "venues paid 1" in ran.stdout
+    listed = tt(env, "payouts", "list", "--tenant", tenant, "--json")
+    assert [json.loads(line)["amount"] for line in listed.stdout.splitlines()] == [19000]
+
     # And a second `tt serve` on the busy port fails with a clear message
     second = tt(env, "serve")
     assert second.returncode == 1
