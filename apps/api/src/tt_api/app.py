@@ -12,6 +12,7 @@ from litestar.types import Receive, Scope, Send
 from tt_api.auth import BearerTokenMiddleware
 from tt_api.body import decode_strict_body
 from tt_api.controllers.admin import AdminCatalogController
+from tt_api.controllers.compliance import ComplianceController
 from tt_api.controllers.fraud import FraudAdminController
 from tt_api.controllers.health import HealthController
 from tt_api.controllers.high_demand import AdminHighDemandController, WaitingRoomController
@@ -54,6 +55,7 @@ def create_app(container: Container) -> PaymentsApp:
             WaitingRoomController,
             FraudAdminController,
             VenuesController,
+            ComplianceController,
         ],
         dependencies={"container": Provide(provide_container)},
         state=State({"container": container}),

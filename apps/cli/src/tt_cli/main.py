@@ -17,6 +17,7 @@ from tt_cli.output import fail, reports_errors
 from tt_cli.payouts import payouts_app
 from tt_cli.reconcile import reconcile_app
 from tt_cli.serve import serve_cli
+from tt_cli.tax import tax_app
 from tt_cli.webhooks import webhooks_app
 from tt_cli.worker import worker_cli
 from tt_payments import Settings
@@ -41,6 +42,7 @@ app.add_typer(reconcile_app, name="reconcile")
 app.add_typer(fraud_app, name="fraud")
 app.add_typer(balances_app, name="balances")
 app.add_typer(payouts_app, name="payouts")
+app.add_typer(tax_app, name="tax")
 
 
 @app.command("migrate")

@@ -43,6 +43,7 @@ from tt_payments.adapters.stripe_webhooks import (
     STRIPE_REFUND_EVENTS,
     stripe_event,
 )
+from tt_payments.adapters.tax_sql import SqlTaxCompliance
 from tt_payments.adapters.webhook_inbox_sql import SqlWebhookInbox
 from tt_payments.adapters.webhook_seen_redis import RedisSeenWebhooks
 from tt_payments.internal_auth import InternalAuthenticator
@@ -67,10 +68,13 @@ from tt_payments.use_cases.process_payment import PaymentService
 from tt_payments.use_cases.provider_events import ProviderEventService
 from tt_payments.use_cases.reconciliation import ReconciliationService
 from tt_payments.use_cases.refund_payment import RefundService
+from tt_payments.use_cases.tax import TaxCompliance, TaxRecords
 from tt_payments.use_cases.webhooks import WebhookService
 from tt_payments.volume_cache import CachedSalesVolume
 from tt_payments.webhooks import ProviderEvent, square_event
-from tt_tax import TaxCalculator
+from tt_tax import BundledRates, FallbackRates, NexusTracker, Payer, RateSource, TaxCalculator
+from tt_tax.adapters.pdf_1099da import render_1099da_pdf
+from tt_tax.adapters.taxjar import TaxJarRates
 
 
 @attrs.define
@@ -103,6 +107,7 @@ class Container:
     payouts: PayoutService
     queue_tokens: JwtAccessTokenCodec
     fraud: FraudAdmin
+    tax_compliance: TaxCompliance
     started_at: dt.datetime
     embedded: EmbeddedServers | None = None
 
@@ -163,7 +168,9 @@ def bootstrap(settings: Settings) -> Container:
         engine = database.create_engine(database_url)
         redis_client = cache.create_client(redis_url)
         catalog = SqlCatalog(engine)
-        tax = TaxCalculator()
+        tax = TaxCalculator(build_rate_source(settings))
+        nexus = NexusTracker.load()
+        tax_records = TaxRecords(nexus=nexus)
         fees = FeeCalculator(
             catalog=catalog,
             sales_volume=CachedSalesVolume(
@@ -204,9 +211,14 @@ def bootstrap(settings: Settings) -> Container:
             metrics=metrics,
             checks=(fraud_check,) if settings.pre_payment_checks else (),
             high_demand=high_demand,
+            tax_records=tax_records,
         )
         refunds = RefundService(
-            payments=stored_payments, lookup=payments, provider=provider, metrics=metrics
+            payments=stored_payments,
+            lookup=payments,
+            provider=provider,
+            metrics=metrics,
+            tax_records=tax_records,
         )
         findings = SqlReconciliation(engine)
         provider_events = ProviderEventService(
@@ -281,6 +293,18 @@ def bootstrap(settings: Settings) -> Container:
             payouts=payouts,
             queue_tokens=queue_tokens,
             fraud=FraudAdmin(fraud_records, fraud_check),
+            tax_compliance=TaxCompliance(
+                calculator=tax,
+                catalog=catalog,
+                store=SqlTaxCompliance(engine),
+                nexus=nexus,
+                payer=Payer(
+                    name=settings.tax_payer_name,
+                    tin=settings.tax_payer_tin,
+                    address=settings.tax_payer_address,
+                ),
+                render_pdf=render_1099da_pdf,
+            ),
             internal_auth=InternalAuthenticator(
                 secrets=settings.internal_service_secrets,
                 nonces=RedisNonceStore(redis_client),
@@ -303,6 +327,26 @@ def _stored_stripe_event(payload: Mapping[str, object], signature: str) -> Provi
 
 def _stored_square_event(payload: Mapping[str, object], signature: str) -> ProviderEvent:
     return square_event(payload, signature=signature)
+
+
+def build_rate_source(settings: Settings) -> RateSource:
+    """TaxJar first, then the bundled tables, when ``TT_TAXJAR_API_KEY`` is set (results
+    record which answered in ``tax_source``); otherwise the tables alone."""
+    tables = BundledRates.load()
+    if settings.taxjar_api_key is None:
+        return tables
+    timeout = float(settings.taxjar_timeout_seconds)
+    primary = (
+        TaxJarRates(settings.taxjar_api_key, taxability=tables, timeout_seconds=timeout)
+        if settings.taxjar_api_url is None
+        else TaxJarRates(
+            settings.taxjar_api_key,
+            taxability=tables,
+            timeout_seconds=timeout,
+            api_url=settings.taxjar_api_url,
+        )
+    )
+    return FallbackRates(primary, tables)
 
 
 def build_provider(settings: Settings) -> PaymentProvider:

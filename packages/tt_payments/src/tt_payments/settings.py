@@ -92,6 +92,20 @@ class Settings:
     gas_polygon_fee: Decimal = Decimal("0.01")
     gas_polygon_fee_usd: Decimal = Decimal("0.005")
     gas_polygon_congestion: str = "medium"
+    taxjar_api_key: str | None = attrs.field(default=None, repr=False)
+    """TaxJar's API token (TT_TAXJAR_API_KEY): TaxJar answers rates first and the bundled
+    tables when it fails or times out (results record their ``taxSource``). None: the
+    tables only."""
+    taxjar_api_url: str | None = None
+    """Another TaxJar address (its sandbox, or a local server in tests); None: TaxJar's."""
+    taxjar_timeout_seconds: Decimal = Decimal(5)
+    """How long one TaxJar request may take before the tables answer instead."""
+    tax_payer_name: str = "TicketToken, Inc."
+    """The broker filing Forms 1099-DA (the form's PAYER block)."""
+    tax_payer_tin: str = attrs.field(default="00-0000000", repr=False)
+    """The payer's EIN, printed in full on every form (the default is a placeholder)."""
+    tax_payer_address: str = "1 Broadway\nNashville, TN 37203"
+    """The payer's address; lines separated by newlines (``\\n`` in the variable)."""
 
     @property
     def embedded(self) -> bool:
@@ -181,6 +195,18 @@ class Settings:
             gas_polygon_congestion=reader.choice(
                 "TT_GAS_POLYGON_CONGESTION", defaults.gas_polygon_congestion, _CONGESTION
             ),
+            taxjar_api_key=reader.text("TT_TAXJAR_API_KEY"),
+            taxjar_api_url=reader.text("TT_TAXJAR_API_URL"),
+            taxjar_timeout_seconds=_positive(
+                "TT_TAXJAR_TIMEOUT_SECONDS",
+                reader.decimal("TT_TAXJAR_TIMEOUT_SECONDS", defaults.taxjar_timeout_seconds),
+            ),
+            tax_payer_name=reader.text("TT_TAX_PAYER_NAME") or defaults.tax_payer_name,
+            tax_payer_tin=reader.text("TT_TAX_PAYER_TIN") or defaults.tax_payer_tin,
+            tax_payer_address=(
+                (reader.text("TT_TAX_PAYER_ADDRESS") or "").replace("\\n", "\n")
+                or defaults.tax_payer_address
+            ),
         )
 
 
@@ -245,6 +271,12 @@ class _Reader:
 
 
 QUEUE_TOKEN_SECRET_MIN_LENGTH = 32
+
+
+def _positive(name: str, value: Decimal) -> Decimal:
+    if value <= 0:
+        raise SettingsError(f"{name} must be more than zero, got {value}")
+    return value
 
 
 def _secret(text: str | None) -> str | None:

@@ -326,4 +326,5 @@ def _fee_response(quote: FeeQuote) -> CalculateFeesResponse:
             )
             for line in quote.tax.lines
         },
+        tax_source=quote.tax.tax_source.value,
     )

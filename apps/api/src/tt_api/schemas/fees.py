@@ -56,3 +56,5 @@ class CalculateFeesResponse(Schema):
     platform_fee_bps: int
     tax_date: dt.date
     tax_breakdown: dict[str, TaxLineBody]
+    tax_source: str = "tables"
+    """Whose rates taxed it: ``taxjar``, or ``tables`` (also when TaxJar failed)."""

@@ -55,6 +55,7 @@ from tt_payments.providers.types import (
 )
 from tt_payments.use_cases.fees import FeeCalculator, FeeQuote
 from tt_payments.use_cases.high_demand import DEFAULT_LIMITS, HighDemandService
+from tt_payments.use_cases.tax import TaxRecords, tax_metadata
 
 NOTHING_HELD = PurchaseCounts(by_user=0, by_payment_method=0, by_address=0)
 
@@ -125,6 +126,7 @@ class PaymentService:
     metrics: PaymentMetrics
     checks: Sequence[PrePaymentCheck] = ()
     high_demand: HighDemandService | None = None
+    tax_records: TaxRecords | None = None
     clock: Callable[[], dt.datetime] = utcnow
 
     async def process(
@@ -534,6 +536,8 @@ class PaymentService:
                         aggregate_id=record.id,
                         data=_event_data(record, metadata, charge, mint_job_id=job),
                     )
+                    if self.tax_records is not None:
+                        await self.tax_records.payment_settled(uow, record, metadata)
                     settled = attrs.evolve(
                         record,
                         status=PaymentStatus.COMPLETED,
@@ -600,6 +604,7 @@ def _metadata(request: PaymentRequest, quote: FeeQuote, decision: CheckResult) -
             "total": breakdown.total.minor,
         },
         "taxLines": [[line.jurisdiction, line.amount.minor] for line in quote.tax.lines],
+        "tax": tax_metadata(quote.tax, quote.venue.address.state),
         "tier": breakdown.tier.value,
         "blockchain": quote.recommended_blockchain.value,
         "paymentMethodId": request.payment_method_id,

@@ -51,6 +51,7 @@ from tt_payments.providers.types import (
     provider_idempotency_key,
 )
 from tt_payments.use_cases.process_payment import PaymentService, utcnow, venue_accounts
+from tt_payments.use_cases.tax import TaxRecords
 
 _REFUNDABLE = (PaymentStatus.COMPLETED, PaymentStatus.PARTIALLY_REFUNDED)
 # What a processor's final refund status makes of ours.
@@ -82,6 +83,7 @@ class RefundService:
     lookup: PaymentService
     provider: PaymentProvider
     metrics: PaymentMetrics
+    tax_records: TaxRecords | None = None
     clock: Callable[[], dt.datetime] = utcnow
 
     async def refund(
@@ -320,6 +322,8 @@ class RefundService:
                 venue_pending_balance=normal_balance(pending_account, pending),
             )
             await uow.post(entry)
+            if self.tax_records is not None:
+                await self.tax_records.refund_completed(uow, record, refund.id, entry)
             refunded = await uow.completed_refunds_total(tenant, record.id)
             if refunded == record.total.minor:
                 await uow.transition(
