@@ -9,6 +9,7 @@ import time
 import uuid
 from collections.abc import Callable
 
+import attrs
 import httpx
 import pytest
 
@@ -16,11 +17,12 @@ from tests.e2e.processes import cli_env, tt
 from tests.e2e.test_process_payment_http import keyed, venue_and_event
 from tests.e2e.test_venue_balances_http import SETTLES, balance, pay
 from tests.e2e.test_webhooks_http import deliver
-from tt_ledger import DailyPayoutLimitError, PayoutRules, PayoutStatus
+from tt_ledger import DailyPayoutLimitError, PayoutRules, PayoutStatus, VenueAccounts
 from tt_money import USD, Money
-from tt_payments import Container, Settings
+from tt_payments import Container, Settings, bootstrap
 from tt_payments.adapters.payouts_sql import PayoutSettings
 from tt_payments.identity import Principal, Role
+from tt_payments.providers.payouts import PayoutResult
 from tt_payments.providers.simulated_payouts import PayoutFaultPoint, SimulatedPayouts
 from tt_payments.use_cases.payouts import PayoutService
 
@@ -278,3 +280,85 @@ async def test_a_signed_payout_failed_webhook_gives_the_money_back_once(
     assert after.failure_code == "account_closed"
     assert (await balance(client, auth, venue))["balance"]["available"] == 19000  # type: ignore[index]
     assert (await container.ledger.verify()).ok
+
+
+async def test_a_fresh_process_pays_out_and_applies_answers(
+    client: httpx.AsyncClient,
+    auth: AuthHeaders,
+    container: Container,
+    settings: Settings,
+    tenant: uuid.UUID,
+) -> None:
+    """A process that never took a payment (tt worker, the CLI) knows no ledger accounts
+    yet: a payout must create the ones its entries post to."""
+    venue = await funded_venue(client, auth, container, tenant)
+    fresh = bootstrap(settings)
+    try:
+        admin = Principal(user_id=uuid.uuid4(), tenant_id=tenant, role=Role.ADMIN)
+        paid = await fresh.payouts.request(
+            admin, uuid.UUID(venue), 10000, instant=True, idempotency_key=None
+        )
+        assert paid.status is PayoutStatus.PAID
+    finally:
+        await fresh.aclose()
+    assert (await balance(client, auth, venue))["balance"]["available"] == 9000  # type: ignore[index]
+    assert (await container.ledger.verify()).ok
+
+
+async def test_a_payout_event_for_another_payout_or_account_changes_nothing(
+    client: httpx.AsyncClient, auth: AuthHeaders, container: Container, tenant: uuid.UUID
+) -> None:
+    venue = await funded_venue(client, auth, container, tenant)
+    response = await payout(client, auth, venue, 10000)
+    payout_id = response.json()["payoutId"]
+    admin = Principal(user_id=uuid.uuid4(), tenant_id=tenant, role=Role.ADMIN)
+    record = await container.payouts.visible(admin, uuid.UUID(payout_id))
+    forged = {
+        "id": f"evt_{uuid.uuid4().hex}",
+        "object": "event",
+        "type": "payout.canceled",
+        "account": "acct_someone_else",
+        "created": int(time.time()),
+        "data": {
+            "object": {
+                "id": "po_other",
+                "object": "payout",
+                "amount": 1,
+                "currency": "usd",
+                "status": "canceled",
+                "metadata": {"payoutId": payout_id, "tenantId": str(tenant)},
+            }
+        },
+    }
+    assert (await deliver(client, forged)).status_code == 200
+    after = await container.payouts.visible(admin, uuid.UUID(payout_id))
+    assert after.status is PayoutStatus.IN_TRANSIT
+    assert after.provider_payout_id == record.provider_payout_id
+    assert (await balance(client, auth, venue))["balance"]["available"] == 9000  # type: ignore[index]
+
+
+async def test_paid_then_failed_from_a_stale_copy_books_the_return_against_clearing(
+    client: httpx.AsyncClient, auth: AuthHeaders, container: Container, tenant: uuid.UUID
+) -> None:
+    venue = await funded_venue(client, auth, container, tenant)
+    response = await payout(client, auth, venue, 10000)
+    admin = Principal(user_id=uuid.uuid4(), tenant_id=tenant, role=Role.ADMIN)
+    stale = await container.payouts.visible(admin, uuid.UUID(response.json()["payoutId"]))
+    assert stale.provider_payout_id is not None
+    result = PayoutResult(
+        provider="simulated",
+        provider_payout_id=stale.provider_payout_id,
+        status=PayoutStatus.PAID,
+        amount=stale.net,
+    )
+    await container.payouts.apply(stale, result)
+    failed = attrs.evolve(result, status=PayoutStatus.FAILED, failure_code="account_closed")
+    after = await container.payouts.apply(stale, failed)  # the copy still says in transit
+    assert after.status is PayoutStatus.FAILED
+    # Late news after failed changes nothing.
+    assert (await container.payouts.apply(stale, result)).status is PayoutStatus.FAILED
+    accounts = VenueAccounts.of(tenant, uuid.UUID(venue), USD)
+    async with container.engine.connect() as connection:
+        in_transit = await container.ledger.balance(connection, accounts.in_transit)
+    assert in_transit.minor == 0
+    assert (await balance(client, auth, venue))["balance"]["available"] == 19000  # type: ignore[index]

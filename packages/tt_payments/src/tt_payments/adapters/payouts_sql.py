@@ -126,7 +126,10 @@ class SqlPayouts:
         """Move the payout to ``target`` if it is in one of ``sources`` (one winner)."""
         values: dict[str, object] = {"status": target.value, "updated_at": now}
         if provider_payout_id is not None:
-            values["provider_payout_id"] = provider_payout_id
+            # Set once: a later answer never renames the payout.
+            values["provider_payout_id"] = sa.func.coalesce(
+                venue_payouts.c.provider_payout_id, provider_payout_id
+            )
         if failure_code is not None or failure_message is not None:
             values["failure_code"] = failure_code
             values["failure_message"] = failure_message
@@ -142,6 +145,20 @@ class SqlPayouts:
             .values(**values)
         )
         return result.rowcount == 1
+
+    async def lock(self, connection: AsyncConnection, payout: PayoutRecord) -> PayoutStatus | None:
+        """The payout's status, its row locked until the transaction ends."""
+        status = (
+            await connection.execute(
+                sa.select(venue_payouts.c.status)
+                .where(
+                    venue_payouts.c.tenant_id == payout.tenant_id,
+                    venue_payouts.c.id == payout.id,
+                )
+                .with_for_update()
+            )
+        ).scalar_one_or_none()
+        return None if status is None else PayoutStatus(status)
 
     async def get(self, tenant_id: uuid.UUID, payout_id: uuid.UUID) -> PayoutRecord | None:
         async with self.engine.connect() as connection:
@@ -185,8 +202,9 @@ class SqlPayouts:
         venue_id: uuid.UUID | None = None,
         statuses: Sequence[PayoutStatus] = (),
         limit: int = 100,
+        oldest_first: bool = False,
     ) -> list[PayoutRecord]:
-        """Newest first."""
+        """Newest first (oldest first by last change, for the sync job)."""
         query = sa.select(venue_payouts)
         if tenant_id is not None:
             query = query.where(venue_payouts.c.tenant_id == tenant_id)
@@ -194,7 +212,12 @@ class SqlPayouts:
             query = query.where(venue_payouts.c.venue_id == venue_id)
         if statuses:
             query = query.where(venue_payouts.c.status.in_([status.value for status in statuses]))
-        query = query.order_by(venue_payouts.c.created_at.desc(), venue_payouts.c.id).limit(limit)
+        order = (
+            (venue_payouts.c.updated_at, venue_payouts.c.id)
+            if oldest_first
+            else (venue_payouts.c.created_at.desc(), venue_payouts.c.id)
+        )
+        query = query.order_by(*order).limit(limit)
         async with self.engine.connect() as connection:
             rows = (await connection.execute(query)).mappings().all()
         return [_record(row) for row in rows]

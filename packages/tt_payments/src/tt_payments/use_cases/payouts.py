@@ -44,7 +44,7 @@ from tt_ledger import (
     payout_requested_entry,
     payout_returned_entry,
 )
-from tt_money import Money
+from tt_money import Currency, Money
 from tt_money.errors import ConflictError, NotFoundError
 from tt_payments.adapters.database import Connection
 from tt_payments.adapters.outbox_sql import append_event
@@ -126,16 +126,8 @@ class PayoutService:
         destination = await self._destination(principal.tenant_id, venue_id)
         method = PayoutMethod.from_instant(instant)
         amount = Money(amount_minor, venue.currency)
-        accounts = VenueAccounts.of(principal.tenant_id, venue_id, venue.currency)
-        ledger = self._store.ledger
-        await ledger.ensure_accounts(
-            [
-                accounts.available,
-                accounts.in_transit,
-                AccountRef.platform(
-                    principal.tenant_id, AccountKind.PLATFORM_REVENUE, venue.currency
-                ),
-            ]
+        await self._store.ledger.ensure_accounts(
+            _payout_accounts(principal.tenant_id, venue_id, venue.currency)
         )
         try:
             record = await self._record(
@@ -225,36 +217,50 @@ class PayoutService:
             tenant_id=tenant_id,
             statuses=(PayoutStatus.PENDING, PayoutStatus.IN_TRANSIT),
             limit=1000,
+            oldest_first=True,
         )
         for payout in open_payouts:
-            if payout.status is PayoutStatus.PENDING:
-                after = await self._submit(payout)
-            else:
-                try:
-                    result = await self.provider.retrieve_payout(
-                        payout.provider_payout_id or "", destination=payout.destination
-                    )
-                except ProviderUnavailableError:
-                    continue
-                except ProviderRejectedError as error:
-                    # The provider does not know it (the simulated one forgets on restart):
-                    # it stays in transit for a person to look at; the others go on.
-                    _log.warning("payout %s: the provider refused to say: %s", payout.id, error)
-                    continue
-                after = await self.apply(payout, result)
+            try:
+                after = await self._sync_one(payout)
+            except Exception:
+                # One payout's trouble must not stop the others being brought up to date.
+                _log.exception("payout %s could not be synced", payout.id)
+                continue
             changed += after.status is not payout.status
         return changed
+
+    async def _sync_one(self, payout: PayoutRecord) -> PayoutRecord:
+        if payout.status is PayoutStatus.PENDING:
+            return await self._submit(payout)
+        try:
+            result = await self.provider.retrieve_payout(
+                payout.provider_payout_id or "", destination=payout.destination
+            )
+        except ProviderUnavailableError:
+            return payout
+        except ProviderRejectedError as error:
+            # The provider does not know it (the simulated one forgets on restart): it
+            # stays in transit for a person to look at; the others go on.
+            _log.warning("payout %s: the provider refused to say: %s", payout.id, error)
+            return payout
+        return await self.apply(payout, result)
 
     async def apply(self, payout: PayoutRecord, result: PayoutResult) -> PayoutRecord:
         """Record what the provider says about ``payout`` (its answer, a poll, a webhook).
         Each state change posts its entry once; a late or repeated answer changes nothing."""
         now = self._clock()
         amounts = PayoutAmounts(amount=payout.amount, fee=payout.fee, method=payout.method)
-        accounts = VenueAccounts.of(payout.tenant_id, payout.venue_id, payout.amount.currency)
         ledger = self._store.ledger
-        await ledger.ensure_accounts([accounts.available, accounts.in_transit])
+        await ledger.ensure_accounts(
+            _payout_accounts(payout.tenant_id, payout.venue_id, payout.amount.currency)
+        )
         target = result.status
         async with self._store.engine.begin() as connection:
+            # The row's own state, locked: two answers at once (a webhook and a poll) are
+            # decided one after the other, each from what the other left.
+            current = await self._store.lock(connection, payout)
+            if current is None or target not in _NEXT.get(current, frozenset()):
+                return payout if current is None else attrs.evolve(payout, status=current)
             if target is PayoutStatus.IN_TRANSIT:
                 await self._store.transition(
                     connection,
@@ -284,7 +290,7 @@ class PayoutService:
                     )
                     await self._event(connection, payout, "payout.paid")
             elif target in (PayoutStatus.FAILED, PayoutStatus.CANCELED):
-                after_paid = payout.status is PayoutStatus.PAID
+                after_paid = current is PayoutStatus.PAID
                 sources: tuple[PayoutStatus, ...] = (
                     PayoutStatus.PENDING,
                     PayoutStatus.IN_TRANSIT,
@@ -317,8 +323,8 @@ class PayoutService:
                         ),
                     )
                     await self._event(connection, payout, f"payout.{target.value}")
-        current = await self._store.get(payout.tenant_id, payout.id)
-        return current if current is not None else payout
+        stored = await self._store.get(payout.tenant_id, payout.id)
+        return stored if stored is not None else payout
 
     async def on_provider_event(self, event: ProviderEvent) -> str:
         """A payout webhook (Stripe Connect ``payout.*``): the payout named in its metadata
@@ -329,7 +335,22 @@ class PayoutService:
         payout = await self._store.get(event.tenant_id, event.payout_id)
         if payout is None:
             return "unmatched"
-        after = await self.apply(payout, event.payout)
+        result = event.payout
+        account = event.payload.get("account")
+        if (
+            (account is not None and account != payout.destination)
+            or result.amount != payout.net
+            or (
+                payout.provider_payout_id is not None
+                and result.provider_payout_id != payout.provider_payout_id
+            )
+        ):
+            # Metadata is written by whoever creates a payout (a connected account can
+            # create its own): only the payout we sent, to its account, for its amount,
+            # may move ours.
+            _log.warning("payout event %s does not match payout %s", event.event_id, payout.id)
+            return "mismatch"
+        after = await self.apply(payout, result)
         return "applied" if after.status is not payout.status else "ignored"
 
     async def visible(self, principal: Principal, payout_id: uuid.UUID) -> PayoutRecord:
@@ -355,13 +376,21 @@ class PayoutService:
         principal.require_role(Role.ADMIN)
         due: list[tuple[uuid.UUID, int]] = []
         skipped = 0
+        now = self._clock()
+        day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
         for venue_id, payable in await self._store.available_balances(principal.tenant_id):
             settings = await self._store.settings(principal.tenant_id, venue_id)
             threshold = max(
                 settings.threshold_minor if settings is not None else 0, self._rules.minimum.minor
             )
-            if payable >= threshold:
-                due.append((venue_id, min(payable, self._rules.daily_limit.minor)))
+            async with self._store.engine.connect() as connection:
+                today = await self._store.paid_today(
+                    connection, principal.tenant_id, venue_id, day_start
+                )
+            # What today's limit still allows: a venue paid earlier today gets the rest.
+            amount = min(payable, self._rules.daily_limit.minor - today)
+            if payable >= threshold and amount >= self._rules.minimum.minor:
+                due.append((venue_id, amount))
             else:
                 skipped += 1
         return due, skipped
@@ -423,6 +452,32 @@ class PayoutService:
             aggregate_id=payout.id,
             data=_event(payout),
         )
+
+
+# The moves a provider's answer may make (the payout state machine of tt_ledger, plus
+# pending -> paid: an instant payout is paid in the provider's first answer).
+_NEXT: dict[PayoutStatus, frozenset[PayoutStatus]] = {
+    PayoutStatus.PENDING: frozenset(
+        {PayoutStatus.IN_TRANSIT, PayoutStatus.PAID, PayoutStatus.FAILED, PayoutStatus.CANCELED}
+    ),
+    PayoutStatus.IN_TRANSIT: frozenset(
+        {PayoutStatus.PAID, PayoutStatus.FAILED, PayoutStatus.CANCELED}
+    ),
+    PayoutStatus.PAID: frozenset({PayoutStatus.FAILED}),
+}
+
+
+def _payout_accounts(
+    tenant_id: uuid.UUID, venue_id: uuid.UUID, currency: Currency
+) -> list[AccountRef]:
+    """Every account a payout's entries may post to (known before any transaction)."""
+    accounts = VenueAccounts.of(tenant_id, venue_id, currency)
+    return [
+        accounts.available,
+        accounts.in_transit,
+        AccountRef.platform(tenant_id, AccountKind.PLATFORM_REVENUE, currency),
+        AccountRef.platform(tenant_id, AccountKind.PROCESSOR_CLEARING, currency),
+    ]
 
 
 class _TwinError(Exception):
