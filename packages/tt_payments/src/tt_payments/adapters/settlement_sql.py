@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
 import attrs
 import sqlalchemy as sa
@@ -132,28 +133,27 @@ class SqlSettlement:
         self, now: dt.datetime, *, tenant_id: uuid.UUID | None = None
     ) -> dict[VenueKey, list[CapturedSale]]:
         """Unsettled paid sales whose event has started, grouped by venue and currency
-        (each venue's policy then decides which are due)."""
+        (each venue's policy then decides which are due). A first look, unlocked: the
+        settlement of each venue reads its sales again under the venue's lock."""
         query = _DUE_SALES
         if tenant_id is not None:
             query = query.where(payment_transactions.c.tenant_id == tenant_id)
         async with self.engine.connect() as connection:
             rows = (await connection.execute(query, {"now": now})).all()
-        grouped: dict[VenueKey, list[CapturedSale]] = {}
-        for row in rows:
-            currency = currency_for(row.currency)
-            key = VenueKey(tenant_id=row.tenant_id, venue_id=row.venue_id, currency=row.currency)
-            grouped.setdefault(key, []).append(
-                CapturedSale(
-                    tenant_id=row.tenant_id,
-                    transaction_id=row.id,
-                    venue_id=row.venue_id,
-                    venue_amount=Money(int(row.amount), currency),
-                    venue_refunded=Money(min(int(row.venue_refunded), int(row.amount)), currency),
-                    event_starts_at=row.starts_at,
-                    captured_at=row.completed_at or row.created_at,
-                )
-            )
-        return grouped
+        return _grouped(rows)
+
+    async def venue_due_sales(
+        self, connection: AsyncConnection, key: VenueKey, now: dt.datetime
+    ) -> list[CapturedSale]:
+        """The venue's unsettled sales as they are now, read in the caller's transaction
+        (after it locked the venue's pending account: refunds wait for it)."""
+        query = _DUE_SALES.where(
+            payment_transactions.c.tenant_id == key.tenant_id,
+            payment_transactions.c.venue_id == key.venue_id,
+            payment_transactions.c.currency == key.currency,
+        )
+        rows = (await connection.execute(query, {"now": now})).all()
+        return _grouped(rows).get(key, [])
 
     async def policy(self, tenant_id: uuid.UUID, venue_id: uuid.UUID) -> SettlementPolicy:
         """The venue's settlement policy, else the defaults."""
@@ -337,3 +337,22 @@ class SqlSettlement:
                     .order_by(venue_sale_settlements.c.settled_at)
                 )
             ).all()
+
+
+def _grouped(rows: Sequence[Any]) -> dict[VenueKey, list[CapturedSale]]:
+    grouped: dict[VenueKey, list[CapturedSale]] = {}
+    for row in rows:
+        currency = currency_for(row.currency)
+        key = VenueKey(tenant_id=row.tenant_id, venue_id=row.venue_id, currency=row.currency)
+        grouped.setdefault(key, []).append(
+            CapturedSale(
+                tenant_id=row.tenant_id,
+                transaction_id=row.id,
+                venue_id=row.venue_id,
+                venue_amount=Money(int(row.amount), currency),
+                venue_refunded=Money(min(int(row.venue_refunded), int(row.amount)), currency),
+                event_starts_at=row.starts_at,
+                captured_at=row.completed_at or row.created_at,
+            )
+        )
+    return grouped

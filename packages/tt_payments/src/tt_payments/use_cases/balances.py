@@ -114,7 +114,7 @@ class BalanceService:
         report = SettlementReport()
         sales_by_venue = await self._store.due_sales(moment, tenant_id=tenant_id)
         settled_count = 0
-        for key, sales in sales_by_venue.items():
+        for key in sales_by_venue:
             currency = currency_for(key.currency)
             accounts = VenueAccounts.of(key.tenant_id, key.venue_id, currency)
             policy = await self._store.policy(key.tenant_id, key.venue_id)
@@ -122,6 +122,9 @@ class BalanceService:
             await ledger.ensure_accounts([accounts.pending, accounts.available, accounts.reserved])
             async with self._store.engine.begin() as connection:
                 pending = await ledger.balance(connection, accounts.pending, lock=True)
+                # Read again under the lock: a refund between the first look and the lock
+                # must not let this sale settle money that is no longer its own.
+                sales = await self._store.venue_due_sales(connection, key, moment)
                 plans = plan_settlements(
                     sales,
                     now=moment,
