@@ -40,7 +40,7 @@ everything else (``InvalidRequestError``, ``CardError``, ``IdempotencyError``,
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Awaitable, Mapping
+from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any, TypeVar
 
@@ -50,9 +50,8 @@ from stripe.params import PayoutCreateParams, TransferCreateParams
 from tt_ledger.payout_states import PayoutStatus
 from tt_ledger.payouts import PayoutMethod
 from tt_money import Money
-from tt_money.errors import TicketTokenError
+from tt_payments.adapters.stripe_client import StripeConnection, calling_stripe, translated
 from tt_payments.providers.payouts import PayoutRequest, PayoutResult
-from tt_payments.providers.types import ProviderRejectedError, ProviderUnavailableError
 
 __all__ = ["StripeConnectPayouts"]
 
@@ -73,7 +72,10 @@ _METHODS: Mapping[PayoutMethod, str] = MappingProxyType(
 _T = TypeVar("_T")
 
 
-class StripeConnectPayouts:
+_WHAT = "payout request"
+
+
+class StripeConnectPayouts(StripeConnection):
     """Stripe Connect transfers and payouts behind the ``PayoutProvider`` port.
 
     ``api_base`` points the client elsewhere (a local server in tests); ``timeout`` is
@@ -82,25 +84,6 @@ class StripeConnectPayouts:
     """
 
     name = "stripe"
-
-    def __init__(
-        self,
-        api_key: str,
-        *,
-        api_base: str | None = None,
-        timeout: float = 30.0,
-        max_network_retries: int = 2,
-    ) -> None:
-        self._http_client = stripe.HTTPXClient(timeout=timeout)
-        self._client = stripe.StripeClient(
-            api_key,
-            base_addresses={"api": api_base or stripe.DEFAULT_API_BASE},
-            http_client=self._http_client,
-            max_network_retries=max_network_retries,
-        )
-
-    async def aclose(self) -> None:
-        await self._http_client.close_async()  # type: ignore[no-untyped-call]  # SDK: unannotated
 
     async def create_payout(self, request: PayoutRequest) -> PayoutResult:
         """Transfer ``request.amount`` to the connected account, then pay it out.
@@ -123,10 +106,11 @@ class StripeConnectPayouts:
             "transfer_group": str(request.payout_id),
             "metadata": metadata,
         }
-        transfer = await _calling_stripe(
+        transfer = await calling_stripe(
             self._client.v1.transfers.create_async(
                 transfer_params, {"idempotency_key": f"{request.idempotency_key}:transfer"}
-            )
+            ),
+            what=_WHAT,
         )
         payout_params: PayoutCreateParams = {
             "amount": request.amount.minor,
@@ -143,24 +127,26 @@ class StripeConnectPayouts:
                 },
             )
         except (stripe.InvalidRequestError, stripe.CardError) as err:
-            await _calling_stripe(
+            await calling_stripe(
                 self._client.v1.transfers.reversals.create_async(
                     transfer.id,
                     {"metadata": metadata},
                     {"idempotency_key": f"{request.idempotency_key}:reversal"},
-                )
+                ),
+                what=_WHAT,
             )
-            raise _translated(err, "the transfer was reversed") from err
+            raise translated(err, what=_WHAT, note="the transfer was reversed") from err
         except stripe.StripeError as err:
-            raise _translated(err) from err
+            raise translated(err, what=_WHAT) from err
         return self._result_from(payout)
 
     async def retrieve_payout(self, provider_payout_id: str, *, destination: str) -> PayoutResult:
         """The payout's current state, read on the connected account ``destination``."""
-        payout = await _calling_stripe(
+        payout = await calling_stripe(
             self._client.v1.payouts.retrieve_async(
                 provider_payout_id, options={"stripe_account": destination}
-            )
+            ),
+            what=_WHAT,
         )
         return self._result_from(payout)
 
@@ -184,21 +170,4 @@ def stripe_payout_result(payout: Mapping[str, Any]) -> PayoutResult:
         ),
         failure_code=payout.get("failure_code") if failed else None,
         failure_message=payout.get("failure_message") if failed else None,
-    )
-
-
-async def _calling_stripe(call: Awaitable[_T]) -> _T:
-    try:
-        return await call
-    except stripe.StripeError as err:
-        raise _translated(err) from err
-
-
-def _translated(err: stripe.StripeError, note: str = "") -> TicketTokenError:
-    detail = f"{type(err).__name__}: {err.user_message or 'no message'}"
-    if isinstance(err, stripe.APIConnectionError | stripe.RateLimitError | stripe.APIError):
-        return ProviderUnavailableError(f"Stripe did not complete the payout ({detail})")
-    suffix = f"; {note}" if note else ""
-    return ProviderRejectedError(
-        f"Stripe refused the payout request ({detail}, code {err.code}){suffix}"
     )

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Awaitable, Mapping
+from collections.abc import Mapping
 from types import MappingProxyType
 from typing import TypeVar
 
@@ -48,15 +48,13 @@ from stripe.params import (
 )
 
 from tt_money import Money
-from tt_money.errors import TicketTokenError
+from tt_payments.adapters.stripe_client import StripeConnection, calling_stripe, translated
 from tt_payments.providers.types import (
     Charge,
     ChargeRequest,
     ChargeStatus,
     ListedCharge,
     ListedRefund,
-    ProviderRejectedError,
-    ProviderUnavailableError,
     Refund,
     RefundRequest,
     RefundStatus,
@@ -89,7 +87,7 @@ _REFUND_STATUSES: Mapping[str, RefundStatus] = MappingProxyType(
 _T = TypeVar("_T")
 
 
-class StripeProvider:
+class StripeProvider(StripeConnection):
     """Stripe's PaymentIntents and Refunds behind the ``PaymentProvider`` port.
 
     ``api_base`` points the client elsewhere (``http://127.0.0.1:8420`` for localstripe);
@@ -98,25 +96,6 @@ class StripeProvider:
     """
 
     name = "stripe"
-
-    def __init__(
-        self,
-        api_key: str,
-        *,
-        api_base: str | None = None,
-        timeout: float = 30.0,
-        max_network_retries: int = 2,
-    ) -> None:
-        self._http_client = stripe.HTTPXClient(timeout=timeout)
-        self._client = stripe.StripeClient(
-            api_key,
-            base_addresses={"api": api_base or stripe.DEFAULT_API_BASE},
-            http_client=self._http_client,
-            max_network_retries=max_network_retries,
-        )
-
-    async def aclose(self) -> None:
-        await self._http_client.close_async()  # type: ignore[no-untyped-call]  # SDK: unannotated
 
     async def charge(self, request: ChargeRequest) -> Charge:
         """Create and confirm a card PaymentIntent for ``request.amount``.
@@ -147,12 +126,12 @@ class StripeProvider:
         except stripe.CardError as err:
             return await self._declined(err, request.amount)
         except stripe.StripeError as err:
-            raise _translated(err) from err
+            raise translated(err) from err
         return self._charge_from(intent)
 
     async def retrieve(self, provider_payment_id: str) -> Charge:
         """The PaymentIntent's current state, mapped like ``charge``'s answer."""
-        intent = await _calling_stripe(
+        intent = await calling_stripe(
             self._client.v1.payment_intents.retrieve_async(provider_payment_id)
         )
         return self._charge_from(intent)
@@ -174,7 +153,7 @@ class StripeProvider:
             metadata["reason"] = request.reason
         if metadata:
             params["metadata"] = metadata
-        refund = await _calling_stripe(
+        refund = await calling_stripe(
             self._client.v1.refunds.create_async(
                 params, {"idempotency_key": request.idempotency_key}
             )
@@ -183,13 +162,13 @@ class StripeProvider:
 
     async def retrieve_refund(self, provider_refund_id: str) -> Refund:
         """The refund's current state."""
-        refund = await _calling_stripe(self._client.v1.refunds.retrieve_async(provider_refund_id))
+        refund = await calling_stripe(self._client.v1.refunds.retrieve_async(provider_refund_id))
         return self._refund_from(refund)
 
     async def list_charges(self, since: dt.datetime, until: dt.datetime) -> list[ListedCharge]:
         """PaymentIntents created in ``[since, until)``, every page."""
         params: PaymentIntentListParams = {"created": _window(since, until), "limit": 100}
-        page = await _calling_stripe(self._client.v1.payment_intents.list_async(params))
+        page = await calling_stripe(self._client.v1.payment_intents.list_async(params))
         listed: list[ListedCharge] = []
         async for intent in page.auto_paging_iter():
             listed.append(
@@ -204,7 +183,7 @@ class StripeProvider:
     async def list_refunds(self, since: dt.datetime, until: dt.datetime) -> list[ListedRefund]:
         """Refunds created in ``[since, until)``, every page."""
         params: RefundListParams = {"created": _window(since, until), "limit": 100}
-        page = await _calling_stripe(self._client.v1.refunds.list_async(params))
+        page = await calling_stripe(self._client.v1.refunds.list_async(params))
         listed: list[ListedRefund] = []
         async for refund in page.auto_paging_iter():
             listed.append(
@@ -235,7 +214,7 @@ class StripeProvider:
             return error.payment_intent.id
         if error.charge:
             # Some servers (localstripe) name only the failed charge; it knows its intent.
-            charge = await _calling_stripe(self._client.v1.charges.retrieve_async(error.charge))
+            charge = await calling_stripe(self._client.v1.charges.retrieve_async(error.charge))
             return _id_of(charge.payment_intent)
         return ""
 
@@ -269,20 +248,6 @@ class StripeProvider:
             # Only a failed refund is sure to carry it; a missing field raises in the SDK.
             failure_reason=getattr(refund, "failure_reason", None),
         )
-
-
-async def _calling_stripe(call: Awaitable[_T]) -> _T:
-    try:
-        return await call
-    except stripe.StripeError as err:
-        raise _translated(err) from err
-
-
-def _translated(err: stripe.StripeError) -> TicketTokenError:
-    detail = f"{type(err).__name__}: {err.user_message or 'no message'}"
-    if isinstance(err, stripe.APIConnectionError | stripe.RateLimitError | stripe.APIError):
-        return ProviderUnavailableError(f"Stripe did not complete the request ({detail})")
-    return ProviderRejectedError(f"Stripe refused the request ({detail}, code {err.code})")
 
 
 def _decline_of(error: stripe.StripeObject | None) -> tuple[str | None, str | None]:
