@@ -362,3 +362,21 @@ async def test_paid_then_failed_from_a_stale_copy_books_the_return_against_clear
         in_transit = await container.ledger.balance(connection, accounts.in_transit)
     assert in_transit.minor == 0
     assert (await balance(client, auth, venue))["balance"]["available"] == 19000  # type: ignore[index]
+
+
+async def test_a_failed_payout_whose_money_is_not_back_yet_keeps_it_out_until_it_is(
+    client: httpx.AsyncClient, auth: AuthHeaders, container: Container, tenant: uuid.UUID
+) -> None:
+    venue = await funded_venue(client, auth, container, tenant)
+    response = await payout(client, auth, venue, 10000)
+    admin = Principal(user_id=uuid.uuid4(), tenant_id=tenant, role=Role.ADMIN)
+    record = await container.payouts.visible(admin, uuid.UUID(response.json()["payoutId"]))
+    assert record.provider_payout_id is not None
+    provider = simulated(container)
+    await provider.fail_payout(record.provider_payout_id, destination=record.destination)
+    provider.fail_next(PayoutFaultPoint.TIMEOUT_ON_RECLAIM)
+    assert await container.payouts.sync(tenant_id=tenant) == 0
+    assert (await container.payouts.visible(admin, record.id)).status is PayoutStatus.IN_TRANSIT
+    assert (await balance(client, auth, venue))["balance"]["available"] == 9000  # type: ignore[index]
+    assert await container.payouts.sync(tenant_id=tenant) == 1
+    assert (await balance(client, auth, venue))["balance"]["available"] == 19000  # type: ignore[index]

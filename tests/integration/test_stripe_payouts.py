@@ -102,9 +102,13 @@ class FakeStripeConnect:
         self._faults.append((method, path_prefix, status))
 
     def settle(self, payout_id: str, status: str, **fields: Any) -> None:
-        """What Stripe does later: the payout moves to ``status``."""
+        """What Stripe does later: the payout moves to ``status``; a failed or canceled
+        one's money comes back to the connected account's balance."""
         with self._lock:
-            self.payouts[payout_id].update(status=status, **fields)
+            payout = self.payouts[payout_id]
+            if status in {"failed", "canceled"} and payout["status"] not in {"failed", "canceled"}:
+                self.balances[payout["_account"]] += payout["amount"]
+            payout.update(status=status, **fields)
 
     def sent(self, method: str, path_prefix: str) -> list[Recorded]:
         return [r for r in self.requests if r.method == method and r.path.startswith(path_prefix)]
@@ -439,7 +443,8 @@ async def test_a_payout_is_a_transfer_to_the_venue_then_a_payout_on_its_account(
         "amount": "49500",
         "currency": "usd",
         "method": method.value,
-        "metadata": metadata,
+        # The transfer it came from: how a later failure takes the money back (reclaim).
+        "metadata": {**metadata, "transferId": next(iter(fake.transfers))},
     }
     # And the money left the platform for the venue's bank, nothing stayed on the account
     assert fake.platform_balance == 1_000_000 - 49_500
@@ -551,6 +556,8 @@ async def test_a_refused_payout_reverses_its_transfer(
         await payouts.create_payout(request)
     assert len(fake.transfers) == 1
     assert len(fake.reversals) == 1
+    assert fake.balances[VENUE_ACCOUNT] == 0
+    assert fake.platform_balance == 1_000_000
     assert fake.platform_balance == 1_000_000
 
 
@@ -647,3 +654,32 @@ async def test_nothing_listening_means_the_outcome_is_unknown() -> None:
             await adapter.retrieve_payout("po_x", destination=VENUE_ACCOUNT)
     finally:
         await adapter.aclose()
+
+
+async def test_a_payout_that_fails_later_is_reclaimed_from_the_venues_account(
+    payouts: StripeConnectPayouts, fake: FakeStripeConnect
+) -> None:
+    request = payout_request()
+    result = await payouts.create_payout(request)
+    [transfer_id] = fake.transfers
+    fake.settle(result.provider_payout_id, "failed", failure_code="account_closed")
+
+    await payouts.reclaim(
+        result.provider_payout_id,
+        destination=VENUE_ACCOUNT,
+        idempotency_key=request.idempotency_key,
+    )
+    await payouts.reclaim(
+        result.provider_payout_id,
+        destination=VENUE_ACCOUNT,
+        idempotency_key=request.idempotency_key,
+    )
+
+    # One reversal of the payout's own transfer, under <key>:reversal, however often asked.
+    reversals = fake.sent("POST", f"/v1/transfers/{transfer_id}/reversals")
+    assert {sent.headers["idempotency-key"] for sent in reversals} == {
+        f"{request.idempotency_key}:reversal"
+    }
+    assert len(fake.reversals) == 1
+    assert fake.balances[VENUE_ACCOUNT] == 0
+    assert fake.platform_balance == 1_000_000

@@ -112,6 +112,15 @@ class PayoutProvider(Protocol):
         """The payout's current state; ``destination`` is the account that holds it."""
         ...
 
+    async def reclaim(
+        self, provider_payout_id: str, *, destination: str, idempotency_key: str
+    ) -> None:
+        """A payout failed or was canceled after the money reached ``destination``: take it
+        back to the platform (Stripe: reverse the transfer), so it can return to the
+        venue's available balance without being paid twice. Idempotent under the key;
+        ``ProviderUnavailableError`` when the outcome is unknown."""
+        ...
+
     async def aclose(self) -> None:
         """Release connections (the container calls this once, at shutdown)."""
         ...

@@ -52,6 +52,7 @@ from tt_ledger.payouts import PayoutMethod
 from tt_money import Money
 from tt_payments.adapters.stripe_client import StripeConnection, calling_stripe, translated
 from tt_payments.providers.payouts import PayoutRequest, PayoutResult
+from tt_payments.providers.types import ProviderRejectedError, ProviderUnavailableError
 
 __all__ = ["StripeConnectPayouts"]
 
@@ -116,7 +117,8 @@ class StripeConnectPayouts(StripeConnection):
             "amount": request.amount.minor,
             "currency": currency,
             "method": _METHODS[request.method],
-            "metadata": metadata,
+            # How to take the money back if the payout fails later (``reclaim``).
+            "metadata": {**metadata, "transferId": transfer.id},
         }
         try:
             payout = await self._client.v1.payouts.create_async(
@@ -126,18 +128,17 @@ class StripeConnectPayouts(StripeConnection):
                     "stripe_account": request.destination,
                 },
             )
-        except (stripe.InvalidRequestError, stripe.CardError) as err:
-            await calling_stripe(
-                self._client.v1.transfers.reversals.create_async(
-                    transfer.id,
-                    {"metadata": metadata},
-                    {"idempotency_key": f"{request.idempotency_key}:reversal"},
-                ),
-                what=_WHAT,
-            )
-            raise translated(err, what=_WHAT, note="the transfer was reversed") from err
         except stripe.StripeError as err:
-            raise translated(err, what=_WHAT) from err
+            refusal = translated(err, what=_WHAT)
+            if isinstance(refusal, ProviderUnavailableError) or isinstance(
+                err, stripe.IdempotencyError
+            ):
+                # The payout may exist: a retry under the same key finds out.
+                raise refusal from err
+            # Refused: the money goes back to the platform before we say so, or the
+            # venue would have it twice (on its Stripe balance and in its available).
+            await self._reverse(transfer.id, metadata, f"{request.idempotency_key}:reversal")
+            raise translated(err, what=_WHAT, note="the transfer was reversed") from err
         return self._result_from(payout)
 
     async def retrieve_payout(self, provider_payout_id: str, *, destination: str) -> PayoutResult:
@@ -149,6 +150,33 @@ class StripeConnectPayouts(StripeConnection):
             what=_WHAT,
         )
         return self._result_from(payout)
+
+    async def reclaim(
+        self, provider_payout_id: str, *, destination: str, idempotency_key: str
+    ) -> None:
+        """Reverse the transfer behind a payout that failed or was canceled (Stripe returns
+        such funds to the connected account's balance)."""
+        payout = await calling_stripe(
+            self._client.v1.payouts.retrieve_async(
+                provider_payout_id, options={"stripe_account": destination}
+            ),
+            what=_WHAT,
+        )
+        metadata = dict(payout.to_dict().get("metadata") or {})
+        transfer_id = metadata.get("transferId")
+        if not transfer_id:
+            raise ProviderRejectedError(
+                f"payout {provider_payout_id} names no transfer to reverse; reverse it by hand"
+            )
+        await self._reverse(str(transfer_id), metadata, f"{idempotency_key}:reversal")
+
+    async def _reverse(self, transfer_id: str, metadata: Mapping[str, str], key: str) -> None:
+        await calling_stripe(
+            self._client.v1.transfers.reversals.create_async(
+                transfer_id, {"metadata": dict(metadata)}, {"idempotency_key": key}
+            ),
+            what=_WHAT,
+        )
 
     def _result_from(self, payout: stripe.Payout) -> PayoutResult:
         return stripe_payout_result(payout.to_dict())

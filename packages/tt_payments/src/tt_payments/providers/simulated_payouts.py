@@ -80,6 +80,7 @@ class PayoutFaultPoint(enum.Enum):
 
     TIMEOUT_BEFORE_PAYOUT = "timeout_before_payout"
     TIMEOUT_AFTER_PAYOUT = "timeout_after_payout"
+    TIMEOUT_ON_RECLAIM = "timeout_on_reclaim"
     TIMEOUT_ON_RETRIEVE = "timeout_on_retrieve"
 
 
@@ -157,6 +158,15 @@ class SimulatedPayouts:
                 payout.result = attrs.evolve(payout.result, status=PayoutStatus.PAID)
                 payout.arrives_at = None
             return payout.result
+
+    async def reclaim(
+        self, provider_payout_id: str, *, destination: str, idempotency_key: str
+    ) -> None:
+        """Nothing to take back: the simulated provider holds no balances (the fault point
+        ``TIMEOUT_ON_RECLAIM`` plays a provider that does not answer)."""
+        async with self._lock:
+            self._trip(PayoutFaultPoint.TIMEOUT_ON_RECLAIM)
+            self._payout(provider_payout_id, destination)
 
     async def fail_payout(
         self,

@@ -255,6 +255,21 @@ class PayoutService:
             _payout_accounts(payout.tenant_id, payout.venue_id, payout.amount.currency)
         )
         target = result.status
+        returned = target in (PayoutStatus.FAILED, PayoutStatus.CANCELED)
+        provider_id = payout.provider_payout_id or result.provider_payout_id
+        if returned and provider_id and payout.status in _NEXT and target in _NEXT[payout.status]:
+            # The money reached the venue's account at the provider: take it back first,
+            # or the venue would have it twice. Not done yet (unknown, refused): the
+            # payout stays as it is, and the next poll or delivery tries again.
+            try:
+                await self.provider.reclaim(
+                    provider_id,
+                    destination=payout.destination,
+                    idempotency_key=provider_idempotency_key(payout.tenant_id, payout.id, "payout"),
+                )
+            except (ProviderUnavailableError, ProviderRejectedError) as error:
+                _log.error("payout %s failed but its money is not back yet: %s", payout.id, error)
+                return payout
         async with self._store.engine.begin() as connection:
             # The row's own state, locked: two answers at once (a webhook and a poll) are
             # decided one after the other, each from what the other left.
