@@ -56,6 +56,36 @@ async def payout(
     )
 
 
+def payout_event(
+    event_type: str,
+    *,
+    account: str,
+    provider_payout_id: str | None,
+    amount: int,
+    payout_id: str,
+    tenant: uuid.UUID,
+    **fields: object,
+) -> dict[str, object]:
+    """A Stripe Connect ``payout.*`` event, as Stripe sends it."""
+    return {
+        "id": f"evt_{uuid.uuid4().hex}",
+        "object": "event",
+        "type": event_type,
+        "account": account,
+        "created": int(time.time()),
+        "data": {
+            "object": {
+                "id": provider_payout_id,
+                "object": "payout",
+                "amount": amount,
+                "currency": "usd",
+                "metadata": {"payoutId": payout_id, "tenantId": str(tenant)},
+                **fields,
+            }
+        },
+    }
+
+
 def simulated(container: Container) -> SimulatedPayouts:
     provider = container.payouts.provider
     assert isinstance(provider, SimulatedPayouts)
@@ -252,25 +282,17 @@ async def test_a_signed_payout_failed_webhook_gives_the_money_back_once(
     payout_id = response.json()["payoutId"]
     admin = Principal(user_id=uuid.uuid4(), tenant_id=tenant, role=Role.ADMIN)
     record = await container.payouts.visible(admin, uuid.UUID(payout_id))
-    event = {
-        "id": f"evt_{uuid.uuid4().hex}",
-        "object": "event",
-        "type": "payout.failed",
-        "account": record.destination,
-        "created": int(time.time()),
-        "data": {
-            "object": {
-                "id": record.provider_payout_id,
-                "object": "payout",
-                "amount": 10000,
-                "currency": "usd",
-                "status": "failed",
-                "failure_code": "account_closed",
-                "failure_message": "The bank account has been closed.",
-                "metadata": {"payoutId": payout_id, "tenantId": str(tenant)},
-            }
-        },
-    }
+    event = payout_event(
+        "payout.failed",
+        account=record.destination,
+        provider_payout_id=record.provider_payout_id,
+        amount=10000,
+        payout_id=payout_id,
+        tenant=tenant,
+        status="failed",
+        failure_code="account_closed",
+        failure_message="The bank account has been closed.",
+    )
     first = await deliver(client, event)
     assert first.status_code == 200, first.text
     again = await deliver(client, {**event, "id": f"evt_{uuid.uuid4().hex}"})
@@ -313,23 +335,15 @@ async def test_a_payout_event_for_another_payout_or_account_changes_nothing(
     payout_id = response.json()["payoutId"]
     admin = Principal(user_id=uuid.uuid4(), tenant_id=tenant, role=Role.ADMIN)
     record = await container.payouts.visible(admin, uuid.UUID(payout_id))
-    forged = {
-        "id": f"evt_{uuid.uuid4().hex}",
-        "object": "event",
-        "type": "payout.canceled",
-        "account": "acct_someone_else",
-        "created": int(time.time()),
-        "data": {
-            "object": {
-                "id": "po_other",
-                "object": "payout",
-                "amount": 1,
-                "currency": "usd",
-                "status": "canceled",
-                "metadata": {"payoutId": payout_id, "tenantId": str(tenant)},
-            }
-        },
-    }
+    forged = payout_event(
+        "payout.canceled",
+        account="acct_someone_else",
+        provider_payout_id="po_other",
+        amount=1,
+        payout_id=payout_id,
+        tenant=tenant,
+        status="canceled",
+    )
     assert (await deliver(client, forged)).status_code == 200
     after = await container.payouts.visible(admin, uuid.UUID(payout_id))
     assert after.status is PayoutStatus.IN_TRANSIT
