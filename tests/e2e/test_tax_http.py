@@ -183,15 +183,33 @@ async def test_the_sale_that_crosses_a_states_threshold_emits_one_event(
         sa.select(tax_collections.c.tax_date).where(tax_collections.c.tenant_id == tenant),
     )
     year = collection.tax_date.year
+    # (earlier sales this year, collected before the first)
     async with container.engine.begin() as connection:
         await connection.execute(
-            sa.update(tax_nexus_totals)
-            .where(tax_nexus_totals.c.tenant_id == tenant)
-            .values(sales_cents=10_000_000 - 5_000)
+            sa.insert(tax_collections).values(
+                tenant_id=tenant,
+                payment_id=uuid.uuid4(),
+                venue_id=uuid.uuid4(),
+                state="TN",
+                jurisdiction="TN-DAVIDSON-NASHVILLE",
+                currency="USD",
+                taxable_amount=10_000_000 - 15_000,
+                state_tax=0,
+                local_tax=0,
+                special_tax=0,
+                total_tax=0,
+                lines=[],
+                tax_source="tables",
+                tax_date=collection.tax_date,
+                collected_at=dt.datetime(year, 1, 1, tzinfo=dt.UTC),
+            )
         )
     # When two more $100.00 sales are made (each at its own event: purchase limits)
     crossing = await paid(client, auth, *await venue_and_event(client, auth))
     await paid(client, auth, *await venue_and_event(client, auth))
+    # And the nexus job runs (twice: a rerun announces nothing again)
+    assert await container.tax_compliance.track_nexus() == 1
+    assert await container.tax_compliance.track_nexus() == 0
     # Then only the first of them emitted tax.nexus_threshold_crossed
     events = await rows(
         container,
@@ -203,11 +221,11 @@ async def test_the_sale_that_crosses_a_states_threshold_emits_one_event(
     payload = events[0].payload
     assert payload["paymentId"] == crossing != first
     assert (payload["state"], payload["year"]) == ("TN", year)
-    assert payload["salesCents"] == 10_000_000 - 5_000 + 10_000
+    assert payload["salesCents"] == 10_000_000 - 15_000 + 3 * 10_000
     (totals,) = await rows(
         container, sa.select(tax_nexus_totals).where(tax_nexus_totals.c.tenant_id == tenant)
     )
-    assert totals.transactions == 3
+    assert totals.transactions == 4
     assert totals.crossed_at is not None
 
 

@@ -37,6 +37,8 @@ def nexus_cli(
     economic-nexus threshold, and when it was crossed."""
 
     async def run(container: Container) -> list[NexusStatus]:
+        # Up to date first (the same run as the track_nexus job; skipped if one is on).
+        await container.jobs.track_nexus()
         return await container.tax_compliance.nexus_table(tenant, year)
 
     rows = asyncio.run(with_container(run))

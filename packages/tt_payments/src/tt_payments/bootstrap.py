@@ -249,6 +249,18 @@ def bootstrap(settings: Settings) -> Container:
             parsers={"stripe": _stored_stripe_event, "square": _stored_square_event},
             metrics=metrics,
         )
+        tax_compliance = TaxCompliance(
+            calculator=tax,
+            catalog=catalog,
+            store=SqlTaxCompliance(engine),
+            nexus=nexus,
+            payer=Payer(
+                name=settings.tax_payer_name,
+                tin=settings.tax_payer_tin,
+                address=settings.tax_payer_address,
+            ),
+            render_pdf=render_1099da_pdf,
+        )
         reconciliation = ReconciliationService(
             engine=engine,
             records=findings,
@@ -287,24 +299,14 @@ def bootstrap(settings: Settings) -> Container:
                 reconciliation=reconciliation,
                 balances=balances,
                 payouts=payouts,
+                tax=tax_compliance,
             ),
             high_demand=high_demand,
             balances=balances,
             payouts=payouts,
             queue_tokens=queue_tokens,
             fraud=FraudAdmin(fraud_records, fraud_check),
-            tax_compliance=TaxCompliance(
-                calculator=tax,
-                catalog=catalog,
-                store=SqlTaxCompliance(engine),
-                nexus=nexus,
-                payer=Payer(
-                    name=settings.tax_payer_name,
-                    tin=settings.tax_payer_tin,
-                    address=settings.tax_payer_address,
-                ),
-                render_pdf=render_1099da_pdf,
-            ),
+            tax_compliance=tax_compliance,
             internal_auth=InternalAuthenticator(
                 secrets=settings.internal_service_secrets,
                 nonces=RedisNonceStore(redis_client),

@@ -1,9 +1,10 @@
 """Tax records in PostgreSQL: collections and their reversals, nexus totals, payees,
 dispositions and Forms 1099-DA (tables of migration 0009).
 
-The writes a payment or a refund makes (``insert_collection``, ``insert_reversal``,
-``add_nexus_sale``, ``mark_nexus_crossed``) take the caller's connection, so they commit
-or roll back with the settlement they belong to. ``SqlTaxCompliance`` holds the rest.
+The writes a payment or a refund makes (``insert_collection``, ``insert_reversal``) take
+the caller's connection, so they commit or roll back with the settlement they belong to;
+so do the nexus job's (``nexus_sums``, ``set_nexus_totals``, ``mark_nexus_crossed``), in
+its one transaction. ``SqlTaxCompliance`` holds the rest.
 """
 
 from __future__ import annotations
@@ -125,51 +126,87 @@ class NexusRow:
     crossed_at: dt.datetime | None
 
 
-_ADD_SALE = (
-    insert(tax_nexus_totals)
-    .values(
-        tenant_id=sa.bindparam("tenant_id"),
-        state=sa.bindparam("state"),
-        year=sa.bindparam("year"),
-        sales_cents=sa.bindparam("sale"),
-        transactions=1,
-        updated_at=sa.func.now(),
-    )
-    .on_conflict_do_update(
-        index_elements=["tenant_id", "state", "year"],
-        set_={
-            "sales_cents": tax_nexus_totals.c.sales_cents + sa.bindparam("sale"),
-            "transactions": tax_nexus_totals.c.transactions + 1,
-            "updated_at": sa.func.now(),
-        },
-    )
-    .returning(
-        tax_nexus_totals.c.sales_cents,
-        tax_nexus_totals.c.transactions,
-        tax_nexus_totals.c.crossed_at,
-    )
+_YEAR = sa.extract("year", tax_collections.c.tax_date).cast(sa.Integer)
+_NEW_TOTALS = insert(tax_nexus_totals).values(
+    tenant_id=sa.bindparam("tenant_id"),
+    state=sa.bindparam("state"),
+    year=sa.bindparam("year"),
+    sales_cents=sa.bindparam("sales"),
+    transactions=sa.bindparam("transactions"),
+    updated_at=sa.func.now(),
 )
+_SET_TOTALS = _NEW_TOTALS.on_conflict_do_update(
+    index_elements=["tenant_id", "state", "year"],
+    set_={
+        "sales_cents": _NEW_TOTALS.excluded.sales_cents,
+        "transactions": _NEW_TOTALS.excluded.transactions,
+        "updated_at": sa.func.now(),
+    },
+).returning(tax_nexus_totals.c.crossed_at)
 
 
-async def add_nexus_sale(
-    connection: AsyncConnection, tenant_id: uuid.UUID, state: str, year: int, sale_cents: int
-) -> NexusRow:
-    """Add one sale to the state's totals for ``year``; answers the totals after it.
-
-    The upsert holds the row's lock until the caller's transaction ends, so sales into
-    one state serialize here: callers do it last, just before committing.
-    """
-    row = (
+async def nexus_sums(connection: AsyncConnection) -> list[tuple[uuid.UUID, str, int, NexusTotals]]:
+    """Every tenant's taxable sales and their count per state and year, from the
+    collections (the truth: each is written with its payment)."""
+    rows = (
         await connection.execute(
-            _ADD_SALE, {"tenant_id": tenant_id, "state": state, "year": year, "sale": sale_cents}
+            sa.select(
+                tax_collections.c.tenant_id,
+                tax_collections.c.state,
+                _YEAR.label("year"),
+                sa.func.sum(tax_collections.c.taxable_amount).label("sales"),
+                sa.func.count().label("transactions"),
+            ).group_by(tax_collections.c.tenant_id, tax_collections.c.state, _YEAR)
         )
-    ).one()
-    return NexusRow(
-        state=state,
-        year=year,
-        totals=NexusTotals(int(row.sales_cents), int(row.transactions)),
-        crossed_at=row.crossed_at,
-    )
+    ).all()
+    return [
+        (
+            row.tenant_id,
+            row.state,
+            int(row.year),
+            NexusTotals(int(row.sales), int(row.transactions)),
+        )
+        for row in rows
+    ]
+
+
+async def set_nexus_totals(
+    connection: AsyncConnection, tenant_id: uuid.UUID, state: str, year: int, totals: NexusTotals
+) -> NexusRow:
+    """Store the totals (absolute: reruns change nothing); answers the row."""
+    crossed_at = (
+        await connection.execute(
+            _SET_TOTALS,
+            {
+                "tenant_id": tenant_id,
+                "state": state,
+                "year": year,
+                "sales": totals.sales_cents,
+                "transactions": totals.transactions,
+            },
+        )
+    ).scalar_one()
+    return NexusRow(state=state, year=year, totals=totals, crossed_at=crossed_at)
+
+
+async def collections_in_order(
+    connection: AsyncConnection, tenant_id: uuid.UUID, state: str, year: int
+) -> list[tuple[uuid.UUID, int]]:
+    """(payment, taxable cents) of the state's collections in the year, in the order
+    they were collected: the sale that crossed a threshold is found by walking them."""
+    rows = (
+        await connection.execute(
+            sa.select(tax_collections.c.payment_id, tax_collections.c.taxable_amount)
+            .where(
+                tax_collections.c.tenant_id == tenant_id,
+                tax_collections.c.state == state,
+                tax_collections.c.tax_date >= dt.date(year, 1, 1),
+                tax_collections.c.tax_date < dt.date(year + 1, 1, 1),
+            )
+            .order_by(tax_collections.c.collected_at, tax_collections.c.payment_id)
+        )
+    ).all()
+    return [(row.payment_id, int(row.taxable_amount)) for row in rows]
 
 
 async def mark_nexus_crossed(
@@ -234,6 +271,10 @@ class SqlTaxCompliance:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
+
+    @property
+    def engine(self) -> AsyncEngine:
+        return self._engine
 
     async def nexus_rows(self, tenant_id: uuid.UUID, year: int | None) -> list[NexusRow]:
         query = sa.select(tax_nexus_totals).where(tax_nexus_totals.c.tenant_id == tenant_id)

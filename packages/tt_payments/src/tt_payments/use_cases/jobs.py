@@ -19,6 +19,7 @@ from tt_payments.use_cases.balances import BalanceService
 from tt_payments.use_cases.payouts import PayoutService
 from tt_payments.use_cases.provider_events import ProviderEventService
 from tt_payments.use_cases.reconciliation import ReconciliationService
+from tt_payments.use_cases.tax import TaxCompliance
 from tt_payments.use_cases.webhooks import WebhookService
 
 RETRY_WEBHOOKS = "retry_webhooks"
@@ -26,6 +27,7 @@ CLEANUP_WEBHOOKS = "cleanup_webhooks"
 RECONCILE = "reconcile"
 SETTLE_BALANCES = "settle_balances"
 SYNC_PAYOUTS = "sync_payouts"
+TRACK_NEXUS = "track_nexus"
 
 SCHEDULE: Mapping[str, dt.timedelta] = {
     RETRY_WEBHOOKS: dt.timedelta(seconds=30),
@@ -33,6 +35,7 @@ SCHEDULE: Mapping[str, dt.timedelta] = {
     RECONCILE: dt.timedelta(minutes=5),
     SETTLE_BALANCES: dt.timedelta(hours=1),
     SYNC_PAYOUTS: dt.timedelta(minutes=1),
+    TRACK_NEXUS: dt.timedelta(minutes=1),
 }
 RECONCILE_WINDOW = dt.timedelta(hours=1)
 """The processor objects a scheduled reconciliation compares: the last hour (it runs
@@ -48,6 +51,7 @@ class PeriodicJobs:
     reconciliation: ReconciliationService
     balances: BalanceService
     payouts: PayoutService
+    tax: TaxCompliance
 
     async def retry_webhooks(self) -> dict[str, Any] | None:
         """Failed inbox rows that are due, then held payment events. None: already running."""
@@ -79,6 +83,13 @@ class PeriodicJobs:
     async def _sync_payouts(self) -> dict[str, Any]:
         return {"changed": await self.payouts.sync()}
 
+    async def track_nexus(self) -> dict[str, Any] | None:
+        """Nexus totals summed from the tax collections; crossings announced once."""
+        return await self._exclusive(TRACK_NEXUS, self._track_nexus)
+
+    async def _track_nexus(self) -> dict[str, Any]:
+        return {"crossings": await self.tax.track_nexus()}
+
     def by_name(self) -> Mapping[str, Callable[[], Awaitable[dict[str, Any] | None]]]:
         return {
             RETRY_WEBHOOKS: self.retry_webhooks,
@@ -86,6 +97,7 @@ class PeriodicJobs:
             RECONCILE: self.reconcile,
             SETTLE_BALANCES: self.settle_balances,
             SYNC_PAYOUTS: self.sync_payouts,
+            TRACK_NEXUS: self.track_nexus,
         }
 
     async def _retry_webhooks(self) -> dict[str, Any]:

@@ -5,9 +5,11 @@ and Form 1099-DA (issue 6, section 3; NOTES item 8).
   transaction): one ``tax_collections`` row per paid payment, one
   ``tax_collection_reversals`` row per completed refund (the tax the refund's journal entry
   took back from each tax payable account, so the records always agree with the ledger and
-  a payment refunded in parts reverses exactly what it collected), and the state's
-  ``tax_nexus_totals``; the sale that first meets a state's threshold in a year adds
-  ``tax.nexus_threshold_crossed`` to the outbox, once per tenant, state and year.
+  a payment refunded in parts reverses exactly what it collected).
+- ``TaxCompliance.track_nexus`` (the ``track_nexus`` job, every minute, and ``tt tax
+  nexus``) sums the collections into ``tax_nexus_totals`` per tenant, state and year; the
+  first time a state's threshold is met it adds ``tax.nexus_threshold_crossed`` (naming
+  the sale that crossed it) to the outbox, once per tenant, state and year.
 - ``TaxCompliance`` answers POST /internal/calculate-tax, records dispositions (resales of
   ticket NFTs) and payees until the marketplace does, generates the year's forms and
   answers a user's own form and summary.
@@ -32,6 +34,8 @@ from tt_ledger import AccountKind, JournalEntry
 from tt_money import USD, Money
 from tt_money.errors import InvalidInputError, NotFoundError
 from tt_payments.adapters import tax_sql
+from tt_payments.adapters.database import Connection
+from tt_payments.adapters.outbox_sql import append_event
 from tt_payments.adapters.payments_sql import PaymentsUnitOfWork
 from tt_payments.adapters.tax_sql import NexusRow, SqlTaxCompliance, StoredForm
 from tt_payments.catalog import VenueNotFoundError, default_time_zone
@@ -45,6 +49,7 @@ from tt_tax import (
     Disposition,
     Form1099DA,
     NexusThreshold,
+    NexusTotals,
     NexusTracker,
     Payee,
     Payer,
@@ -87,20 +92,19 @@ class TaxRecords:
     async def payment_settled(
         self, uow: PaymentsUnitOfWork, record: PaymentRecord, metadata: Mapping[str, Any]
     ) -> None:
-        """Record the tax ``record`` collected and count its sale towards nexus.
+        """Record the tax ``record`` collected.
 
-        Side effects, in ``uow``'s transaction: one ``tax_collections`` INSERT, one upsert of
-        the state's ``tax_nexus_totals`` row (taken last: it serializes the state's sales
-        until commit) and, for the sale that first meets the threshold, an outbox event.
-        Idempotent per payment. Payments quoted before migration 0009 carry no ``tax``
-        metadata and are skipped. Moves no money (the journal entry does).
+        Side effects, in ``uow``'s transaction: one ``tax_collections`` INSERT (nexus counts
+        it later, ``TaxCompliance.track_nexus``). Idempotent per payment. Payments quoted
+        before migration 0009 carry no ``tax`` metadata and are skipped. Moves no money
+        (the journal entry does).
         """
         tax = metadata.get("tax")
         if not tax:
             return
         tenant = record.tenant_id
         tax_date = dt.date.fromisoformat(tax["date"])
-        inserted = await tax_sql.insert_collection(
+        await tax_sql.insert_collection(
             uow.connection,
             tenant_id=tenant,
             payment_id=record.id,
@@ -113,27 +117,9 @@ class TaxRecords:
             tax_source=tax["source"],
             tax_date=tax_date,
         )
-        if not inserted:
-            return
-        state, year = tax["state"], tax_date.year
-        try:
-            threshold = self.nexus.threshold(state)
-        except UnknownJurisdictionError:
-            return
-        row = await tax_sql.add_nexus_sale(uow.connection, tenant, state, year, int(tax["taxable"]))
-        # Met and not yet marked: robust to a threshold file that changed mid-year.
-        if (
-            row.crossed_at is None
-            and threshold.is_met(row.totals)
-            and await tax_sql.mark_nexus_crossed(uow.connection, tenant, state, year)
-        ):
-            await uow.append_event(
-                tenant_id=tenant,
-                event_type=NEXUS_CROSSED_EVENT,
-                aggregate_type="tax_nexus",
-                aggregate_id=uuid.uuid5(tenant, f"nexus:{state}:{year}"),
-                data=_crossed_event(row, threshold, record),
-            )
+        # Nexus is counted from the collections by ``TaxCompliance.track_nexus`` (a job),
+        # not here: a per-state totals row updated by every payment would make all of a
+        # tenant's payments into one state wait for each other (DESIGN.md, hot accounts).
 
     async def refund_completed(
         self,
@@ -177,7 +163,7 @@ def reversed_lines(
 
 
 def _crossed_event(
-    row: NexusRow, threshold: NexusThreshold, record: PaymentRecord
+    row: NexusRow, threshold: NexusThreshold, payment_id: uuid.UUID | None
 ) -> dict[str, object]:
     return {
         "state": row.state,
@@ -187,7 +173,7 @@ def _crossed_event(
         "thresholdSalesCents": threshold.sales_cents,
         "thresholdTransactions": threshold.transactions,
         "combinator": None if threshold.combinator is None else threshold.combinator.value,
-        "paymentId": str(record.id),
+        "paymentId": None if payment_id is None else str(payment_id),
     }
 
 
@@ -309,6 +295,50 @@ class TaxCompliance:
         return self.calculator.calculate(
             Money(amount_minor, USD), address, customer_address, on_date or zone_date
         )
+
+    async def track_nexus(self) -> int:
+        """Bring every tenant's nexus totals up to date from the collections; for each
+        state whose threshold is now met for the first time in a year, mark it crossed
+        and emit ``tax.nexus_threshold_crossed`` (naming the sale that crossed it) through
+        the outbox, in the same transaction: once per tenant, state and year. Returns the
+        crossings. Run by the ``track_nexus`` job and ``tt tax nexus``; reruns are safe."""
+        crossings = 0
+        async with self.store.engine.begin() as connection:
+            for tenant, state, year, totals in await tax_sql.nexus_sums(connection):
+                row = await tax_sql.set_nexus_totals(connection, tenant, state, year, totals)
+                threshold = self._threshold(state)
+                if threshold is None or row.crossed_at is not None or not threshold.is_met(totals):
+                    continue
+                if not await tax_sql.mark_nexus_crossed(connection, tenant, state, year):
+                    continue
+                crossing = await self._crossing_sale(connection, tenant, state, year, threshold)
+                await append_event(
+                    connection,
+                    tenant_id=tenant,
+                    event_type=NEXUS_CROSSED_EVENT,
+                    aggregate_type="tax_nexus",
+                    aggregate_id=uuid.uuid5(tenant, f"nexus:{state}:{year}"),
+                    data=_crossed_event(row, threshold, crossing),
+                )
+                crossings += 1
+        return crossings
+
+    @staticmethod
+    async def _crossing_sale(
+        connection: Connection,
+        tenant: uuid.UUID,
+        state: str,
+        year: int,
+        threshold: NexusThreshold,
+    ) -> uuid.UUID | None:
+        totals = NexusTotals()
+        for payment_id, cents in await tax_sql.collections_in_order(
+            connection, tenant, state, year
+        ):
+            totals = totals.plus_sale(cents)
+            if threshold.is_met(totals):
+                return payment_id
+        return None
 
     async def nexus_table(self, tenant_id: uuid.UUID, year: int | None) -> list[NexusStatus]:
         rows = await self.store.nexus_rows(tenant_id, year)
