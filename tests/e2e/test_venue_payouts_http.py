@@ -4,6 +4,7 @@ give the money back, the provider's answers applied later, and `tt payouts`."""
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 import time
 import uuid
@@ -394,3 +395,25 @@ async def test_a_failed_payout_whose_money_is_not_back_yet_keeps_it_out_until_it
     assert (await balance(client, auth, venue))["balance"]["available"] == 9000  # type: ignore[index]
     assert await container.payouts.sync(tenant_id=tenant) == 1
     assert (await balance(client, auth, venue))["balance"]["available"] == 19000  # type: ignore[index]
+
+
+async def test_a_payout_pending_for_over_a_day_is_not_sent_again(
+    client: httpx.AsyncClient, auth: AuthHeaders, container: Container, tenant: uuid.UUID
+) -> None:
+    venue = await funded_venue(client, auth, container, tenant)
+    provider = simulated(container)
+    provider.fail_next(PayoutFaultPoint.TIMEOUT_BEFORE_PAYOUT)
+    response = await payout(client, auth, venue, 10000)
+    assert response.json()["status"] == "pending"
+    admin = Principal(user_id=uuid.uuid4(), tenant_id=tenant, role=Role.ADMIN)
+    record = await container.payouts.visible(admin, uuid.UUID(response.json()["payoutId"]))
+    a_day_later = PayoutService(
+        store=container.payouts._store,
+        catalog=container.catalog,
+        provider=provider,
+        clock=lambda: record.created_at + dt.timedelta(hours=24),
+    )
+    created_before = provider.payouts_created
+    assert await a_day_later.sync(tenant_id=tenant) == 0
+    assert provider.payouts_created == created_before
+    assert (await container.payouts.visible(admin, record.id)).status is PayoutStatus.PENDING

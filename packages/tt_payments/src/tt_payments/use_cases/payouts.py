@@ -61,6 +61,8 @@ from tt_payments.providers.types import (
 from tt_payments.webhooks import ProviderEvent
 
 _log = logging.getLogger(__name__)
+PROVIDER_KEY_WINDOW = dt.timedelta(hours=23)
+"""Stripe keeps idempotency keys about a day: a payout is only sent again within it."""
 
 
 def utcnow() -> dt.datetime:
@@ -231,6 +233,11 @@ class PayoutService:
 
     async def _sync_one(self, payout: PayoutRecord) -> PayoutRecord:
         if payout.status is PayoutStatus.PENDING:
+            if self._clock() - payout.created_at > PROVIDER_KEY_WINDOW:
+                # The provider may have forgotten our key by now: sending it again could
+                # pay twice. A person checks the provider's dashboard and settles it.
+                _log.error("payout %s pending for over a day: not sent again", payout.id)
+                return payout
             return await self._submit(payout)
         try:
             result = await self.provider.retrieve_payout(
