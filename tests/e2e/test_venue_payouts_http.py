@@ -21,7 +21,7 @@ from tests.e2e.test_webhooks_http import deliver
 from tt_ledger import DailyPayoutLimitError, PayoutRules, PayoutStatus, VenueAccounts
 from tt_money import USD, Money
 from tt_payments import Container, Settings, bootstrap
-from tt_payments.adapters.payouts_sql import PayoutSettings
+from tt_payments.adapters.payouts_sql import PayoutRecord, PayoutSettings
 from tt_payments.identity import Principal, Role
 from tt_payments.providers.payouts import PayoutResult
 from tt_payments.providers.simulated_payouts import PayoutFaultPoint, SimulatedPayouts
@@ -55,6 +55,17 @@ async def payout(
         json={"amount": amount, "instant": instant},
         headers=keyed(auth(Role.ADMIN), key),
     )
+
+
+async def standard_payout(
+    client: httpx.AsyncClient, auth: AuthHeaders, container: Container, tenant: uuid.UUID
+) -> tuple[str, PayoutRecord, Principal]:
+    """A funded venue that asked for a standard $100.00 payout: (venue, payout, an admin)."""
+    venue = await funded_venue(client, auth, container, tenant)
+    response = await payout(client, auth, venue, 10000)
+    admin = Principal(user_id=uuid.uuid4(), tenant_id=tenant, role=Role.ADMIN)
+    payout_id = uuid.UUID(response.json()["payoutId"])
+    return venue, await container.payouts.visible(admin, payout_id), admin
 
 
 def payout_event(
@@ -355,10 +366,7 @@ async def test_a_payout_event_for_another_payout_or_account_changes_nothing(
 async def test_paid_then_failed_from_a_stale_copy_books_the_return_against_clearing(
     client: httpx.AsyncClient, auth: AuthHeaders, container: Container, tenant: uuid.UUID
 ) -> None:
-    venue = await funded_venue(client, auth, container, tenant)
-    response = await payout(client, auth, venue, 10000)
-    admin = Principal(user_id=uuid.uuid4(), tenant_id=tenant, role=Role.ADMIN)
-    stale = await container.payouts.visible(admin, uuid.UUID(response.json()["payoutId"]))
+    venue, stale, _ = await standard_payout(client, auth, container, tenant)
     assert stale.provider_payout_id is not None
     result = PayoutResult(
         provider="simulated",
@@ -382,10 +390,7 @@ async def test_paid_then_failed_from_a_stale_copy_books_the_return_against_clear
 async def test_a_failed_payout_whose_money_is_not_back_yet_keeps_it_out_until_it_is(
     client: httpx.AsyncClient, auth: AuthHeaders, container: Container, tenant: uuid.UUID
 ) -> None:
-    venue = await funded_venue(client, auth, container, tenant)
-    response = await payout(client, auth, venue, 10000)
-    admin = Principal(user_id=uuid.uuid4(), tenant_id=tenant, role=Role.ADMIN)
-    record = await container.payouts.visible(admin, uuid.UUID(response.json()["payoutId"]))
+    venue, record, admin = await standard_payout(client, auth, container, tenant)
     assert record.provider_payout_id is not None
     provider = simulated(container)
     await provider.fail_payout(record.provider_payout_id, destination=record.destination)
