@@ -47,7 +47,7 @@ from harness import (
     tt_serve,
 )
 
-from tt_high_demand import AccessClaims, ActivityAction, HighDemandConfig, WaitingRoom
+from tt_high_demand import AccessClaims, ActivityEntry, HighDemandConfig, WaitingRoom
 from tt_high_demand.adapters.redis_waiting_room import RedisWaitingRoomStore
 
 
@@ -74,16 +74,8 @@ class CountingActivityLog:
     def __init__(self) -> None:
         self.count = 0
 
-    async def record(  # noqa: PLR0917 - the ActivityLog port
-        self,
-        tenant_id: uuid.UUID,
-        event_id: uuid.UUID,
-        user_id: uuid.UUID,
-        action: ActivityAction,
-        metadata: Mapping[str, object],
-        at: datetime,
-    ) -> None:
-        self.count += 1
+    async def record(self, entries: Sequence[ActivityEntry]) -> None:
+        self.count += len(entries)
 
 
 class LibraryTarget:

@@ -14,7 +14,7 @@ import json
 import socket
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -27,6 +27,7 @@ from redis.backoff import NoBackoff
 from tt_high_demand import (
     AccessClaims,
     ActivityAction,
+    ActivityEntry,
     HighDemandConfig,
     InvalidAccessTokenError,
     QueueTokenRequiredError,
@@ -125,16 +126,11 @@ class Activity:
 class FakeActivityLog:
     rows: list[Activity] = attrs.Factory(list)
 
-    async def record(
-        self,
-        tenant_id: uuid.UUID,
-        event_id: uuid.UUID,
-        user_id: uuid.UUID,
-        action: ActivityAction,
-        metadata: Mapping[str, object],
-        at: datetime,
-    ) -> None:
-        self.rows.append(Activity(user_id, action, dict(metadata), at))
+    async def record(self, entries: Sequence[ActivityEntry]) -> None:
+        self.rows.extend(
+            Activity(entry.user_id, entry.action, dict(entry.metadata), entry.at)
+            for entry in entries
+        )
 
     def users(self, action: ActivityAction) -> list[uuid.UUID]:
         return [row.user_id for row in self.rows if row.action == action]

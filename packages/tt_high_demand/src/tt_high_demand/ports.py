@@ -45,17 +45,23 @@ class AccessTokenCodec(Protocol):
         ...
 
 
+@attrs.frozen(kw_only=True)
+class ActivityEntry:
+    """One row of waiting_room_activity."""
+
+    tenant_id: uuid.UUID
+    event_id: uuid.UUID
+    user_id: uuid.UUID
+    action: ActivityAction
+    metadata: Mapping[str, object]
+    at: datetime
+
+
 class ActivityLog(Protocol):
-    # Positional as agreed with the SQL implementation; one row of waiting_room_activity.
-    async def record(  # noqa: PLR0917
-        self,
-        tenant_id: uuid.UUID,
-        event_id: uuid.UUID,
-        user_id: uuid.UUID,
-        action: ActivityAction,
-        metadata: Mapping[str, object],
-        at: datetime,
-    ) -> None: ...
+    async def record(self, entries: Sequence[ActivityEntry]) -> None:
+        """Write ``entries`` together (one round trip): the first poll after an on-sale
+        may admit and time out thousands of buyers at once."""
+        ...
 
 
 @attrs.frozen

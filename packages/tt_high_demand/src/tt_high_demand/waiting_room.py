@@ -49,6 +49,7 @@ from tt_high_demand.ports import (
     AccessClaims,
     AccessTokenCodec,
     ActivityAction,
+    ActivityEntry,
     ActivityLog,
     Housekeeping,
     StoredToken,
@@ -333,15 +334,22 @@ class WaitingRoom:
     async def _log_housekeeping(
         self, config: HighDemandConfig, housekeeping: Housekeeping, now: datetime
     ) -> None:
+        """Everything one visit's housekeeping did, logged in one write."""
+        entries: list[tuple[uuid.UUID, ActivityAction, Mapping[str, object]]] = []
         for member in housekeeping.abandoned:
             metadata = {"queue_id": member.queue_id, "reason": "heartbeat_timeout"}
-            await self._log(config, member.user_id, "abandoned", metadata, now)
+            entries.append((member.user_id, "abandoned", metadata))
         for hold in housekeeping.expired:
             reason = "payment_not_released" if hold.payment_started else "token_expired"
-            metadata = {"queue_id": hold.queue_id, "reason": reason}
-            await self._log(config, hold.user_id, "abandoned", metadata, now)
+            entries.append(
+                (hold.user_id, "abandoned", {"queue_id": hold.queue_id, "reason": reason})
+            )
         for member in housekeeping.admitted:
-            await self._log(config, member.user_id, "admitted", {"queue_id": member.queue_id}, now)
+            entries.append((member.user_id, "admitted", {"queue_id": member.queue_id}))
+        if entries:
+            await self._activity.record(
+                [_entry(config, user, action, metadata, now) for user, action, metadata in entries]
+            )
 
     async def _log(
         self,
@@ -351,6 +359,21 @@ class WaitingRoom:
         metadata: Mapping[str, object],
         now: datetime,
     ) -> None:
-        await self._activity.record(
-            config.tenant_id, config.event_id, user_id, action, metadata, now
-        )
+        await self._activity.record([_entry(config, user_id, action, metadata, now)])
+
+
+def _entry(
+    config: HighDemandConfig,
+    user_id: uuid.UUID,
+    action: ActivityAction,
+    metadata: Mapping[str, object],
+    at: datetime,
+) -> ActivityEntry:
+    return ActivityEntry(
+        tenant_id=config.tenant_id,
+        event_id=config.event_id,
+        user_id=user_id,
+        action=action,
+        metadata=metadata,
+        at=at,
+    )

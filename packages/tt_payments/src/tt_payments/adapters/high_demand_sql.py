@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Mapping
+from collections.abc import Sequence
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tt_high_demand import HighDemandConfig, PurchaseLimits
+from tt_high_demand import ActivityEntry, HighDemandConfig, PurchaseLimits
 from tt_payments.adapters.tables import (
     event_high_demand,
     event_purchase_limits,
@@ -113,28 +113,26 @@ class SqlHighDemand:
             raise RuntimeError("high-demand settings vanished")
         return stored
 
-    async def record(  # noqa: PLR0917 - the ActivityLog port's signature
-        self,
-        tenant_id: uuid.UUID,
-        event_id: uuid.UUID,
-        user_id: uuid.UUID,
-        action: str,
-        metadata: Mapping[str, object],
-        at: dt.datetime,
-    ) -> None:
-        """One waiting-room activity row (joined, admitted, abandoned, left, purchased...)."""
+    async def record(self, entries: Sequence[ActivityEntry]) -> None:
+        """Waiting-room activity rows (joined, admitted, abandoned, left, purchased...), all
+        in one statement and one commit."""
+        if not entries:
+            return
         async with self._engine.begin() as connection:
             await connection.execute(
                 _INSERT_ACTIVITY,
-                {
-                    "tenant_id": tenant_id,
-                    "id": uuid.uuid4(),
-                    "event_id": event_id,
-                    "user_id": user_id,
-                    "action": action,
-                    "metadata": dict(metadata),
-                    "timestamp": at,
-                },
+                [
+                    {
+                        "tenant_id": entry.tenant_id,
+                        "id": uuid.uuid4(),
+                        "event_id": entry.event_id,
+                        "user_id": entry.user_id,
+                        "action": entry.action,
+                        "metadata": dict(entry.metadata),
+                        "timestamp": entry.at,
+                    }
+                    for entry in entries
+                ],
             )
 
     async def activity(
