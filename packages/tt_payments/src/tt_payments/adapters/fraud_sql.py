@@ -84,18 +84,23 @@ _DEVICES_OF_USER = sa.select(
     device_activity.c.timestamp >= sa.bindparam("since"),
     device_activity.c.device_fingerprint != sa.func.coalesce(sa.bindparam("device"), ""),
 )
-_KNOWN_SCALPER = sa.select(
-    sa.exists().where(
-        known_scalpers.c.tenant_id == sa.bindparam("tenant_id"),
-        known_scalpers.c.active,
-        sa.or_(
-            known_scalpers.c.user_id == sa.bindparam("user_id"),
-            sa.and_(
-                known_scalpers.c.device_fingerprint.is_not(None),
-                known_scalpers.c.device_fingerprint == sa.bindparam("device"),
-            ),
+_KNOWN_SCALPER = sa.exists().where(
+    known_scalpers.c.tenant_id == sa.bindparam("tenant_id"),
+    known_scalpers.c.active,
+    sa.or_(
+        known_scalpers.c.user_id == sa.bindparam("user_id"),
+        sa.and_(
+            known_scalpers.c.device_fingerprint.is_not(None),
+            known_scalpers.c.device_fingerprint == sa.bindparam("device"),
         ),
-    )
+    ),
+)
+# What the device and the buyer's devices say, in one round trip (a NULL device matches
+# nothing: no other accounts, no known device).
+_DEVICE_FACTS = sa.select(
+    _ACCOUNTS_ON_DEVICE.scalar_subquery().label("others"),
+    _KNOWN_SCALPER.label("known"),
+    _DEVICES_OF_USER.scalar_subquery().label("other_devices"),
 )
 
 
@@ -165,13 +170,7 @@ class SqlFraudRecords:
         params = {"tenant_id": tenant_id, "user_id": user_id, "device": device, "since": since}
         async with self._engine.connect() as connection:
             rows = (await connection.execute(_HISTORY, params)).all()
-            others = (
-                0
-                if device is None
-                else int((await connection.execute(_ACCOUNTS_ON_DEVICE, params)).scalar_one())
-            )
-            known = bool((await connection.execute(_KNOWN_SCALPER, params)).scalar_one())
-            other_devices = int((await connection.execute(_DEVICES_OF_USER, params)).scalar_one())
+            facts = (await connection.execute(_DEVICE_FACTS, params)).one()
         purchases = PurchaseHistory(
             purchases=tuple(
                 PastPurchase(
@@ -188,12 +187,12 @@ class SqlFraudRecords:
             ),
             # Resales enter the history when the marketplace records them (its issue).
             resales=(),
-            accounts_on_device=others + 1,
-            known_scalper=known,
+            accounts_on_device=int(facts.others) + 1,
+            known_scalper=bool(facts.known),
         )
         return DeviceHistory(
             purchases=purchases,
-            devices_of_user=other_devices + (1 if device is not None else 0),
+            devices_of_user=int(facts.other_devices) + (1 if device is not None else 0),
         )
 
     async def record(

@@ -39,6 +39,8 @@ from tt_payments.ports import Catalog
 _log = logging.getLogger(__name__)
 DEFAULT_TOKEN_TTL = dt.timedelta(minutes=10)
 DEFAULT_LIMITS = PurchaseLimits()
+"""The spec's limits (4 tickets per buyer, card and order, 8 per address): every event
+without its own holds to them."""
 DEFAULT_HEARTBEAT = dt.timedelta(seconds=60)
 
 
@@ -205,16 +207,16 @@ class HighDemandService:
         except TicketTokenError:
             _log.warning("could not take a refused buyer out of the waiting room")
 
-    async def limits(self, tenant_id: uuid.UUID, event_id: uuid.UUID) -> PurchaseLimits:
-        """The event's purchase limits: its own, else the spec's defaults (4 tickets per
-        buyer, per card and per order, 8 per address), which hold for every event."""
-        config = await self.config(tenant_id, event_id)
-        return config.limits if config is not None else DEFAULT_LIMITS
-
     async def release(
         self, tenant_id: uuid.UUID, event_id: uuid.UUID, queue_id: str, *, purchased: bool
     ) -> None:
-        """A payment that used a token settled: its slot goes to the next in line."""
+        """A payment that used a token settled (or was refused after using it): its slot
+        goes to the next in line. Best effort, like ``expel``: without Redis the slot comes
+        back when the token's hold expires, and the payment stands either way."""
         config = await self.config(tenant_id, event_id)
-        if config is not None:
+        if config is None:
+            return
+        try:
             await self.room.release(config, queue_id, "purchased" if purchased else "failed")
+        except TicketTokenError:
+            _log.warning("could not free the waiting-room slot %s", queue_id)

@@ -20,7 +20,6 @@ settles it later. Step 6 is a conditional state change, so only one finisher pos
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -31,7 +30,7 @@ import attrs
 from tt_high_demand import PurchaseCounts, check_purchase
 from tt_ledger import AccountKind, AccountRef, PaymentEvent, PaymentStatus, payment_captured_entry
 from tt_money import FeeLineKind, Money
-from tt_money.errors import ConflictError, InvalidInputError, RefusedError, TicketTokenError
+from tt_money.errors import ConflictError, InvalidInputError, RefusedError
 from tt_payments.adapters.payments_sql import SqlPayments
 from tt_payments.catalog import VenueNotFoundError
 from tt_payments.checks import CheckResult, PaymentAttempt, PrePaymentCheck, combine
@@ -106,7 +105,6 @@ PROVIDER_KEY_WINDOW = dt.timedelta(hours=23)
 _FINAL_FOR_THE_ROOM = frozenset(
     {PaymentStatus.COMPLETED, PaymentStatus.FAILED, PaymentStatus.CANCELLED}
 )
-_log = logging.getLogger(__name__)
 
 _PAID = frozenset(
     {PaymentStatus.COMPLETED, PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED}
@@ -159,15 +157,9 @@ class PaymentService:
     async def _free_slot(
         self, tenant_id: uuid.UUID, event_id: uuid.UUID, queue_id: str, *, purchased: bool
     ) -> None:
-        """Give the buyer's waiting-room slot to the next in line. Best effort: if Redis
-        is down the slot comes back anyway when the token's hold expires, and the payment
-        (or its refusal) stands either way."""
-        if self.high_demand is None:
-            return
-        try:
+        """Give the buyer's waiting-room slot to the next in line (best effort)."""
+        if self.high_demand is not None:
             await self.high_demand.release(tenant_id, event_id, queue_id, purchased=purchased)
-        except TicketTokenError:
-            _log.warning("could not free the waiting-room slot %s", queue_id)
 
     async def _charge(
         self,
@@ -363,12 +355,11 @@ class PaymentService:
                 details=(("tickets", f"this venue sells in {venue.currency.code}"),),
             )
         config, claims = (None, None)
-        limits = DEFAULT_LIMITS
         if self.high_demand is not None:
             config, claims = await self.high_demand.admission(
                 principal, request.event_id, attempt.access_token
             )
-            limits = await self.high_demand.limits(request.tenant_id, request.event_id)
+        limits = config.limits if config is not None else DEFAULT_LIMITS
         attempt = attrs.evolve(attempt, high_demand=config is not None and config.enabled)
         try:
             # The order's own size needs no count: refuse it before anything is recorded.
