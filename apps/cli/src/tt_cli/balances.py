@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from tt_cli.output import reports_errors
-from tt_cli.runtime import operator, with_container
+from tt_cli.runtime import AsJson, Tenant, operator, with_container
 from tt_ledger import SettlementPolicy, VenueBalance
 from tt_payments import Container
 from tt_payments.use_cases.balances import SettlementReport
@@ -20,9 +20,7 @@ balances_app = typer.Typer(
     help="Venue balances: pending, available, reserved; settlement.", no_args_is_help=True
 )
 
-Tenant = Annotated[uuid.UUID, typer.Option("--tenant", help="The tenant's id")]
 Venue = Annotated[uuid.UUID, typer.Option("--venue", help="The venue's id")]
-AsJson = Annotated[bool, typer.Option("--json", help="One JSON object")]
 
 
 @balances_app.command("show")

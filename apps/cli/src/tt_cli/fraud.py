@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from tt_cli.output import fail, reports_errors
-from tt_cli.runtime import operator, with_container
+from tt_cli.runtime import AsJson, Tenant, operator, with_container
 from tt_fraud import rules_to_json
 from tt_payments import Container
 from tt_payments.adapters.fraud_sql import FraudCheckRow, KnownScalperRow
@@ -24,9 +24,6 @@ fraud_app = typer.Typer(
 )
 scalpers_app = typer.Typer(help="The known-scalper list.", no_args_is_help=True)
 fraud_app.add_typer(scalpers_app, name="scalpers")
-
-Tenant = Annotated[uuid.UUID, typer.Option("--tenant", help="The tenant's id")]
-AsJson = Annotated[bool, typer.Option("--json", help="JSON lines / one JSON object")]
 
 
 @fraud_app.command("checks")

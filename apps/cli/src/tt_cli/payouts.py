@@ -10,15 +10,12 @@ from typing import Annotated
 import typer
 
 from tt_cli.output import fail, reports_errors
-from tt_cli.runtime import operator, with_container
+from tt_cli.runtime import AsJson, Tenant, operator, with_container
 from tt_money.errors import TicketTokenError
 from tt_payments import Container
 from tt_payments.adapters.payouts_sql import PayoutRecord, PayoutSettings
 
 payouts_app = typer.Typer(help="Venue payouts.", no_args_is_help=True)
-
-Tenant = Annotated[uuid.UUID, typer.Option("--tenant", help="The tenant's id")]
-AsJson = Annotated[bool, typer.Option("--json", help="JSON lines")]
 
 
 def _json(payout: PayoutRecord) -> str:

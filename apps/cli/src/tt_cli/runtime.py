@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Annotated, TypeVar
+
+import typer
 
 from tt_cli.output import fail
 from tt_payments import Container, Settings, bootstrap
 from tt_payments.identity import Principal, Role
 
 T = TypeVar("T")
+
+Tenant = Annotated[uuid.UUID, typer.Option("--tenant", help="The tenant's id")]
+"""The ``--tenant`` option every admin command takes."""
+AsJson = Annotated[bool, typer.Option("--json", help="JSON (one object a line)")]
 
 # The shell operator acts as an admin of the tenant named on the command line.
 OPERATOR_ID = uuid.UUID(int=0)

@@ -11,17 +11,14 @@ from typing import Annotated
 import typer
 
 from tt_cli.output import reports_errors
-from tt_cli.runtime import with_container
-from tt_money import USD, Money
+from tt_cli.runtime import AsJson, Tenant, with_container
 from tt_payments import Container
 from tt_payments.use_cases.tax import FormsReport, NexusStatus
+from tt_tax import dollars
 
 tax_app = typer.Typer(help="Sales-tax nexus and Form 1099-DA.", no_args_is_help=True)
 forms_app = typer.Typer(help="Forms 1099-DA (NOTES item 8).", no_args_is_help=True)
 tax_app.add_typer(forms_app, name="forms")
-
-Tenant = Annotated[uuid.UUID, typer.Option("--tenant", help="The tenant's id")]
-AsJson = Annotated[bool, typer.Option("--json", help="JSON output")]
 
 
 @tax_app.command("nexus")
@@ -56,19 +53,15 @@ def nexus_cli(
         data = row.as_json()
         typer.echo(
             f"{row.row.state:<6}{row.row.year:<6}"
-            f"{_usd(row.row.totals.sales_cents):>16}{row.row.totals.transactions:>8}"
+            f"{dollars(row.row.totals.sales_cents):>16}{row.row.totals.transactions:>8}"
             f"{_threshold(data):>26}  {'yes' if row.met else 'no':<4}"
             f"{data['crossedAt'] or '-'}"
         )
 
 
-def _usd(cents: int) -> str:
-    return Money(cents, USD).format().removeprefix("USD ")
-
-
 def _threshold(data: dict[str, object]) -> str:
     sales, count = data["thresholdSalesCents"], data["thresholdTransactions"]
-    parts = [] if sales is None else [f"${_usd(int(str(sales)))}"]
+    parts = [] if sales is None else [f"${dollars(int(str(sales)))}"]
     parts += [] if count is None else [f"{count} txns"]
     return f" {data['combinator'] or ''} ".join(parts) or "none"
 

@@ -170,7 +170,7 @@ def bootstrap(settings: Settings) -> Container:
         catalog = SqlCatalog(engine)
         tax = TaxCalculator(build_rate_source(settings))
         nexus = NexusTracker.load()
-        tax_records = TaxRecords(nexus=nexus)
+        tax_records = TaxRecords()
         fees = FeeCalculator(
             catalog=catalog,
             sales_volume=CachedSalesVolume(

@@ -34,6 +34,7 @@ from tt_tax.form_1099da import (
     Payer,
     dollars,
     form_for,
+    is_reportable,
     mask_tin,
     select_dispositions,
 )
@@ -99,6 +100,7 @@ __all__ = [
     "bps_from_percent",
     "dollars",
     "form_for",
+    "is_reportable",
     "mask_tin",
     "read_nexus_thresholds",
     "read_rate_tables",

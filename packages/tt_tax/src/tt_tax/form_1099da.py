@@ -27,6 +27,7 @@ __all__ = [
     "Payer",
     "dollars",
     "form_for",
+    "is_reportable",
     "mask_tin",
     "select_dispositions",
 ]
@@ -50,6 +51,14 @@ BOX_LABELS: dict[str, str] = {
 """The boxes we fill for each disposition, in the form's order, with the form's labels."""
 
 _TIN = re.compile(r"[0-9]{3}-?[0-9]{2}-?[0-9]{4}|[0-9]{2}-?[0-9]{7}")
+
+
+def is_reportable(tax_year: int, gross_proceeds_cents: int) -> bool:
+    """A Form 1099-DA is due: the year is one the form covers (sales from 2025-01-01) and
+    the year's gross proceeds exceed $600.00 (NOTES item 8: $600 or less, nothing)."""
+    return (
+        tax_year >= FIRST_REPORTABLE_DAY.year and gross_proceeds_cents > REPORTING_THRESHOLD_CENTS
+    )
 
 
 def dollars(cents: int) -> str:
@@ -265,4 +274,4 @@ def form_for(
         dispositions=included,
         excluded=excluded,
     )
-    return form if form.gross_proceeds_cents > REPORTING_THRESHOLD_CENTS else None
+    return form if is_reportable(tax_year, form.gross_proceeds_cents) else None

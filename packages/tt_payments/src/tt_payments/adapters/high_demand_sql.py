@@ -36,10 +36,6 @@ _CONFIG = sa.select(
         ),
     )
 )
-_LIMITS = sa.select(event_purchase_limits).where(
-    event_purchase_limits.c.tenant_id == sa.bindparam("tenant_id"),
-    event_purchase_limits.c.event_id == sa.bindparam("event_id"),
-)
 _INSERT_ACTIVITY = sa.insert(waiting_room_activity)
 
 
@@ -62,16 +58,6 @@ class SqlHighDemand:
                 .first()
             )
         return None if row is None else _config(row)
-
-    async def limits(self, tenant_id: uuid.UUID, event_id: uuid.UUID) -> PurchaseLimits | None:
-        """The event's purchase limits, if it has any (every high-demand event does)."""
-        async with self._engine.connect() as connection:
-            row = (
-                (await connection.execute(_LIMITS, {"tenant_id": tenant_id, "event_id": event_id}))
-                .mappings()
-                .first()
-            )
-        return None if row is None else _limits(row)
 
     async def put(self, config: HighDemandConfig) -> HighDemandConfig:
         """Store ``config``. An existing seed is kept: its hash may already be published,

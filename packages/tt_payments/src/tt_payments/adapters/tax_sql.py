@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -394,16 +394,16 @@ class SqlTaxCompliance:
         total_proceeds: int,
         total_cost_basis: int,
         transaction_count: int,
-        pdf: bytes,
+        render_pdf: Callable[[], bytes],
     ) -> str:
         """Store the user's form for the year: ``created``, ``updated`` (its content
-        changed: the row keeps its id) or ``unchanged`` (nothing is written)."""
-        values = {
+        changed: the row keeps its id) or ``unchanged`` (nothing is written, and the PDF
+        is not rendered)."""
+        values: dict[str, object] = {
             "form_data": dict(form_data),
             "total_proceeds": total_proceeds,
             "total_cost_basis": total_cost_basis,
             "transaction_count": transaction_count,
-            "pdf": pdf,
         }
         async with self._engine.begin() as connection:
             existing = (
@@ -419,6 +419,7 @@ class SqlTaxCompliance:
             ).scalar_one_or_none()
             if existing is not None and existing == values["form_data"]:
                 return "unchanged"
+            values["pdf"] = render_pdf()
             await connection.execute(
                 insert(tax_forms_1099da)
                 .values(

@@ -22,6 +22,7 @@ only ever read to build a ``Payee``, whose ``repr``, JSON and PDF show its last 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import uuid
 import zoneinfo
 from collections import defaultdict
@@ -44,7 +45,6 @@ from tt_payments.payments import PaymentRecord
 from tt_payments.ports import Catalog
 from tt_tax import (
     FIRST_REPORTABLE_DAY,
-    REPORTING_THRESHOLD_CENTS,
     Address,
     Disposition,
     Form1099DA,
@@ -57,6 +57,7 @@ from tt_tax import (
     TaxResult,
     UnknownJurisdictionError,
     form_for,
+    is_reportable,
 )
 
 NEXUS_CROSSED_EVENT = "tax.nexus_threshold_crossed"
@@ -86,8 +87,6 @@ def tax_metadata(result: TaxResult, state: str) -> dict[str, Any]:
 @attrs.frozen(kw_only=True)
 class TaxRecords:
     """The tax rows a settlement writes, in the settlement's own transaction."""
-
-    nexus: NexusTracker
 
     async def payment_settled(
         self, uow: PaymentsUnitOfWork, record: PaymentRecord, metadata: Mapping[str, Any]
@@ -244,10 +243,7 @@ class UserYear:
     @property
     def required(self) -> bool:
         """A form is due: the year is covered and proceeds exceed $600.00."""
-        return (
-            self.year >= FIRST_REPORTABLE_DAY.year
-            and self.proceeds_cents > REPORTING_THRESHOLD_CENTS
-        )
+        return is_reportable(self.year, self.proceeds_cents)
 
 
 PdfRenderer = Callable[[Form1099DA], bytes]
@@ -393,7 +389,7 @@ class TaxCompliance:
         missing: list[uuid.UUID] = []
         for user in progress(list(by_user)):
             dispositions = by_user[user]
-            if sum(d.gross_proceeds_cents for d in dispositions) <= REPORTING_THRESHOLD_CENTS:
+            if not is_reportable(tax_year, sum(d.gross_proceeds_cents for d in dispositions)):
                 counts["not_required"] += 1
                 continue
             payee = payees.get(user)
@@ -410,7 +406,7 @@ class TaxCompliance:
                 total_proceeds=form.gross_proceeds_cents,
                 total_cost_basis=sum(d.cost_basis_cents or 0 for d in form.dispositions),
                 transaction_count=len(form.dispositions),
-                pdf=self.render_pdf(form),
+                render_pdf=functools.partial(self.render_pdf, form),
             )
             counts[outcome] += 1
         return FormsReport(
