@@ -13,9 +13,10 @@ from litestar import Controller, Request, post
 from litestar.params import JSONBody
 
 from tt_api.body import decode_strict_body
-from tt_api.controllers.payments import _number, transaction_body
+from tt_api.controllers.payments import transaction_body
 from tt_api.dependencies import ContainerDep
 from tt_api.schemas.catalog import AddressBody
+from tt_api.schemas.fees import exact_number
 from tt_api.schemas.internal import PaymentCompleteRequest, PaymentCompleteResponse
 from tt_api.schemas.tax import CalculateTaxRequest, CalculateTaxResponse, TaxBreakdownLine
 from tt_money.errors import InvalidInputError
@@ -112,7 +113,7 @@ def tax_response(result: TaxResult) -> CalculateTaxResponse:
             continue
         breakdown[kind.value] = TaxBreakdownLine(
             name=" + ".join(line.name for line in lines),
-            rate=_number(sum((line.rate_percent for line in lines), Decimal(0))),
+            rate=exact_number(sum((line.rate_percent for line in lines), Decimal(0))),
             amount=sum(line.amount.minor for line in lines),
             jurisdiction=" + ".join(line.jurisdiction for line in lines),
         )

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.openapi import ResponseSpec
@@ -24,6 +22,7 @@ from tt_api.schemas.fees import (
     FeesBody,
     GasEstimateBody,
     TaxLineBody,
+    exact_number,
 )
 from tt_api.schemas.payments import (
     NextActionBody,
@@ -288,10 +287,6 @@ def _snake(camel: str) -> str:
     return "".join(f"_{char.lower()}" if char.isupper() else char for char in camel)
 
 
-def _number(value: Decimal) -> msgspec.Raw:
-    return msgspec.Raw(format(value.normalize(), "f").encode())
-
-
 def _fee_response(quote: FeeQuote) -> CalculateFeesResponse:
     breakdown = quote.breakdown
     total = breakdown.total.minor
@@ -308,8 +303,8 @@ def _fee_response(quote: FeeQuote) -> CalculateFeesResponse:
         gas_estimates={
             gas.blockchain.value: GasEstimateBody(
                 blockchain=gas.blockchain.value,
-                estimated_fee=_number(gas.estimated_fee),
-                fee_in_usd=_number(gas.fee_usd),
+                estimated_fee=exact_number(gas.estimated_fee),
+                fee_in_usd=exact_number(gas.fee_usd),
                 congestion_level=gas.congestion.value,
             )
             for gas in quote.gas_quotes
@@ -322,7 +317,7 @@ def _fee_response(quote: FeeQuote) -> CalculateFeesResponse:
         tax_date=quote.tax.on_date,
         tax_breakdown={
             line.kind.value: TaxLineBody(
-                name=line.name, rate=_number(line.rate_percent), amount=line.amount.minor
+                name=line.name, rate=exact_number(line.rate_percent), amount=line.amount.minor
             )
             for line in quote.tax.lines
         },

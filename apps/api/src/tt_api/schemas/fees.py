@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from decimal import Decimal
 from typing import Annotated
 
 import msgspec
@@ -58,3 +59,8 @@ class CalculateFeesResponse(Schema):
     tax_breakdown: dict[str, TaxLineBody]
     tax_source: str = "tables"
     """Whose rates taxed it: ``taxjar``, or ``tables`` (also when TaxJar failed)."""
+
+
+def exact_number(value: Decimal) -> msgspec.Raw:
+    """A decimal written into JSON as it is (``7.0`` stays ``7``, never a float's digits)."""
+    return msgspec.Raw(format(value.normalize(), "f").encode())
