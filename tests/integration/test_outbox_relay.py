@@ -28,9 +28,9 @@ from tt_payments.adapters.outbox_sql import SqlOutbox
 from tt_payments.adapters.payments_sql import SqlPayments
 from tt_payments.adapters.rabbitmq import DEFAULT_EXCHANGE, RabbitMqPublisher
 from tt_payments.adapters.tables import outbox, outbox_dlq
-from tt_payments.bootstrap import build_publisher
 from tt_payments.outbox import MAX_ATTEMPTS, OutboxEvent, OutboxRelay, RelayReport
 from tt_payments.ports import EventPublisher
+from tt_payments.wiring import build_publisher
 
 
 class RecordingPublisher:

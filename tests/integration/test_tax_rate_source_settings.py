@@ -10,8 +10,8 @@ import pytest
 from tests.integration.test_taxjar_adapter import API_KEY, taxjar_url
 from tt_money import USD, Money
 from tt_payments import Settings
-from tt_payments.bootstrap import build_rate_source
 from tt_payments.settings import SettingsError
+from tt_payments.wiring import build_rate_source
 from tt_tax import Address, BundledRates, TaxCalculator, TaxSource
 
 __all__ = ["taxjar_url"]  # the local TaxJar server fixture, shared with the adapter's tests

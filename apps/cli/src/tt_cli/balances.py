@@ -6,15 +6,17 @@ import asyncio
 import datetime as dt
 import json
 import uuid
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from tt_cli.output import reports_errors
 from tt_cli.runtime import AsJson, Tenant, operator, with_container
 from tt_ledger import SettlementPolicy, VenueBalance
-from tt_payments import Container
-from tt_payments.use_cases.balances import SettlementReport
+
+if TYPE_CHECKING:
+    from tt_payments import Container
+    from tt_payments.use_cases.balances import SettlementReport
 
 balances_app = typer.Typer(
     help="Venue balances: pending, available, reserved; settlement.", no_args_is_help=True

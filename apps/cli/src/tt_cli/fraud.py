@@ -7,16 +7,18 @@ import json
 import uuid
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from tt_cli.output import fail, reports_errors
 from tt_cli.runtime import AsJson, Tenant, operator, with_container
 from tt_fraud import rules_to_json
-from tt_payments import Container
-from tt_payments.adapters.fraud_sql import FraudCheckRow, KnownScalperRow
-from tt_payments.use_cases.fraud import FraudPolicy
+
+if TYPE_CHECKING:
+    from tt_payments import Container
+    from tt_payments.adapters.fraud_sql import FraudCheckRow, KnownScalperRow
+    from tt_payments.use_cases.fraud import FraudPolicy
 
 fraud_app = typer.Typer(
     help="Fraud detection: decisions, known scalpers, velocity limits and rules.",

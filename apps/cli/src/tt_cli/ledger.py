@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from tt_cli.output import reports_errors
 from tt_cli.runtime import with_container
-from tt_payments import Container
-from tt_payments.adapters.ledger_sql import VerifyReport
+
+if TYPE_CHECKING:
+    from tt_payments import Container
+    from tt_payments.adapters.ledger_sql import VerifyReport
 
 ledger_app = typer.Typer(help="The double-entry ledger.", no_args_is_help=True)
 

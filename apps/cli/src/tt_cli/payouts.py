@@ -5,15 +5,17 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from tt_cli.output import fail, reports_errors
 from tt_cli.runtime import AsJson, Tenant, operator, with_container
 from tt_money.errors import TicketTokenError
-from tt_payments import Container
-from tt_payments.adapters.payouts_sql import PayoutRecord, PayoutSettings
+
+if TYPE_CHECKING:
+    from tt_payments import Container
+    from tt_payments.adapters.payouts_sql import PayoutRecord
 
 payouts_app = typer.Typer(help="Venue payouts.", no_args_is_help=True)
 
@@ -92,6 +94,8 @@ def destination_cli(
     """Where a venue is paid, and from what balance `tt payouts run` pays it."""
 
     async def run(container: Container) -> None:
+        from tt_payments.adapters.payouts_sql import PayoutSettings
+
         await container.payouts.set_destination(
             operator(tenant), venue, PayoutSettings(destination=account, threshold_minor=threshold)
         )

@@ -5,14 +5,16 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from tt_cli.output import fail, reports_errors
 from tt_cli.runtime import with_container
-from tt_payments import Container
-from tt_payments.use_cases.reconciliation import ReconciliationReport
+
+if TYPE_CHECKING:
+    from tt_payments import Container
+    from tt_payments.use_cases.reconciliation import ReconciliationReport
 
 reconcile_app = typer.Typer(
     help="Reconciliation: find and fix differences with the payment processor.",

@@ -9,15 +9,11 @@ import sys
 from typing import Annotated
 
 import typer
-import uvicorn
 
-from tt_api import create_app
-from tt_api.logs import configure_logging
 from tt_cli.output import fail, reports_errors
 from tt_cli.runtime import require_current_schema
 from tt_payments import Settings, bootstrap
 from tt_payments.keys import QUEUE_TOKEN_SECRET_MISSING
-from tt_payments.outbox import RelayLoop
 
 
 def port_is_free(host: str, port: int) -> bool:
@@ -46,6 +42,13 @@ def serve_cli(
     The embedded default also relays the outbox in-process (to RabbitMQ with
     TT_BROKER_URL, else to the log); TT_RELAY_IN_PROCESS overrides that.
     """
+    # The web stack loads only for this command, not for every `tt` invocation.
+    import uvicorn
+
+    from tt_api import create_app
+    from tt_api.logs import configure_logging
+    from tt_payments.outbox import RelayLoop
+
     settings = Settings.from_env()
     host = host or settings.host
     port = port or settings.port

@@ -6,15 +6,17 @@ import asyncio
 import json
 import uuid
 from collections.abc import Iterator, Sequence
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from tt_cli.output import reports_errors
 from tt_cli.runtime import AsJson, Tenant, with_container
-from tt_payments import Container
-from tt_payments.use_cases.tax import FormsReport, NexusStatus
 from tt_tax import dollars
+
+if TYPE_CHECKING:
+    from tt_payments import Container
+    from tt_payments.use_cases.tax import FormsReport, NexusStatus
 
 tax_app = typer.Typer(help="Sales-tax nexus and Form 1099-DA.", no_args_is_help=True)
 forms_app = typer.Typer(help="Forms 1099-DA (NOTES item 8).", no_args_is_help=True)

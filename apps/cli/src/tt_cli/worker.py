@@ -10,11 +10,9 @@ from typing import Annotated
 
 import typer
 
-from tt_api.logs import configure_logging
 from tt_cli.output import reports_errors
 from tt_cli.runtime import require_current_schema
 from tt_payments import Settings, bootstrap
-from tt_workers import run_worker
 
 
 @reports_errors
@@ -22,6 +20,10 @@ def worker_cli(
     threads: Annotated[int, typer.Option(min=1, max=64, help="Worker threads")] = 4,
 ) -> None:
     """Run the workers. With no TT_BROKER_URL, queues live in Redis and events go to the log."""
+    # Dramatiq and the broker clients load only for this command.
+    from tt_api.logs import configure_logging
+    from tt_workers import run_worker
+
     settings = Settings.from_env()
     configure_logging(settings.log_level)
     stop = threading.Event()

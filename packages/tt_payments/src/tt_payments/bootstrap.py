@@ -1,80 +1,50 @@
-"""The composition root: the one place that builds engines, clients and adapters.
+"""The composition root: ``bootstrap(settings)`` builds the service; ``Container`` holds it.
 
 The API, the workers, the CLI and the tests all call ``bootstrap(settings)``. Nothing is
 built at import time or in default arguments; ``Container.aclose`` releases it all.
+This module itself stays light (the adapters live in ``tt_payments.wiring``, imported
+when a container is built), so importing ``tt_payments`` costs a command nothing it
+does not use.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
-import uuid
-from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import attrs
 
-from tt_chain import Blockchain, CongestionLevel, GasChargePolicy, GasQuote, StaticGasEstimator
-from tt_fraud.adapters.redis_velocity import RedisVelocityCounter
-from tt_high_demand import WaitingRoom
-from tt_high_demand.adapters.redis_waiting_room import RedisWaitingRoomStore
-from tt_money import USD, FeeSchedule, Money
-from tt_payments.adapters import cache, database, migrate
-from tt_payments.adapters.catalog_sql import SqlCatalog, SqlSalesVolume
-from tt_payments.adapters.embedded import EmbeddedServers
-from tt_payments.adapters.fraud_sql import SqlFraudRecords
-from tt_payments.adapters.high_demand_sql import SqlHighDemand
-from tt_payments.adapters.idempotency_sql import SqlIdempotencyStore
-from tt_payments.adapters.ledger_sql import SqlLedger
-from tt_payments.adapters.log_publisher import LogPublisher
-from tt_payments.adapters.nonce_redis import RedisNonceStore
-from tt_payments.adapters.outbox_sql import SqlOutbox
-from tt_payments.adapters.payments_sql import SqlPayments
-from tt_payments.adapters.payouts_sql import SqlPayouts
-from tt_payments.adapters.prometheus_metrics import PrometheusPaymentMetrics
-from tt_payments.adapters.rabbitmq import RabbitMqPublisher
-from tt_payments.adapters.reconciliation_sql import SqlReconciliation
-from tt_payments.adapters.settlement_sql import SqlSettlement
-from tt_payments.adapters.stripe_payouts import StripeConnectPayouts
-from tt_payments.adapters.stripe_provider import StripeProvider
-from tt_payments.adapters.stripe_webhooks import (
-    STRIPE_DISPUTE_EVENTS,
-    STRIPE_PAYMENT_EVENTS,
-    STRIPE_PAYOUT_EVENTS,
-    STRIPE_REFUND_EVENTS,
-    stripe_event,
-)
-from tt_payments.adapters.tax_sql import SqlTaxCompliance
-from tt_payments.adapters.webhook_inbox_sql import SqlWebhookInbox
-from tt_payments.adapters.webhook_seen_redis import RedisSeenWebhooks
-from tt_payments.internal_auth import InternalAuthenticator
-from tt_payments.keys import load_key_pair, load_queue_token_secret
-from tt_payments.metrics import PaymentMetrics
-from tt_payments.outbox import OutboxRelay
-from tt_payments.ports import EventPublisher, PaymentProvider, PayoutProvider
-from tt_payments.providers.simulated import SimulatedProvider
-from tt_payments.providers.simulated_payouts import SimulatedPayouts
-from tt_payments.queue_tokens import JwtAccessTokenCodec
-from tt_payments.settings import Settings, SettingsError
+from tt_payments.keys import load_key_pair
+from tt_payments.settings import Settings
 from tt_payments.tokens import TokenService
-from tt_payments.use_cases.balances import BalanceService
-from tt_payments.use_cases.disputes import DisputeService
-from tt_payments.use_cases.fees import FeeCalculator
-from tt_payments.use_cases.fraud import FraudAdmin, FraudCheck
-from tt_payments.use_cases.health import HealthReport, check_health
-from tt_payments.use_cases.high_demand import HighDemandService
-from tt_payments.use_cases.jobs import PeriodicJobs
-from tt_payments.use_cases.payouts import PayoutService
-from tt_payments.use_cases.process_payment import PaymentService
-from tt_payments.use_cases.provider_events import ProviderEventService
-from tt_payments.use_cases.reconciliation import ReconciliationService
-from tt_payments.use_cases.refund_payment import RefundService
-from tt_payments.use_cases.tax import TaxCompliance, TaxRecords
-from tt_payments.use_cases.webhooks import WebhookService
-from tt_payments.volume_cache import CachedSalesVolume
-from tt_payments.webhooks import ProviderEvent, square_event
-from tt_tax import BundledRates, FallbackRates, NexusTracker, Payer, RateSource, TaxCalculator
-from tt_tax.adapters.pdf_1099da import render_1099da_pdf
-from tt_tax.adapters.taxjar import TaxJarRates
+
+if TYPE_CHECKING:
+    from tt_payments.adapters import cache, database
+    from tt_payments.adapters.catalog_sql import SqlCatalog
+    from tt_payments.adapters.embedded import EmbeddedServers
+    from tt_payments.adapters.idempotency_sql import SqlIdempotencyStore
+    from tt_payments.adapters.ledger_sql import SqlLedger
+    from tt_payments.adapters.outbox_sql import SqlOutbox
+    from tt_payments.internal_auth import InternalAuthenticator
+    from tt_payments.metrics import PaymentMetrics
+    from tt_payments.outbox import OutboxRelay
+    from tt_payments.ports import EventPublisher, PaymentProvider
+    from tt_payments.queue_tokens import JwtAccessTokenCodec
+    from tt_payments.use_cases.balances import BalanceService
+    from tt_payments.use_cases.fees import FeeCalculator
+    from tt_payments.use_cases.fraud import FraudAdmin
+    from tt_payments.use_cases.health import HealthReport
+    from tt_payments.use_cases.high_demand import HighDemandService
+    from tt_payments.use_cases.jobs import PeriodicJobs
+    from tt_payments.use_cases.payouts import PayoutService
+    from tt_payments.use_cases.process_payment import PaymentService
+    from tt_payments.use_cases.provider_events import ProviderEventService
+    from tt_payments.use_cases.reconciliation import ReconciliationService
+    from tt_payments.use_cases.refund_payment import RefundService
+    from tt_payments.use_cases.tax import TaxCompliance
+    from tt_payments.use_cases.webhooks import WebhookService
+    from tt_tax import TaxCalculator
 
 
 @attrs.define
@@ -112,6 +82,10 @@ class Container:
     embedded: EmbeddedServers | None = None
 
     async def health(self) -> HealthReport:
+        # Loaded already by the time a container exists: these imports cost nothing here.
+        from tt_payments.adapters import cache, database  # noqa: PLC0415
+        from tt_payments.use_cases.health import check_health  # noqa: PLC0415
+
         return await check_health(
             {
                 "database": functools.partial(database.ping, self.engine),
@@ -120,10 +94,15 @@ class Container:
         )
 
     async def database_health(self) -> HealthReport:
+        from tt_payments.adapters import database  # noqa: PLC0415
+        from tt_payments.use_cases.health import check_health  # noqa: PLC0415
+
         return await check_health({"database": functools.partial(database.ping, self.engine)})
 
     def schema_revisions(self) -> tuple[str | None, str]:
         """(the database's migration revision, the newest this code knows)."""
+        from tt_payments.adapters import migrate  # noqa: PLC0415 - Alembic, when asked
+
         return migrate.current_revision(self.database_url), migrate.head_revision()
 
     async def aclose(self) -> None:
@@ -154,231 +133,9 @@ def bootstrap(settings: Settings) -> Container:
     ``TT_REDIS_URL`` must be set too: a service that shares its database must not keep its
     counters and locks in a private Redis.
     """
-    if settings.database_url is not None and settings.redis_url is None:
-        raise SettingsError("TT_DATABASE_URL is set but TT_REDIS_URL is not; set both")
-    embedded = EmbeddedServers.start(settings.data_dir) if settings.database_url is None else None
-    try:
-        if embedded is not None:
-            database_url = embedded.database_url
-            redis_url = settings.redis_url or embedded.redis_url
-            migrate.upgrade(database_url)
-        else:
-            database_url = settings.database_url or ""
-            redis_url = settings.redis_url or ""
-        engine = database.create_engine(database_url)
-        redis_client = cache.create_client(redis_url)
-        catalog = SqlCatalog(engine)
-        tax = TaxCalculator(build_rate_source(settings))
-        nexus = NexusTracker.load()
-        tax_records = TaxRecords()
-        fees = FeeCalculator(
-            catalog=catalog,
-            sales_volume=CachedSalesVolume(
-                SqlSalesVolume(engine), ttl_seconds=settings.tier_volume_cache_seconds
-            ),
-            schedule=FeeSchedule.default(),
-            tax=tax,
-            gas=StaticGasEstimator(_static_gas_quotes(settings)),
-            gas_charge=GasChargePolicy(Money(settings.gas_charge_per_ticket_cents, USD)),
-        )
-        provider = build_provider(settings)
-        ledger = SqlLedger(engine)
-        stored_payments = SqlPayments(engine, ledger)
-        metrics = PrometheusPaymentMetrics()
-        outbox = SqlOutbox(engine)
-        publisher = build_publisher(settings)
-        high_demand_store = SqlHighDemand(engine)
-        queue_tokens = JwtAccessTokenCodec(
-            load_queue_token_secret(settings, create=settings.embedded)
-        )
-        high_demand = HighDemandService(
-            store=high_demand_store,
-            room=WaitingRoom(
-                RedisWaitingRoomStore(redis_client),
-                queue_tokens,
-                high_demand_store,
-            ),
-            catalog=catalog,
-            cache_seconds=settings.high_demand_cache_seconds,
-        )
-        fraud_records = SqlFraudRecords(engine)
-        fraud_check = FraudCheck(records=fraud_records, velocity=RedisVelocityCounter(redis_client))
-        payments = PaymentService(
-            payments=stored_payments,
-            catalog=catalog,
-            fees=fees,
-            provider=provider,
-            metrics=metrics,
-            checks=(fraud_check,) if settings.pre_payment_checks else (),
-            high_demand=high_demand,
-            tax_records=tax_records,
-        )
-        refunds = RefundService(
-            payments=stored_payments,
-            lookup=payments,
-            provider=provider,
-            metrics=metrics,
-            tax_records=tax_records,
-        )
-        findings = SqlReconciliation(engine)
-        provider_events = ProviderEventService(
-            payments=payments,
-            refunds=refunds,
-            disputes=DisputeService(payments=stored_payments, refunds=refunds),
-            provider=provider,
-            metrics=metrics,
-            findings=findings,
-        )
-        balances = BalanceService(store=SqlSettlement(engine, ledger), catalog=catalog)
-        payouts = PayoutService(
-            store=SqlPayouts(engine, ledger),
-            catalog=catalog,
-            provider=build_payout_provider(settings),
-            default_destination=_simulated_destination if settings.processor != "stripe" else None,
-        )
-        webhooks = WebhookService(
-            inbox=SqlWebhookInbox(engine),
-            seen=RedisSeenWebhooks(redis_client),
-            handlers={
-                **dict.fromkeys(
-                    STRIPE_PAYMENT_EVENTS | STRIPE_REFUND_EVENTS | STRIPE_DISPUTE_EVENTS,
-                    provider_events.apply,
-                ),
-                **dict.fromkeys(STRIPE_PAYOUT_EVENTS, payouts.on_provider_event),
-            },
-            parsers={"stripe": _stored_stripe_event, "square": _stored_square_event},
-            metrics=metrics,
-        )
-        tax_compliance = TaxCompliance(
-            calculator=tax,
-            catalog=catalog,
-            store=SqlTaxCompliance(engine),
-            nexus=nexus,
-            payer=Payer(
-                name=settings.tax_payer_name,
-                tin=settings.tax_payer_tin,
-                address=settings.tax_payer_address,
-            ),
-            render_pdf=render_1099da_pdf,
-        )
-        reconciliation = ReconciliationService(
-            engine=engine,
-            records=findings,
-            payments=payments,
-            refunds=refunds,
-            provider=provider,
-        )
-        return Container(
-            settings=settings,
-            provider=provider,
-            metrics=metrics,
-            ledger=ledger,
-            payments=payments,
-            refunds=refunds,
-            idempotency=SqlIdempotencyStore(engine),
-            outbox=outbox,
-            publisher=publisher,
-            outbox_relay=OutboxRelay(
-                store=outbox,
-                publisher=publisher,
-                batch_size=settings.outbox_batch,
-                interval=dt.timedelta(milliseconds=settings.outbox_interval_ms),
-            ),
-            database_url=database_url,
-            redis_url=redis_url,
-            engine=engine,
-            redis=redis_client,
-            tokens=token_service(settings),
-            provider_events=provider_events,
-            webhooks=webhooks,
-            reconciliation=reconciliation,
-            jobs=PeriodicJobs(
-                engine=engine,
-                webhooks=webhooks,
-                provider_events=provider_events,
-                reconciliation=reconciliation,
-                balances=balances,
-                payouts=payouts,
-                tax=tax_compliance,
-            ),
-            high_demand=high_demand,
-            balances=balances,
-            payouts=payouts,
-            queue_tokens=queue_tokens,
-            fraud=FraudAdmin(fraud_records, fraud_check),
-            tax_compliance=tax_compliance,
-            internal_auth=InternalAuthenticator(
-                secrets=settings.internal_service_secrets,
-                nonces=RedisNonceStore(redis_client),
-            ),
-            catalog=catalog,
-            tax=tax,
-            fees=fees,
-            started_at=dt.datetime.now(dt.UTC),
-            embedded=embedded,
-        )
-    except BaseException:
-        if embedded is not None:
-            embedded.stop()
-        raise
+    from tt_payments.wiring import build_container  # noqa: PLC0415 - see the module docstring
 
-
-def _stored_stripe_event(payload: Mapping[str, object], signature: str) -> ProviderEvent:
-    return stripe_event(payload, signature=signature)
-
-
-def _stored_square_event(payload: Mapping[str, object], signature: str) -> ProviderEvent:
-    return square_event(payload, signature=signature)
-
-
-def build_rate_source(settings: Settings) -> RateSource:
-    """TaxJar first, then the bundled tables, when ``TT_TAXJAR_API_KEY`` is set (results
-    record which answered in ``tax_source``); otherwise the tables alone."""
-    tables = BundledRates.load()
-    if settings.taxjar_api_key is None:
-        return tables
-    timeout = float(settings.taxjar_timeout_seconds)
-    primary = (
-        TaxJarRates(settings.taxjar_api_key, taxability=tables, timeout_seconds=timeout)
-        if settings.taxjar_api_url is None
-        else TaxJarRates(
-            settings.taxjar_api_key,
-            taxability=tables,
-            timeout_seconds=timeout,
-            api_url=settings.taxjar_api_url,
-        )
-    )
-    return FallbackRates(primary, tables)
-
-
-def build_provider(settings: Settings) -> PaymentProvider:
-    """The configured processor: the simulated one by default (NOTES item 10)."""
-    if settings.processor == "stripe":
-        if settings.stripe_secret_key is None:
-            raise SettingsError("TT_PROCESSOR=stripe needs TT_STRIPE_SECRET_KEY")
-        return StripeProvider(settings.stripe_secret_key, api_base=settings.stripe_api_base)
-    return SimulatedProvider(latency=settings.simulated_latency_ms / 1000)
-
-
-def build_payout_provider(settings: Settings) -> PayoutProvider:
-    """Stripe Connect with the Stripe processor; the simulated payouts otherwise."""
-    if settings.processor == "stripe":
-        if settings.stripe_secret_key is None:
-            raise SettingsError("TT_PROCESSOR=stripe needs TT_STRIPE_SECRET_KEY")
-        return StripeConnectPayouts(settings.stripe_secret_key, api_base=settings.stripe_api_base)
-    return SimulatedPayouts()
-
-
-def _simulated_destination(venue_id: uuid.UUID) -> str:
-    """The simulated provider pays any ``acct_`` account: each venue gets its own."""
-    return f"acct_sim_{venue_id.hex[:16]}"
-
-
-def build_publisher(settings: Settings) -> EventPublisher:
-    """RabbitMQ when ``TT_BROKER_URL`` is set, else the log (the embedded default's sink)."""
-    if settings.broker_url is not None:
-        return RabbitMqPublisher(settings.broker_url, exchange=settings.events_exchange)
-    return LogPublisher()
+    return build_container(settings)
 
 
 def migrate_schema(settings: Settings) -> tuple[str | None, str]:
@@ -387,6 +144,9 @@ def migrate_schema(settings: Settings) -> tuple[str | None, str]:
     Returns (revision before, revision after). Needs no keys and builds no container, so
     an operator can migrate before anything else is configured.
     """
+    from tt_payments.adapters import migrate  # noqa: PLC0415 - Alembic, for this command only
+    from tt_payments.adapters.embedded import EmbeddedServers  # noqa: PLC0415
+
     if settings.database_url is not None:
         return migrate.upgrade(settings.database_url)
     embedded = EmbeddedServers.start(settings.data_dir)
@@ -394,20 +154,3 @@ def migrate_schema(settings: Settings) -> tuple[str | None, str]:
         return migrate.upgrade(embedded.database_url)
     finally:
         embedded.stop()
-
-
-def _static_gas_quotes(settings: Settings) -> list[GasQuote]:
-    return [
-        GasQuote(
-            blockchain=Blockchain.SOLANA,
-            estimated_fee=settings.gas_solana_fee,
-            fee_usd=settings.gas_solana_fee_usd,
-            congestion=CongestionLevel(settings.gas_solana_congestion),
-        ),
-        GasQuote(
-            blockchain=Blockchain.POLYGON,
-            estimated_fee=settings.gas_polygon_fee,
-            fee_usd=settings.gas_polygon_fee_usd,
-            congestion=CongestionLevel(settings.gas_polygon_congestion),
-        ),
-    ]

@@ -19,6 +19,12 @@ import stripe
 
 from tt_money import Money
 from tt_money.errors import InvalidInputError
+from tt_payments.adapters.stripe_event_types import (
+    STRIPE_DISPUTE_EVENTS,
+    STRIPE_INTENT_STATUSES,
+    STRIPE_PAYOUT_EVENTS,
+    STRIPE_REFUND_EVENTS,
+)
 from tt_payments.adapters.stripe_payouts import stripe_payout_result
 from tt_payments.providers.payouts import PayoutResult
 from tt_payments.providers.types import Charge, ChargeStatus, Refund, RefundStatus
@@ -31,27 +37,6 @@ from tt_payments.webhooks import (
     uuid_or_none,
 )
 
-# The status each payment_intent.* event announces (the object's own status after a
-# payment_failed is requires_payment_method, which says the same thing less directly).
-_INTENT_EVENTS: Mapping[str, ChargeStatus] = {
-    "payment_intent.succeeded": ChargeStatus.SUCCEEDED,
-    "payment_intent.payment_failed": ChargeStatus.DECLINED,
-    "payment_intent.processing": ChargeStatus.PROCESSING,
-    "payment_intent.canceled": ChargeStatus.CANCELED,
-    "payment_intent.requires_action": ChargeStatus.REQUIRES_ACTION,
-}
-
-
-STRIPE_PAYMENT_EVENTS = frozenset(_INTENT_EVENTS)
-"""The Stripe event types that move a payment (the payment use case handles them)."""
-STRIPE_REFUND_EVENTS = frozenset(
-    {"refund.created", "refund.updated", "refund.failed", "charge.refund.updated"}
-)
-STRIPE_DISPUTE_EVENTS = frozenset({"charge.dispute.created", "charge.dispute.closed"})
-STRIPE_PAYOUT_EVENTS = frozenset(
-    {"payout.created", "payout.updated", "payout.paid", "payout.failed", "payout.canceled"}
-)
-"""Connect events about a venue's payout (sent with the connected ``account``)."""
 _REFUND_STATUSES = {
     "pending": RefundStatus.PENDING,
     "requires_action": RefundStatus.PENDING,
@@ -122,8 +107,8 @@ def stripe_event(payload: Mapping[str, Any], *, signature: str) -> ProviderEvent
         metadata = obj.get("metadata")
         if isinstance(obj.get("payment_intent"), str):
             provider_payment_id = obj["payment_intent"]
-        if event_type in _INTENT_EVENTS:
-            charge = _charge(obj, _INTENT_EVENTS[event_type])
+        if event_type in STRIPE_INTENT_STATUSES:
+            charge = _charge(obj, STRIPE_INTENT_STATUSES[event_type])
             provider_payment_id = charge.provider_payment_id
         elif event_type in STRIPE_REFUND_EVENTS and provider_payment_id:
             refund = Refund(
