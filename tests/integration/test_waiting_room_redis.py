@@ -12,7 +12,6 @@ import hashlib
 import hmac
 import json
 import socket
-import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
@@ -145,7 +144,11 @@ class Room:
     activity: FakeActivityLog
 
 
-START = datetime.now(UTC).replace(microsecond=0)
+# The service's clock in these tests: fixed, and in the past on purpose. Every expiry the
+# store leaves to Redis is a lifetime (PX), never a moment on the service's clock (PXAT),
+# so Redis's own clock must not matter; a store that mixed the two would drop every token
+# at once here, whenever the test runs.
+START = datetime(2025, 6, 1, 18, 0, tzinfo=UTC)
 
 
 def event_config(
@@ -180,10 +183,8 @@ async def test_ten_thousand_joins_after_the_on_sale_are_admitted_in_join_order(r
     # Given an event on sale with 100 slots and 10,000 people joining one after another
     config = event_config(slots=100)
     users = [uuid.uuid4() for _ in range(10_000)]
-    started = time.perf_counter()
     for user in users:
         await room.room.join(config, user)
-    joined = time.perf_counter() - started
     # When slots free 100 at a time for 20 rounds, then the slots are raised to admit the rest
     for _ in range(20):
         for user in room.activity.users("admitted")[-100:]:
@@ -196,7 +197,6 @@ async def test_ten_thousand_joins_after_the_on_sale_are_admitted_in_join_order(r
     assert room.activity.users("admitted") == users
     assert room.activity.users("joined") == users
     assert len(room.activity.users("purchased")) == 2_000
-    assert joined < 30, f"10,000 joins took {joined:.1f} s"
 
 
 async def test_a_second_join_keeps_the_first_place(room: Room) -> None:

@@ -15,7 +15,7 @@ key                    type    content
 ``P:tokens``           hash    queue_id -> "<jti> <token>", or "consumed" once spent
 ``P:state``            hash    seq (post-sale joins), drawn_at (ms), releases, held_ms
 ``P:drawn``            zset    the pre-sale entries present at the on-sale, by draw key
-``P:jti:<jti>``        string  queue_id; expires with the hold (PXAT)
+``P:jti:<jti>``        string  queue_id; lives as long as the hold (PX)
 =====================  ======  ===========================================================
 
 Every key but the jti ones is refreshed to expire ``retention`` after the event's last
@@ -179,7 +179,9 @@ if current then
 end
 local value = jti .. ' ' .. token
 redis.call('HSET', TOKENS, q, value)
-redis.call('SET', KEYS[9], q, 'PXAT', hold)
+-- A lifetime, not a moment: the hold is on the service's clock, and Redis expiring the key
+-- at that moment by its own clock would cut a hold short whenever the two disagree.
+redis.call('SET', KEYS[9], q, 'PX', fmt(tonumber(hold) - NOW))
 return value
 """
 
