@@ -8,16 +8,20 @@ import datetime as dt
 import io
 import json
 import uuid
+from collections.abc import AsyncIterator
 
+import attrs
 import httpx
 import pypdf
+import pytest
 import sqlalchemy as sa
 
 from tests.conftest import AuthHeaders
 from tests.e2e.processes import cli_env, tt
 from tests.e2e.test_internal_auth_http import signed
 from tests.e2e.test_process_payment_http import PROCESS, body, keyed, venue_and_event
-from tt_payments import Container, Settings
+from tt_api import create_app
+from tt_payments import Container, Settings, bootstrap
 from tt_payments.adapters.tables import (
     outbox,
     payment_transactions,
@@ -31,6 +35,7 @@ from tt_tax import Disposition, Payee
 CALCULATE_TAX = "/internal/calculate-tax"
 NASHVILLE = {"street": "116 5th Ave N", "city": "Nashville", "state": "TN", "zip": "37219"}
 TIN = "123-45-6789"
+MIDSUMMER = dt.datetime(2025, 7, 15, 17, 0, tzinfo=dt.UTC)
 
 
 async def calculate_tax(client: httpx.AsyncClient, payload: dict[str, object]) -> httpx.Response:
@@ -172,17 +177,39 @@ async def test_a_payment_records_its_tax_and_refunds_reverse_it_to_the_cent(
         assert sum(row.lines[index]["amount"] for row in reversals) == line["amount"]
 
 
+@attrs.frozen
+class Pinned:
+    container: Container
+    client: httpx.AsyncClient
+
+
+@pytest.fixture
+async def midsummer(settings: Settings) -> AsyncIterator[Pinned]:
+    """The API on a container whose clock stands still in mid-July: the sales of one test
+    fall in one tax year however long the test takes (on the real clock, a test running
+    at New Year in Nashville would date its sales in two years)."""
+    pinned = bootstrap(settings, clock=lambda: MIDSUMMER)
+    try:
+        transport = httpx.ASGITransport(app=create_app(pinned))
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            yield Pinned(pinned, http)
+    finally:
+        await pinned.aclose()
+
+
 async def test_the_sale_that_crosses_a_states_threshold_emits_one_event(
-    client: httpx.AsyncClient, auth: AuthHeaders, container: Container, tenant: uuid.UUID
+    client: httpx.AsyncClient, auth: AuthHeaders, midsummer: Pinned, tenant: uuid.UUID
 ) -> None:
     # Given a tenant $50.00 short of Tennessee's $100,000 threshold this year
+    container = midsummer.container
     venue, event = await venue_and_event(client, auth)
-    first = await paid(client, auth, venue, event)
+    first = await paid(midsummer.client, auth, venue, event)
     (collection,) = await rows(
         container,
         sa.select(tax_collections.c.tax_date).where(tax_collections.c.tenant_id == tenant),
     )
     year = collection.tax_date.year
+    assert year == MIDSUMMER.year
     # (earlier sales this year, collected before the first)
     async with container.engine.begin() as connection:
         await connection.execute(
@@ -205,8 +232,8 @@ async def test_the_sale_that_crosses_a_states_threshold_emits_one_event(
             )
         )
     # When two more $100.00 sales are made (each at its own event: purchase limits)
-    crossing = await paid(client, auth, *await venue_and_event(client, auth))
-    await paid(client, auth, *await venue_and_event(client, auth))
+    crossing = await paid(midsummer.client, auth, *await venue_and_event(client, auth))
+    await paid(midsummer.client, auth, *await venue_and_event(client, auth))
     # And the nexus job runs (twice: a rerun announces nothing again)
     assert await container.tax_compliance.track_nexus() == 1
     assert await container.tax_compliance.track_nexus() == 0

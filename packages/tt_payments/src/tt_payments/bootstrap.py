@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
+from tt_payments.clock import Clock, utcnow
 from tt_payments.keys import load_key_pair
 from tt_payments.settings import Settings
 from tt_payments.tokens import TokenService
@@ -126,16 +127,20 @@ def token_service(settings: Settings) -> TokenService:
     return TokenService(keys, issuer=settings.jwt_issuer, audience=settings.jwt_audience)
 
 
-def bootstrap(settings: Settings) -> Container:
+def bootstrap(settings: Settings, *, clock: Clock = utcnow) -> Container:
     """Build the service. Embedded mode starts PostgreSQL and Redis and migrates the schema.
 
     With ``TT_DATABASE_URL`` set the schema is left alone (``tt migrate`` applies it), and
     ``TT_REDIS_URL`` must be set too: a service that shares its database must not keep its
     counters and locks in a private Redis.
+
+    ``clock`` is the one clock of every service that reads the time (what a sale is dated,
+    when a token or a hold expires, which day a payout limit counts): tests pass a fixed
+    or controlled one, so a check and the code it checks agree on what time it is.
     """
     from tt_payments.wiring import build_container  # noqa: PLC0415 - see the module docstring
 
-    return build_container(settings)
+    return build_container(settings, clock=clock)
 
 
 def migrate_schema(settings: Settings) -> tuple[str | None, str]:

@@ -42,6 +42,7 @@ from tt_payments.adapters.tax_sql import SqlTaxCompliance
 from tt_payments.adapters.webhook_inbox_sql import SqlWebhookInbox
 from tt_payments.adapters.webhook_seen_redis import RedisSeenWebhooks
 from tt_payments.bootstrap import Container, token_service
+from tt_payments.clock import Clock, utcnow
 from tt_payments.internal_auth import InternalAuthenticator
 from tt_payments.keys import load_queue_token_secret
 from tt_payments.outbox import OutboxRelay
@@ -72,7 +73,7 @@ if TYPE_CHECKING:
     from tt_tax import Form1099DA
 
 
-def build_container(settings: Settings) -> Container:
+def build_container(settings: Settings, *, clock: Clock = utcnow) -> Container:
     """What ``bootstrap`` returns; see its docstring."""
     embedded = _start_embedded(settings)
     try:
@@ -84,7 +85,9 @@ def build_container(settings: Settings) -> Container:
             database_url = settings.database_url or ""
             redis_url = settings.redis_url or ""
         engine = database.create_engine(database_url)
-        redis_client = cache.create_client(redis_url)
+        redis_client = cache.create_client(
+            redis_url, timeout_seconds=float(settings.redis_timeout_seconds)
+        )
         catalog = SqlCatalog(engine)
         tax = TaxCalculator(build_rate_source(settings))
         nexus = NexusTracker.load()
@@ -115,12 +118,16 @@ def build_container(settings: Settings) -> Container:
                 RedisWaitingRoomStore(redis_client),
                 queue_tokens,
                 high_demand_store,
+                clock,
             ),
             catalog=catalog,
             cache_seconds=settings.high_demand_cache_seconds,
+            clock=clock,
         )
         fraud_records = SqlFraudRecords(engine)
-        fraud_check = FraudCheck(records=fraud_records, velocity=RedisVelocityCounter(redis_client))
+        fraud_check = FraudCheck(
+            records=fraud_records, velocity=RedisVelocityCounter(redis_client), clock=clock
+        )
         payments = PaymentService(
             payments=stored_payments,
             catalog=catalog,
@@ -130,6 +137,7 @@ def build_container(settings: Settings) -> Container:
             checks=(fraud_check,) if settings.pre_payment_checks else (),
             high_demand=high_demand,
             tax_records=tax_records,
+            clock=clock,
         )
         refunds = RefundService(
             payments=stored_payments,
@@ -137,6 +145,7 @@ def build_container(settings: Settings) -> Container:
             provider=provider,
             metrics=metrics,
             tax_records=tax_records,
+            clock=clock,
         )
         findings = SqlReconciliation(engine)
         provider_events = ProviderEventService(
@@ -146,13 +155,15 @@ def build_container(settings: Settings) -> Container:
             provider=provider,
             metrics=metrics,
             findings=findings,
+            clock=clock,
         )
-        balances = BalanceService(store=SqlSettlement(engine, ledger), catalog=catalog)
+        balances = BalanceService(store=SqlSettlement(engine, ledger), catalog=catalog, clock=clock)
         payouts = PayoutService(
             store=SqlPayouts(engine, ledger),
             catalog=catalog,
-            provider=build_payout_provider(settings),
+            provider=build_payout_provider(settings, clock=clock),
             default_destination=_simulated_destination if settings.processor != "stripe" else None,
+            clock=clock,
         )
         webhooks = WebhookService(
             inbox=SqlWebhookInbox(engine),
@@ -178,6 +189,7 @@ def build_container(settings: Settings) -> Container:
                 address=settings.tax_payer_address,
             ),
             render_pdf=_render_1099da_pdf,
+            clock=clock,
         )
         reconciliation = ReconciliationService(
             engine=engine,
@@ -185,6 +197,7 @@ def build_container(settings: Settings) -> Container:
             payments=payments,
             refunds=refunds,
             provider=provider,
+            clock=clock,
         )
         return Container(
             settings=settings,
@@ -228,11 +241,12 @@ def build_container(settings: Settings) -> Container:
             internal_auth=InternalAuthenticator(
                 secrets=settings.internal_service_secrets,
                 nonces=RedisNonceStore(redis_client),
+                clock=lambda: clock().timestamp(),
             ),
             catalog=catalog,
             tax=tax,
             fees=fees,
-            started_at=dt.datetime.now(dt.UTC),
+            started_at=clock(),
             embedded=embedded,
         )
     except BaseException:
@@ -308,7 +322,7 @@ def build_provider(settings: Settings) -> PaymentProvider:
     return SimulatedProvider(latency=settings.simulated_latency_ms / 1000)
 
 
-def build_payout_provider(settings: Settings) -> PayoutProvider:
+def build_payout_provider(settings: Settings, *, clock: Clock = utcnow) -> PayoutProvider:
     """Stripe Connect with the Stripe processor; the simulated payouts otherwise."""
     if settings.processor == "stripe":
         if settings.stripe_secret_key is None:
@@ -316,7 +330,7 @@ def build_payout_provider(settings: Settings) -> PayoutProvider:
         from tt_payments.adapters.stripe_payouts import StripeConnectPayouts  # noqa: PLC0415
 
         return StripeConnectPayouts(settings.stripe_secret_key, api_base=settings.stripe_api_base)
-    return SimulatedPayouts()
+    return SimulatedPayouts(clock=clock)
 
 
 def _simulated_destination(venue_id: uuid.UUID) -> str:

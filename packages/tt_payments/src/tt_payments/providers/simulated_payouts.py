@@ -56,6 +56,7 @@ import attrs
 
 from tt_ledger.payout_states import PayoutStatus
 from tt_ledger.payouts import PayoutMethod, estimate_arrival
+from tt_payments.clock import utcnow
 from tt_payments.providers.payouts import PayoutRequest, PayoutResult
 from tt_payments.providers.types import ProviderRejectedError, ProviderUnavailableError
 
@@ -92,18 +93,12 @@ class _Payout:
     """When an IN_TRANSIT payout becomes PAID; None when nothing is due."""
 
 
-def _utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
 class SimulatedPayouts:
     """An in-memory payout provider with deterministic outcomes and switchable faults."""
 
     name = "simulated"
 
-    def __init__(
-        self, *, clock: Callable[[], dt.datetime] = _utc_now, latency: float = 0.0
-    ) -> None:
+    def __init__(self, *, clock: Callable[[], dt.datetime] = utcnow, latency: float = 0.0) -> None:
         if latency < 0:
             raise ValueError(f"latency must not be negative, not {latency!r}")
         self._clock = clock

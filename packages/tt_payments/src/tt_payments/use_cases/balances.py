@@ -29,12 +29,9 @@ from tt_ledger import (
 from tt_money import Money, currency_for
 from tt_payments.adapters.settlement_sql import SqlSettlement
 from tt_payments.catalog import VenueNotFoundError
+from tt_payments.clock import utcnow
 from tt_payments.identity import ForbiddenError, Principal, Role
 from tt_payments.ports import Catalog
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 @attrs.frozen(kw_only=True)

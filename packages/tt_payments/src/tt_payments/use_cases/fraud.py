@@ -58,14 +58,11 @@ from tt_payments.adapters.fraud_sql import (
     SqlFraudRecords,
 )
 from tt_payments.checks import CheckResult, PaymentAttempt
+from tt_payments.clock import utcnow
 from tt_payments.identity import Principal, Role
 
 HISTORY_WINDOW = dt.timedelta(days=30)
 _log = logging.getLogger(__name__)
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 @attrs.frozen(kw_only=True)

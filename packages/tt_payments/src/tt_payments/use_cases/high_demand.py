@@ -32,6 +32,7 @@ from tt_high_demand import (
 )
 from tt_money.errors import ConflictError, NotFoundError, TicketTokenError
 from tt_payments.adapters.high_demand_sql import SqlHighDemand
+from tt_payments.clock import utcnow
 from tt_payments.identity import Principal, Role
 from tt_payments.payments import EventNotFoundError
 from tt_payments.ports import Catalog
@@ -59,10 +60,6 @@ class HighDemandChange:
     active_slots: int
     token_ttl: dt.timedelta = DEFAULT_TOKEN_TTL
     limits: PurchaseLimits = attrs.field(factory=PurchaseLimits)
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 class HighDemandService:

@@ -64,7 +64,7 @@ class PeriodicJobs:
 
     async def reconcile(self) -> dict[str, Any] | None:
         """Reconciliation of the last hour (its own lock). None: already running."""
-        now = dt.datetime.now(dt.UTC)
+        now = self.reconciliation.clock()
         report = await self.reconciliation.run(since=now - RECONCILE_WINDOW, until=now)
         return None if report is None else report.as_json()
 

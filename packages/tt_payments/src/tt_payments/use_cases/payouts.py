@@ -50,6 +50,7 @@ from tt_payments.adapters.database import Connection
 from tt_payments.adapters.outbox_sql import append_event
 from tt_payments.adapters.payouts_sql import PayoutRecord, PayoutSettings, SqlPayouts
 from tt_payments.catalog import VenueNotFoundError
+from tt_payments.clock import utcnow
 from tt_payments.identity import ForbiddenError, Principal, Role
 from tt_payments.ports import Catalog, PayoutProvider
 from tt_payments.providers.payouts import PayoutRequest, PayoutResult
@@ -63,10 +64,6 @@ from tt_payments.webhooks import ProviderEvent
 _log = logging.getLogger(__name__)
 PROVIDER_KEY_WINDOW = dt.timedelta(hours=23)
 """Stripe keeps idempotency keys about a day: a payout is only sent again within it."""
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 class PayoutAccountMissingError(ConflictError):

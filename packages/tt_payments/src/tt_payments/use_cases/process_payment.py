@@ -34,6 +34,7 @@ from tt_money.errors import ConflictError, InvalidInputError, RefusedError
 from tt_payments.adapters.payments_sql import SqlPayments
 from tt_payments.catalog import VenueNotFoundError
 from tt_payments.checks import CheckResult, PaymentAttempt, PrePaymentCheck, combine
+from tt_payments.clock import utcnow
 from tt_payments.idempotency import IdempotencyKeyReusedError, IdempotencyScope, StoredAnswer
 from tt_payments.identity import Principal, Role
 from tt_payments.metrics import PaymentMetrics
@@ -109,10 +110,6 @@ _FINAL_FOR_THE_ROOM = frozenset(
 _PAID = frozenset(
     {PaymentStatus.COMPLETED, PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED}
 )
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 @attrs.frozen(kw_only=True)

@@ -31,12 +31,13 @@ from tt_ledger.payment_states import classify as classify_payment_event
 from tt_money import Money
 from tt_payments.adapters.payments_sql import SqlPayments
 from tt_payments.adapters.reconciliation_sql import SqlReconciliation
+from tt_payments.clock import utcnow
 from tt_payments.metrics import WebhookMetrics
 from tt_payments.payments import PaymentRecord
 from tt_payments.ports import PaymentProvider
 from tt_payments.providers.types import Charge, ChargeStatus, Refund, RefundStatus
 from tt_payments.use_cases.disputes import DisputeService
-from tt_payments.use_cases.process_payment import PaymentService, utcnow
+from tt_payments.use_cases.process_payment import PaymentService
 from tt_payments.use_cases.refund_payment import RefundService
 from tt_payments.webhooks import Dispute, ProviderEvent
 

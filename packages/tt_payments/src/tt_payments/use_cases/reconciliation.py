@@ -31,6 +31,7 @@ from tt_ledger import PaymentStatus
 from tt_payments.adapters.database import Engine, advisory_lock
 from tt_payments.adapters.payments_sql import SqlPayments
 from tt_payments.adapters.reconciliation_sql import SqlReconciliation
+from tt_payments.clock import utcnow
 from tt_payments.payments import PaymentRecord
 from tt_payments.ports import PaymentProvider
 from tt_payments.providers.types import (
@@ -41,7 +42,7 @@ from tt_payments.providers.types import (
     ProviderUnavailableError,
     RefundStatus,
 )
-from tt_payments.use_cases.process_payment import PaymentService, utcnow
+from tt_payments.use_cases.process_payment import PaymentService
 from tt_payments.use_cases.refund_payment import RefundService
 from tt_payments.webhooks import metadata_ids, uuid_or_none
 

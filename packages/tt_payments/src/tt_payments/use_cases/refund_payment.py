@@ -37,6 +37,7 @@ from tt_ledger import (
 from tt_money import Money
 from tt_money.errors import InvalidInputError
 from tt_payments.adapters.payments_sql import SqlPayments
+from tt_payments.clock import utcnow
 from tt_payments.idempotency import IdempotencyKeyReusedError
 from tt_payments.identity import ForbiddenError, Principal
 from tt_payments.metrics import PaymentMetrics
@@ -50,7 +51,7 @@ from tt_payments.providers.types import (
     RefundStatus,
     provider_idempotency_key,
 )
-from tt_payments.use_cases.process_payment import PaymentService, utcnow, venue_accounts
+from tt_payments.use_cases.process_payment import PaymentService, venue_accounts
 from tt_payments.use_cases.tax import TaxRecords
 
 _REFUNDABLE = (PaymentStatus.COMPLETED, PaymentStatus.PARTIALLY_REFUNDED)

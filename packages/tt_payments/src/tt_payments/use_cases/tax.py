@@ -40,6 +40,7 @@ from tt_payments.adapters.outbox_sql import append_event
 from tt_payments.adapters.payments_sql import PaymentsUnitOfWork
 from tt_payments.adapters.tax_sql import NexusRow, SqlTaxCompliance, StoredForm
 from tt_payments.catalog import VenueNotFoundError, default_time_zone
+from tt_payments.clock import utcnow
 from tt_payments.identity import Principal
 from tt_payments.payments import PaymentRecord
 from tt_payments.ports import Catalog
@@ -259,7 +260,7 @@ class TaxCompliance:
     nexus: NexusTracker
     payer: Payer
     render_pdf: PdfRenderer
-    clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
+    clock: Callable[[], dt.datetime] = utcnow
 
     async def calculate(
         self,
