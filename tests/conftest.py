@@ -15,10 +15,12 @@ import shutil
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
+from decimal import Decimal
 from pathlib import Path
 
 import attrs
 import httpx
+import hypothesis
 import psycopg
 import pytest
 from psycopg import sql
@@ -32,6 +34,19 @@ from tt_payments.identity import Role
 from tt_payments.keys import load_key_pair
 
 REQUIRE_SERVERS = os.environ.get("TT_TEST_REQUIRE_SERVERS") == "1"
+
+# Property tests judge what the code does, never how fast: no per-example deadline and no
+# "too slow" health check (a loaded two-core machine stalls for longer than Hypothesis's
+# 200 ms), and no example database in the working tree (a run writes only to temporary
+# directories; a failure prints its example and the seed to reproduce it).
+hypothesis.settings.register_profile(
+    "tickettoken",
+    deadline=None,
+    database=None,
+    print_blob=True,
+    suppress_health_check=[hypothesis.HealthCheck.too_slow],
+)
+hypothesis.settings.load_profile("tickettoken")
 
 
 # The services allowed to call /internal in tests, and their HMAC secrets.
@@ -131,6 +146,10 @@ def settings(servers: Servers, database_url: str, workdir: Path) -> Settings:
         square_webhook_signature_keys=(SQUARE_SIGNATURE_KEY,),
         square_webhook_url=SQUARE_WEBHOOK_URL,
         queue_token_secret=QUEUE_TOKEN_SECRET,
+        # Under load a test's Redis call can wait seconds for the event loop; the
+        # production default (2 s) would then read as "Redis is down" and change the
+        # answer. The Redis-down tests use clients of their own with short timeouts.
+        redis_timeout_seconds=Decimal(30),
     )
     load_key_pair(configured, create=True)
     return configured

@@ -15,6 +15,9 @@ localstripe (PyPI ``localstripe``, an aiohttp fake of Stripe's API) after adding
 3. ``created[gte]`` / ``created[lt]`` (and ``gt`` / ``lte``) on the PaymentIntent and
    Refund lists, which reconciliation uses and localstripe refuses as unexpected.
 
+4. No state on disk: localstripe would write its store to /tmp/localstripe.pickle after
+   every change; here it stays in the server's memory.
+
 Everything else is localstripe's own behaviour. A test harness, not part of the product.
 """
 
@@ -108,7 +111,14 @@ def _listing_by_created(cls: type[resources.StripeObject]) -> None:
     cls._api_list_all = classmethod(_api_list_all)  # type: ignore[assignment]
 
 
+def _keep_in_memory(store: resources.Store) -> None:
+    """localstripe pickles its whole store to /tmp/localstripe.pickle after every write
+    (a fixed path every run shares, and ever slower as the store grows); the tests start
+    it --from-scratch and never read that file back, so the store stays in memory."""
+
+
 def main() -> None:
+    resources.Store.dump_to_disk = _keep_in_memory  # type: ignore[method-assign]
     resources.PaymentIntent.__init__ = _payment_intent_with_current_parameters
     _listing_by_created(resources.PaymentIntent)
     _listing_by_created(resources.Refund)

@@ -26,10 +26,12 @@ def test_configured_servers_are_used() -> None:
             "TT_PORT": "8080",
             "TT_GAS_SOLANA_FEE_USD": "0.07",
             "TT_DATA_DIR": "/var/lib/tt",
+            "TT_REDIS_TIMEOUT_SECONDS": "0.5",
         }
     )
     assert settings.embedded is False
     assert settings.port == 8080
+    assert settings.redis_timeout_seconds == Decimal("0.5")
     assert settings.gas_solana_fee_usd == Decimal("0.07")
     assert settings.public_key_path == Path("/var/lib/tt/keys/jwt-public.pem")
 
@@ -45,6 +47,8 @@ def test_configured_servers_are_used() -> None:
         ("TT_GAS_SOLANA_FEE", "NaN"),
         ("TT_GAS_POLYGON_CONGESTION", "extreme"),
         ("TT_PROCESSOR", "paypal"),
+        ("TT_REDIS_TIMEOUT_SECONDS", "0"),
+        ("TT_REDIS_TIMEOUT_SECONDS", "soon"),
     ],
 )
 def test_a_bad_value_names_its_variable(name: str, value: str) -> None:

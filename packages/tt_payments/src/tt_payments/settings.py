@@ -35,6 +35,10 @@ class Settings:
     """A PostgreSQL URL; None means the embedded server under ``data_dir``."""
     redis_url: str | None = None
     """A Redis URL; None means the embedded server under ``data_dir``."""
+    redis_timeout_seconds: Decimal = Decimal(2)
+    """How long one Redis call (connect or answer) may take before the service treats
+    Redis as unavailable and degrades (the waiting room answers 503, velocity limits
+    challenge). Short on purpose: an outage must surface at once, not after a wait."""
     broker_url: str | None = None
     """A RabbitMQ URL (amqp://...): events go to its exchange and Dramatiq queues live
     there. None: events go to the log, and ``tt worker`` queues in Redis."""
@@ -139,6 +143,10 @@ class Settings:
             data_dir=reader.path("TT_DATA_DIR") or defaults.data_dir,
             database_url=reader.text("TT_DATABASE_URL"),
             redis_url=reader.text("TT_REDIS_URL"),
+            redis_timeout_seconds=_positive(
+                "TT_REDIS_TIMEOUT_SECONDS",
+                reader.decimal("TT_REDIS_TIMEOUT_SECONDS", defaults.redis_timeout_seconds),
+            ),
             broker_url=reader.text("TT_BROKER_URL"),
             events_exchange=reader.text("TT_EVENTS_EXCHANGE") or defaults.events_exchange,
             outbox_batch=reader.integer(

@@ -11,20 +11,22 @@ Client = aioredis.Redis
 MAX_CONNECTIONS = 64
 """Per process; Redis answers each script in tens of microseconds, so a few dozen
 connections serve thousands of requests a second."""
-POOL_WAIT_SECONDS = 5
+POOL_WAIT_SECONDS = 5.0
+DEFAULT_TIMEOUT_SECONDS = 2.0
 
 
-def create_client(url: str) -> aioredis.Redis:
+def create_client(url: str, *, timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS) -> aioredis.Redis:
     # A blocking pool: at an on-sale, hundreds of concurrent polls in one process wait a
     # moment for a connection instead of failing (a full non-blocking pool raises at once,
     # which the waiting room would take for Redis being down). One quick retry, then the
     # error: a real outage must surface as a 503 at once, not after seconds of backoff.
+    # Waiting for a pooled connection never gives up sooner than a call itself would.
     pool = aioredis.BlockingConnectionPool.from_url(
         url,
         max_connections=MAX_CONNECTIONS,
-        timeout=POOL_WAIT_SECONDS,
-        socket_connect_timeout=2,
-        socket_timeout=2,
+        timeout=max(POOL_WAIT_SECONDS, timeout_seconds),
+        socket_connect_timeout=timeout_seconds,
+        socket_timeout=timeout_seconds,
         retry=Retry(NoBackoff(), 1),
     )
     return aioredis.Redis.from_pool(pool)
