@@ -27,7 +27,7 @@ from psycopg import sql
 
 from tt_api import create_app
 from tt_payments import Container, Settings, bootstrap
-from tt_payments.adapters import migrate
+from tt_payments.adapters import cache, migrate
 from tt_payments.adapters.database import with_database
 from tt_payments.adapters.embedded import EmbeddedServers
 from tt_payments.identity import Role
@@ -168,6 +168,15 @@ async def client(container: Container) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
         yield http
+
+
+@pytest.fixture
+async def unreachable_redis() -> AsyncIterator[cache.Client]:
+    """A Redis client built as the service builds its own, pointed where nothing listens:
+    the Redis-down tests. Refused at once, then one immediate retry, as in production."""
+    client = cache.create_client("redis://127.0.0.1:1/0", timeout_seconds=1)
+    yield client
+    await client.aclose()
 
 
 @pytest.fixture

@@ -367,10 +367,13 @@ async def test_fraud_checks_are_listed_newest_first_with_filters(
 async def test_buyers_sharing_an_idempotency_key_still_count_apart_on_one_ip(
     client: httpx.AsyncClient, auth: AuthHeaders
 ) -> None:
+    # Given a limit of two payments per IP an hour (an hour, so however slow the machine
+    # the three payments fall in one window)
     venue, event = await venue_and_event(client, auth)
-    two_a_minute = {"limits": [{"dimension": "ip", "windowSeconds": 60, "limit": 2}]}
-    response = await client.put(POLICY, json={"velocity": two_a_minute}, headers=auth(Role.ADMIN))
+    two_an_hour = {"limits": [{"dimension": "ip", "windowSeconds": 3600, "limit": 2}]}
+    response = await client.put(POLICY, json={"velocity": two_an_hour}, headers=auth(Role.ADMIN))
     assert response.status_code == 200, response.text
+    # When three buyers pay from the one IP under one shared Idempotency-Key
     key = str(uuid.uuid4())
     codes = [
         (
@@ -380,6 +383,7 @@ async def test_buyers_sharing_an_idempotency_key_still_count_apart_on_one_ip(
         ).status_code
         for _ in range(3)
     ]
+    # Then each counts on its own: the third is over the limit
     assert codes == [200, 200, 429]
 
 

@@ -475,24 +475,34 @@ async def test_an_event_without_a_waiting_room_is_404(
 async def test_the_presale_draw_is_published_and_checkable(
     client: httpx.AsyncClient, auth: AuthHeaders
 ) -> None:
+    # Given an event going on sale in an hour, and five buyers who joined before the sale
     _, event = await venue_and_event(client, auth)
-    soon = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=2)
-    settings = await high_demand(client, auth, event, on_sale=soon, slots=2)
+    in_an_hour = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
+    settings = await high_demand(client, auth, event, on_sale=in_an_hour, slots=2)
     buyers = [auth(user=uuid.uuid4()) for _ in range(5)]
+    waiting: set[str] = set()
     for headers in buyers:
         joined = await client.post(f"/api/v1/waiting-room/{event}/join", headers=headers)
         assert joined.json()["state"] == "before_sale"
         assert joined.json()["position"] is None
+        waiting.add(joined.json()["queueId"])
+    # And before the sale only the commitment is public
     before = (await client.get(f"/api/v1/waiting-room/{event}/fairness", headers=auth())).json()
     assert before["seed"] is None
     assert before["presaleOrder"] == []
     assert before["seedCommitment"] == settings["seedCommitment"]
-    await asyncio.sleep(max(0.0, (soon - dt.datetime.now(dt.UTC)).total_seconds()) + 0.2)
+    # When the admin opens the sale now (an on-sale not yet reached may move earlier), so
+    # no wait races a scheduled moment
+    opened = await high_demand(client, auth, event, on_sale=dt.datetime.now(dt.UTC), slots=2)
+    assert opened["seedCommitment"] == settings["seedCommitment"]
+    # Then the seed is published, it is the committed one, and all five are in the draw
     after = (await client.get(f"/api/v1/waiting-room/{event}/fairness", headers=auth())).json()
     assert after["seed"] is not None
     assert hashlib.sha256(bytes.fromhex(after["seed"])).hexdigest() == after["seedCommitment"]
+    assert after["seedCommitment"] == settings["seedCommitment"]
     assert len(after["presaleOrder"]) == 5
-    # The two drawn first are the two admitted.
+    assert set(after["presaleOrder"]) == waiting
+    # And the two drawn first are the two admitted.
     statuses = [
         (await client.get(f"/api/v1/waiting-room/{event}/status", headers=headers)).json()
         for headers in buyers

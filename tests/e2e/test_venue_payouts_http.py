@@ -157,23 +157,29 @@ async def test_each_refusal_has_its_code(
 async def test_the_daily_limit_counts_payouts_in_flight(
     client: httpx.AsyncClient, auth: AuthHeaders, container: Container, tenant: uuid.UUID
 ) -> None:
+    # Given a funded venue and the spec's $50,000 a day, scaled down to its balance, on a
+    # clock stopped at noon of one day (so no midnight passes between the requests)
     venue = await funded_venue(client, auth, container, tenant)
-    # The spec's $50,000 a day, scaled down to this venue's balance.
+    noon = SETTLES.replace(hour=12, minute=0)
     service = PayoutService(
         store=container.payouts._store,  # the same store, other rules
         catalog=container.catalog,
         provider=container.payouts.provider,
         rules=PayoutRules(minimum=Money(1000, USD), daily_limit=Money(15000, USD)),
         default_destination=lambda venue_id: f"acct_sim_{venue_id.hex[:16]}",
+        clock=lambda: noon,
     )
     admin = Principal(user_id=uuid.uuid4(), tenant_id=tenant, role=Role.ADMIN)
+    # And a payout of 10,000 that day, still in flight
     first = await service.request(
         admin, uuid.UUID(venue), 10000, instant=False, idempotency_key=None
     )
     assert first.status is PayoutStatus.IN_TRANSIT
+    assert first.created_at == noon
+    # When 6,000 more is asked the same day, Then the in-flight one counts: over the limit
     with pytest.raises(DailyPayoutLimitError):
         await service.request(admin, uuid.UUID(venue), 6000, instant=False, idempotency_key=None)
-    # Within the day's limit, it goes.
+    # And 5,000, within the day's limit, goes.
     ok = await service.request(admin, uuid.UUID(venue), 5000, instant=False, idempotency_key=None)
     assert ok.status is PayoutStatus.IN_TRANSIT
 

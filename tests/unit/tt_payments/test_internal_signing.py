@@ -1,4 +1,5 @@
-"""The canonical string and signature of internal requests, byte for byte."""
+"""The canonical string and signature of internal requests, byte for byte, and the exact
+edge of the 300 s timestamp window, with an injected clock."""
 
 from __future__ import annotations
 
@@ -7,8 +8,15 @@ import hmac
 
 import pytest
 
-from tt_payments.internal_auth import canonical_string, sign, signed_headers, sorted_query
+from tt_payments.internal_auth import (
+    InternalAuthenticator,
+    canonical_string,
+    sign,
+    signed_headers,
+    sorted_query,
+)
 from tt_payments.settings import parse_service_secrets
+from tt_payments.tokens import AuthError
 
 
 def test_the_canonical_string_is_the_documented_six_lines() -> None:
@@ -85,3 +93,66 @@ def test_service_secrets_are_parsed_from_name_secret_pairs() -> None:
     for bad in ("order-service", ":x", "a:", "a:1,a:2"):
         with pytest.raises(ValueError, match=r"name:secret|listed twice"):
             parse_service_secrets(bad)
+
+
+class RememberedNonces:
+    """A nonce store in memory: every nonce is fresh once."""
+
+    def __init__(self) -> None:
+        self.seen: set[tuple[str, str]] = set()
+
+    async def claim(self, service: str, nonce: str, ttl_seconds: int) -> bool:
+        fresh = (service, nonce) not in self.seen
+        self.seen.add((service, nonce))
+        return fresh
+
+
+NOW = 1_764_140_000
+PATH = "/internal/payment-complete"
+
+
+async def verify_at(now: float, *, stamped: int) -> str:
+    """Whom a fresh receiver whose clock reads ``now`` lets through, signed at ``stamped``."""
+    authenticator = InternalAuthenticator(
+        secrets={"order-service": "s"}, nonces=RememberedNonces(), clock=lambda: now
+    )
+    headers = signed_headers(
+        service="order-service",
+        secret="s",
+        method="POST",
+        path=PATH,
+        body=b"{}",
+        nonce="a-fresh-nonce-0123456789",
+        timestamp=stamped,
+    )
+    return await authenticator.verify(
+        method="POST", path=PATH, raw_query="", headers=headers, body=b"{}"
+    )
+
+
+@pytest.mark.parametrize("offset", [-300, 0, 300])
+async def test_a_timestamp_at_most_300_s_from_the_receivers_clock_is_accepted(
+    offset: int,
+) -> None:
+    # Given a request stamped `offset` seconds from the receiver's clock
+    # When the receiver checks it, Then it is let through
+    assert await verify_at(NOW, stamped=NOW + offset) == "order-service"
+
+
+@pytest.mark.parametrize("offset", [-301, 301, -3600, 3600])
+async def test_a_timestamp_more_than_300_s_from_the_receivers_clock_is_refused(
+    offset: int,
+) -> None:
+    # Given a request stamped `offset` seconds from the receiver's clock
+    # When the receiver checks it, Then it is refused for its timestamp
+    with pytest.raises(AuthError) as refused:
+        await verify_at(NOW, stamped=NOW + offset)
+    assert refused.value.code == "INVALID_TIMESTAMP"
+
+
+async def test_the_window_is_measured_against_the_clocks_fraction_of_a_second() -> None:
+    # Given a stamp in whole seconds and a receiver's clock half a second past 300 s later
+    # When the receiver checks it, Then it is refused: 300.5 s is more than 300 s
+    with pytest.raises(AuthError) as refused:
+        await verify_at(NOW + 300.5, stamped=NOW)
+    assert refused.value.code == "INVALID_TIMESTAMP"
