@@ -35,10 +35,26 @@ def cli_env(settings: Settings, **overrides: str) -> dict[str, str]:
     return env
 
 
+COMMAND_SECONDS = 90
+"""A `tt` command that takes longer is stuck (they take 1-3 s): reported with what it
+printed, before pytest's own limit (120 s) ends the test without saying why."""
+
+
 def tt(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(  # noqa: S603 - our own console script
-        [TT, *args], env=env, capture_output=True, text=True, timeout=120, check=False
-    )
+    try:
+        return subprocess.run(  # noqa: S603 - our own console script
+            [TT, *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=COMMAND_SECONDS,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as stuck:
+        raise AssertionError(
+            f"`tt {' '.join(args)}` did not finish within {COMMAND_SECONDS} s; "
+            f"stderr: {stuck.stderr!r}; stdout: {stuck.stdout!r}"
+        ) from None
 
 
 class Process:

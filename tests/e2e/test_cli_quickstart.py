@@ -1,5 +1,10 @@
 """The newcomer's path, through the real `tt` command: serve on the embedded default,
-issue a token, put a venue and an event, price a ticket, restart on the same data."""
+issue a token, put a venue and an event, price a ticket, restart on the same data.
+
+Every `tt` here runs with a data directory of the test's own (never the default
+``./.tickettoken``, which would be the repository), and within a time limit that runs out
+before pytest's, so a stuck command is reported with what it printed.
+"""
 
 from __future__ import annotations
 
@@ -14,12 +19,25 @@ import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import attrs
 import httpx
 import pytest
 
 from tt_payments import Settings
+from tt_payments.adapters.embedded import EmbeddedServers
 
 TT = str(Path(sys.executable).with_name("tt"))
+
+TEST_SECONDS = 240
+"""pytest's time limit for each test here: they start `tt serve` on embedded servers."""
+pytestmark = pytest.mark.timeout(TEST_SECONDS)
+
+RESERVED_SECONDS = 60
+"""Kept back from the commands' time limits: setup before the deadline starts, and the
+teardown's stopping of `tt serve` and of the embedded servers, all within pytest's limit."""
+
+HEALTHY_WITHIN_SECONDS = 90
+STOP_WITHIN_SECONDS = 30
 
 
 def free_port() -> int:
@@ -28,61 +46,128 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def clean_env(**values: str) -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items() if not key.startswith("TT_")}
-    env.update(values)
-    return env
+@attrs.frozen
+class Deadline:
+    """When this test's commands must have finished (well before pytest gives up)."""
+
+    at: float
+
+    def remaining(self) -> float:
+        return max(self.at - time.monotonic(), 1.0)
 
 
-def tt(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(  # noqa: S603 - our own console script
-        [TT, *args], env=env, capture_output=True, text=True, timeout=120, check=False
-    )
+def text_of(output: str | bytes | None) -> str:
+    if isinstance(output, bytes):
+        return output.decode(errors="replace")
+    return output or ""
+
+
+@attrs.frozen
+class Tt:
+    """`tt`, with this test's data directory in every environment and its deadline."""
+
+    data_dir: Path
+    deadline: Deadline
+
+    def env(self, **values: str) -> dict[str, str]:
+        env = {key: value for key, value in os.environ.items() if not key.startswith("TT_")}
+        env["TT_DATA_DIR"] = str(self.data_dir)
+        env.update(values)
+        return env
+
+    def __call__(self, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+        assert env.get("TT_DATA_DIR"), "every tt command gets the test's data directory"
+        within = self.deadline.remaining()
+        try:
+            return subprocess.run(  # noqa: S603 - our own console script
+                [TT, *args], env=env, capture_output=True, text=True, timeout=within, check=False
+            )
+        except subprocess.TimeoutExpired as stuck:
+            raise AssertionError(
+                f"`tt {' '.join(args)}` did not finish within {within:.0f} s; "
+                f"stderr: {text_of(stuck.stderr)}; stdout: {text_of(stuck.stdout)}"
+            ) from None
 
 
 class Server:
-    def __init__(self, env: dict[str, str], port: int) -> None:
+    """`tt serve`, its output going to files (a pipe nobody reads would fill and block it)."""
+
+    def __init__(self, env: dict[str, str], port: int, logs: Path, deadline: Deadline) -> None:
         self.env, self.port = env, port
-        self.process = subprocess.Popen(  # noqa: S603
-            [TT, "serve"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-        )
+        name = f"serve-{port}-{uuid.uuid4().hex[:6]}"
+        self.stdout_path, self.stderr_path = logs / f"{name}.out", logs / f"{name}.err"
+        with self.stdout_path.open("w") as out, self.stderr_path.open("w") as err:
+            self.process = subprocess.Popen([TT, "serve"], env=env, stdout=out, stderr=err)  # noqa: S603
         self.url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 90
+        within = min(HEALTHY_WITHIN_SECONDS, deadline.remaining())
+        healthy_by = time.monotonic() + within
         while True:
             if self.process.poll() is not None:
-                _, err = self.process.communicate()
-                raise AssertionError(f"tt serve exited early: {err}")
+                raise AssertionError(f"tt serve exited early: {self.stderr}")
             try:
                 if httpx.get(f"{self.url}/health", timeout=1).status_code == 200:
                     return
             except httpx.HTTPError:
                 pass
-            if time.monotonic() > deadline:
+            if time.monotonic() > healthy_by:
                 self.stop()
-                raise AssertionError("tt serve did not become healthy in 90 s")
+                raise AssertionError(
+                    f"tt serve did not become healthy in {within:.0f} s: {self.stderr}"
+                )
             time.sleep(0.25)
 
+    @property
+    def stderr(self) -> str:
+        return self.stderr_path.read_text()
+
     def stop(self) -> int:
+        """SIGTERM, then its exit status; SIGKILL if it does not stop in time (the embedded
+        servers it joined are then stopped by the ``data_dir`` fixture)."""
         self.process.send_signal(signal.SIGTERM)
         try:
-            self.process.communicate(timeout=30)
+            self.process.wait(timeout=STOP_WITHIN_SECONDS)
         except subprocess.TimeoutExpired:
             self.process.kill()
-            self.process.communicate()
+            self.process.wait()
         return self.process.returncode
 
 
-@pytest.fixture
-def data_dir(workdir: Path) -> Path:
-    return workdir / f"qs-{uuid.uuid4().hex[:6]}"
+def embedded_servers_left(data_dir: Path) -> list[Path]:
+    """The pid files of embedded servers under ``data_dir`` (each removed on a clean stop)."""
+    candidates = (data_dir / "postgres" / "postmaster.pid", data_dir / "redis" / "redis.pid")
+    return [path for path in candidates if path.exists()]
 
 
 @pytest.fixture
-def start(data_dir: Path) -> Iterator[Callable[[int], Server]]:
+def data_dir(workdir: Path) -> Iterator[Path]:
+    """The test's data directory (under the session's short temporary directory: unix
+    socket paths must stay short). At the end no embedded server of it may be running."""
+    path = workdir / f"qs-{uuid.uuid4().hex[:6]}"
+    yield path
+    if embedded_servers_left(path):
+        # A process that used them was killed before it could leave (SIGKILL of a stuck
+        # `tt serve`, a command past its time limit). Joining prunes the dead, and leaving
+        # as the last user stops PostgreSQL and Redis: the library's own way out.
+        EmbeddedServers.start(path).stop()
+    assert embedded_servers_left(path) == [], "an embedded server outlived its test"
+
+
+@pytest.fixture
+def deadline() -> Deadline:
+    return Deadline(time.monotonic() + TEST_SECONDS - RESERVED_SECONDS)
+
+
+@pytest.fixture
+def tt(data_dir: Path, deadline: Deadline) -> Tt:
+    return Tt(data_dir, deadline)
+
+
+@pytest.fixture
+def start(tt: Tt, tmp_path: Path, deadline: Deadline) -> Iterator[Callable[[int], Server]]:
     servers: list[Server] = []
 
     def run(port: int) -> Server:
-        server = Server(clean_env(TT_DATA_DIR=str(data_dir), TT_PORT=str(port)), port)
+        server = Server(tt.env(TT_PORT=str(port)), port, tmp_path, deadline)
         servers.append(server)
         return server
 
@@ -93,7 +178,7 @@ def start(data_dir: Path) -> Iterator[Callable[[int], Server]]:
 
 
 def test_a_newcomer_prices_a_nashville_ticket_with_the_cli(
-    start: Callable[[int], Server], data_dir: Path
+    start: Callable[[int], Server], tt: Tt, data_dir: Path
 ) -> None:
     # Given `tt serve` on the embedded default
     port = free_port()
@@ -201,8 +286,8 @@ def test_a_newcomer_prices_a_nashville_ticket_with_the_cli(
     assert (data_dir / "keys" / "jwt-private.pem").exists()
 
 
-def test_cli_errors_are_one_readable_line(data_dir: Path) -> None:
-    env = clean_env(TT_DATA_DIR=str(data_dir))
+def test_cli_errors_are_one_readable_line(tt: Tt) -> None:
+    env = tt.env()
     result = tt(
         env,
         "venues",
@@ -225,10 +310,10 @@ def test_cli_errors_are_one_readable_line(data_dir: Path) -> None:
 
 
 def test_tt_migrate_applies_the_schema_to_a_configured_database(
-    fresh_database: Callable[[], str], settings: Settings
+    fresh_database: Callable[[], str], settings: Settings, tt: Tt
 ) -> None:
     url = fresh_database()
-    env = clean_env(TT_DATABASE_URL=url, TT_REDIS_URL=settings.redis_url or "")
+    env = tt.env(TT_DATABASE_URL=url, TT_REDIS_URL=settings.redis_url or "")
     first = tt(env, "migrate")
     assert first.returncode == 0, first.stderr
     assert "migrated from empty to" in first.stdout
@@ -237,13 +322,12 @@ def test_tt_migrate_applies_the_schema_to_a_configured_database(
 
 
 def test_serve_refuses_a_database_that_is_not_migrated(
-    fresh_database: Callable[[], str], settings: Settings, data_dir: Path
+    fresh_database: Callable[[], str], settings: Settings, tt: Tt
 ) -> None:
-    env = clean_env(
+    env = tt.env(
         TT_DATABASE_URL=fresh_database(),
         TT_REDIS_URL=settings.redis_url or "",
         TT_PORT=str(free_port()),
-        TT_DATA_DIR=str(data_dir),
         TT_JWT_PRIVATE_KEY_FILE=str(settings.private_key_path),
         TT_JWT_PUBLIC_KEY_FILE=str(settings.public_key_path),
     )
@@ -252,8 +336,8 @@ def test_serve_refuses_a_database_that_is_not_migrated(
     assert "run `tt migrate` first" in result.stderr
 
 
-def test_tt_ledger_verify_reports_a_clean_ledger(settings: Settings) -> None:
-    env = clean_env(
+def test_tt_ledger_verify_reports_a_clean_ledger(settings: Settings, tt: Tt) -> None:
+    env = tt.env(
         TT_DATABASE_URL=settings.database_url or "",
         TT_REDIS_URL=settings.redis_url or "",
         TT_JWT_PRIVATE_KEY_FILE=str(settings.private_key_path),

@@ -9,6 +9,7 @@ only their tenant's rows.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 import signal
 import socket
@@ -73,17 +74,38 @@ async def next_message_id(queue: AbstractQueue, tenant: uuid.UUID, within: float
     raise AssertionError(f"no event for tenant {tenant} within {within} s")
 
 
+async def database_now(engine: AsyncEngine) -> dt.datetime:
+    """The database's clock: the one the outbox status reads its ages by."""
+    async with engine.connect() as connection:
+        now: dt.datetime = (await connection.execute(sa.select(sa.func.now()))).scalar_one()
+    return now
+
+
 async def test_outbox_status_json_reports_the_tenants_backlog(
     container: Container, settings: Settings, tenant: uuid.UUID
 ) -> None:
-    # Given two unpublished events, one of which failed once, and one dead letter
+    # Given two unpublished events written at fixed past moments: the newer due since,
+    # the older failed once and retried only tomorrow; and one dead letter
+    oldest_written = dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
     first = await append_event(container.engine, tenant)
-    await append_event(container.engine, tenant)
+    second = await append_event(container.engine, tenant)
     async with container.engine.begin() as connection:
         await connection.execute(
             sa.update(outbox)
             .where(outbox.c.tenant_id == tenant, outbox.c.event_id == first)
-            .values(attempts=1, next_attempt_at=sa.func.now() + sa.text("interval '1 minute'"))
+            .values(
+                created_at=oldest_written,
+                attempts=1,
+                next_attempt_at=sa.func.now() + sa.text("interval '1 day'"),
+            )
+        )
+        await connection.execute(
+            sa.update(outbox)
+            .where(outbox.c.tenant_id == tenant, outbox.c.event_id == second)
+            .values(
+                created_at=oldest_written + dt.timedelta(hours=1),
+                next_attempt_at=oldest_written + dt.timedelta(hours=1),
+            )
         )
         await connection.execute(
             sa.insert(outbox_dlq).values(
@@ -102,9 +124,11 @@ async def test_outbox_status_json_reports_the_tenants_backlog(
         )
 
     # When an operator asks for the tenant's status as JSON
+    asked_after = await database_now(container.engine)
     result = tt(cli_env(settings), "outbox", "status", "--tenant", str(tenant), "--json")
+    answered_before = await database_now(container.engine)
 
-    # Then it counts them
+    # Then it counts them: one due now, one waiting for its retry
     assert result.returncode == 0, result.stderr
     status = json.loads(result.stdout)
     age = status.pop("oldestPendingAgeSeconds")
@@ -116,8 +140,12 @@ async def test_outbox_status_json_reports_the_tenants_backlog(
         "retrying": 1,
         "deadLetters": 1,
     }
-    assert 0 <= age < 60
-    assert oldest is not None
+    # And the oldest is the first written, its age by the database's clock at some moment
+    # while the command ran (the age is rounded to the millisecond)
+    assert dt.datetime.fromisoformat(oldest) == oldest_written
+    earliest = (asked_after - oldest_written).total_seconds()
+    latest = (answered_before - oldest_written).total_seconds()
+    assert earliest - 0.001 <= age <= latest + 0.001, (earliest, age, latest)
 
 
 async def test_outbox_redrive_moves_dead_letters_back_once(

@@ -36,7 +36,15 @@ def test_concurrent_first_starts_produce_one_matching_key_pair(tmp_path: Path) -
         )
         for _ in range(4)
     ]
-    signed = [process.communicate(timeout=60)[0].strip() for process in processes]
+    try:
+        signed = [process.communicate(timeout=60)[0].strip() for process in processes]
+    finally:
+        # One that failed or got stuck leaves none of them running.
+        for process in processes:
+            if process.poll() is None:
+                process.kill()
+        for process in processes:
+            process.communicate(timeout=60)
     # Then every token any of them signed verifies with the public key left on disk
     keys = load_key_pair(Settings(data_dir=tmp_path), create=False)
     verifier = TokenService(keys, issuer="i", audience="a")

@@ -47,6 +47,8 @@ _log = logging.getLogger(__name__)
 DATABASE_NAME = "tickettoken"
 _SOCKET_PATH_LIMIT = 100  # sun_path is 108 bytes on Linux; keep a margin
 _STOP_TIMEOUT_SECONDS = 15
+# Redis starts in milliseconds; only a stuck start takes this long, however loaded the machine.
+_START_TIMEOUT_SECONDS = 60
 
 
 class EmbeddedServerError(RuntimeError):
@@ -222,7 +224,7 @@ def _ensure_redis(directory: Path) -> str:
         stderr=subprocess.DEVNULL,
         start_new_session=True,  # outlives us if another process still uses it
     )
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + _START_TIMEOUT_SECONDS
     while not _answers(socket):
         if process.poll() is not None or time.monotonic() > deadline:
             process.kill()
