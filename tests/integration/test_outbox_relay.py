@@ -156,7 +156,7 @@ async def received(queue: AbstractQueue, tenant: uuid.UUID) -> list[AbstractInco
     persistent message once it is in its queues: nothing is still on its way.
     """
     messages = []
-    while (message := await queue.get(no_ack=True, fail=False, timeout=5)) is not None:
+    while (message := await queue.get(no_ack=True, fail=False, timeout=30)) is not None:
         if json.loads(message.body)["tenantId"] == str(tenant):
             messages.append(message)
     return messages
@@ -186,6 +186,28 @@ async def make_due(engine: AsyncEngine, tenant: uuid.UUID) -> None:
             .where(outbox.c.tenant_id == tenant, outbox.c.processed_at.is_(None))
             .values(next_attempt_at=sa.func.now())
         )
+
+
+async def postpone(engine: AsyncEngine, tenant: uuid.UUID, by: dt.timedelta) -> None:
+    """Move the tenant's pending rows' last and next attempts ``by`` later: the back-off
+    between them is kept, and the next attempt is certainly still to come however long
+    the test took to get here."""
+    async with engine.begin() as connection:
+        await connection.execute(
+            sa.update(outbox)
+            .where(outbox.c.tenant_id == tenant, outbox.c.processed_at.is_(None))
+            .values(
+                last_attempt_at=outbox.c.last_attempt_at + by,
+                next_attempt_at=outbox.c.next_attempt_at + by,
+            )
+        )
+
+
+async def database_time(engine: AsyncEngine) -> dt.datetime:
+    """The database server's clock, the one the outbox stamps its rows with."""
+    async with engine.connect() as connection:
+        clock = sa.select(sa.func.clock_timestamp(type_=sa.DateTime(timezone=True)))
+        return (await connection.execute(clock)).scalar_one()
 
 
 async def fail_until_dead_lettered(
@@ -314,18 +336,25 @@ async def test_a_refused_event_backs_off_exponentially_then_moves_to_the_dead_le
 
     for failures in range(1, MAX_ATTEMPTS):
         # When the relay tries it
+        tried_from = await database_time(engine)
         await relay_until_idle(relay)
 
-        # Then it waits 2, 4, 8, 16 seconds before the next attempt
+        # Then it waits 2, 4, 8, 16 seconds from that attempt before the next one
         [row] = await outbox_rows(engine, tenant)
         assert row["attempts"] == failures
         assert row["processed_at"] is None
         assert row["last_error"] == "RuntimeError: broker said no"
+        assert row["last_attempt_at"] >= tried_from
         assert row["next_attempt_at"] - row["last_attempt_at"] == dt.timedelta(seconds=2**failures)
-        # and a relay running before then leaves it alone
+        # and a relay running before then leaves it alone (the attempt is moved an hour
+        # later, back-off kept, so "before then" holds however slowly this runs)
+        await postpone(engine, tenant, dt.timedelta(hours=1))
         await relay_until_idle(relay)
         [again] = await outbox_rows(engine, tenant)
         assert again["attempts"] == failures
+        assert again["next_attempt_at"] - again["last_attempt_at"] == dt.timedelta(
+            seconds=2**failures
+        )
         await make_due(engine, tenant)
 
     # When it fails the fifth time
@@ -444,26 +473,40 @@ def test_a_broker_url_selects_the_rabbitmq_publisher() -> None:
 async def test_status_counts_pending_due_retrying_and_dead_letters(
     engine: AsyncEngine, payments: SqlPayments, store: SqlOutbox, tenant: uuid.UUID
 ) -> None:
-    # Given one dead letter, then two new events of which one failed once
+    # Given one dead letter, then two new events written at 09:00 and 10:00 on a day in
+    # the past, the first of which failed once and is retried only tomorrow
     await append_events(payments, tenant)
     await fail_until_dead_lettered(engine, store, tenant)
     await append_events(payments, tenant, count=2)
+    written_at = dt.datetime(2020, 1, 1, 9, 0, tzinfo=dt.UTC)
+    first = (
+        sa.select(sa.func.min(outbox.c.id)).where(outbox.c.tenant_id == tenant).scalar_subquery()
+    )
     async with engine.begin() as connection:
         await connection.execute(
             sa.update(outbox)
-            .where(
-                outbox.c.id
-                == sa.select(sa.func.min(outbox.c.id))
-                .where(outbox.c.tenant_id == tenant)
-                .scalar_subquery()
+            .where(outbox.c.tenant_id == tenant, outbox.c.id != first)
+            .values(created_at=written_at + dt.timedelta(hours=1))
+        )
+        await connection.execute(
+            sa.update(outbox)
+            .where(outbox.c.id == first)
+            .values(
+                created_at=written_at,
+                attempts=1,
+                next_attempt_at=sa.func.now() + dt.timedelta(days=1),
             )
-            .values(attempts=1, next_attempt_at=sa.func.now() + dt.timedelta(minutes=1))
         )
 
+    # When the status is read (between two readings of the database's clock)
+    before = await database_time(engine)
     status = await store.status(tenant)
+    after = await database_time(engine)
 
+    # Then it counts them, and the oldest pending row's age is the time since it was written
     assert (status.pending, status.due, status.retrying, status.dead_letters) == (2, 1, 1, 1)
+    assert status.oldest_pending_at == written_at
     assert status.oldest_pending_age is not None
-    assert dt.timedelta(0) <= status.oldest_pending_age < dt.timedelta(minutes=1)
+    assert before - written_at <= status.oldest_pending_age <= after - written_at
     empty = await store.status(uuid.uuid4())
     assert (empty.pending, empty.oldest_pending_age, empty.dead_letters) == (0, None, 0)

@@ -48,7 +48,8 @@ THREE_D_SECURE = "4000002500003155"
 
 @pytest.fixture
 async def provider(localstripe_url: str) -> AsyncIterator[StripeProvider]:
-    provider = StripeProvider(API_KEY, api_base=localstripe_url, timeout=10, max_network_retries=0)
+    # A generous timeout: every call here is meant to be answered (it costs nothing then).
+    provider = StripeProvider(API_KEY, api_base=localstripe_url, timeout=30, max_network_retries=0)
     yield provider
     await provider.aclose()
 
@@ -266,30 +267,41 @@ async def test_a_wrong_api_key_is_rejected(localstripe_url: str) -> None:
 async def http_server(status: int | None) -> AsyncIterator[str]:
     """A server answering every request with ``status`` and a Stripe error body.
 
-    ``None``: it reads the request and never answers.
+    ``None``: it reads the request and never answers, however long the client waits: the
+    handler waits until the ``async with`` ends. No handler outlives the block.
     """
+    released = asyncio.Event()
+    handlers: dict[asyncio.Task[None], asyncio.StreamWriter] = {}
 
     async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        head = await reader.readuntil(b"\r\n\r\n")
-        length = next(
-            (
-                int(line.split(b":", 1)[1])
-                for line in head.split(b"\r\n")
-                if line.lower().startswith(b"content-length:")
-            ),
-            0,
-        )
-        await reader.readexactly(length)
-        if status is None:
-            await asyncio.sleep(60)
-        body = b'{"error": {"type": "api_error", "message": "canned failure"}}'
-        writer.write(
-            f"HTTP/1.1 {status} Canned\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode()
-            + body
-        )
-        await writer.drain()
-        writer.close()
+        task = asyncio.current_task()
+        assert task is not None
+        handlers[task] = writer
+        try:
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = next(
+                (
+                    int(line.split(b":", 1)[1])
+                    for line in head.split(b"\r\n")
+                    if line.lower().startswith(b"content-length:")
+                ),
+                0,
+            )
+            await reader.readexactly(length)
+            if status is None:
+                await released.wait()
+                return
+            body = b'{"error": {"type": "api_error", "message": "canned failure"}}'
+            writer.write(
+                f"HTTP/1.1 {status} Canned\r\nContent-Type: application/json\r\n"
+                f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode()
+                + body
+            )
+            await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            return  # the client left, or the block ended, before a whole request came
+        finally:
+            writer.close()
 
     server = await asyncio.start_server(answer, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
@@ -297,6 +309,11 @@ async def http_server(status: int | None) -> AsyncIterator[str]:
         yield f"http://127.0.0.1:{port}"
     finally:
         server.close()
+        released.set()
+        for writer in handlers.values():
+            writer.close()  # ends a read of a request its client never finished
+        await asyncio.gather(*handlers)
+        await server.wait_closed()
 
 
 async def test_nothing_listening_means_the_outcome_is_unknown() -> None:

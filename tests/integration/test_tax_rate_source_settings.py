@@ -34,7 +34,7 @@ def test_with_a_key_taxjar_answers_and_the_tables_cover_for_it(taxjar_url: str) 
         {
             "TT_TAXJAR_API_KEY": API_KEY,
             "TT_TAXJAR_API_URL": taxjar_url,
-            "TT_TAXJAR_TIMEOUT_SECONDS": "0.5",
+            "TT_TAXJAR_TIMEOUT_SECONDS": "30",  # answered locally: only a stuck server nears it
         }
     )
     calculator = TaxCalculator(build_rate_source(settings))

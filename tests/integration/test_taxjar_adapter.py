@@ -3,6 +3,10 @@
 ``GET /v2/rates/:zip`` answers (https://developers.taxjar.com/api/reference/#rates): a
 ``{"rate": {...}}`` object with rates as strings (the docs' examples) or JSON numbers, and
 errors as ``{"error", "detail", "status"}``. The ZIP picks the behaviour.
+
+Calls meant to be answered get a generous timeout, which costs nothing when they are.
+Only the tests of a slow answer use a small one, and their answer is held until the test
+ends (``held_answers``), so it is slower than any timeout however loaded the machine is.
 """
 
 from __future__ import annotations
@@ -10,7 +14,6 @@ from __future__ import annotations
 import datetime
 import json
 import threading
-import time
 from collections.abc import Iterator
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -33,8 +36,10 @@ from tt_tax.adapters.taxjar import TaxJarRates
 
 API_KEY = "taxjar-test-key"
 TODAY = datetime.date(2026, 11, 26)
-SLOW_SECONDS = 1.0
-TIMEOUT_SECONDS = 0.2
+ANSWERED_TIMEOUT_SECONDS = 30.0
+"""For calls the local server answers: only a stuck server ever reaches it."""
+SLOW_TIMEOUT_SECONDS = 0.2
+"""For the calls whose answer is held: small, since reaching it is the point."""
 
 NASHVILLE = Address(street="1 Broadway", city="Nashville", state="TN", zip="37203")
 SANTA_MONICA = Address(city="Santa Monica", state="CA", zip="90404")
@@ -95,8 +100,49 @@ NUMERIC_ANSWER = (
 )
 
 
+class HeldAnswers:
+    """The answers to the SLOW ZIP: held from ``hold()`` until ``release()``.
+
+    ``release()`` also waits for every handler thread it held to finish, so none outlives
+    the test that held it. Outside a hold, a SLOW request is answered at once (a test
+    that forgot to hold it fails rather than waits).
+    """
+
+    def __init__(self) -> None:
+        self._released = threading.Event()
+        self._released.set()
+        self._lock = threading.Lock()
+        self._held: list[threading.Thread] = []
+
+    @property
+    def held(self) -> int:
+        """How many requests have been held since ``hold()``."""
+        with self._lock:
+            return len(self._held)
+
+    def hold(self) -> None:
+        with self._lock:
+            self._held.clear()
+        self._released.clear()
+
+    def release(self, timeout: float) -> None:
+        self._released.set()
+        with self._lock:
+            threads = list(self._held)
+        for thread in threads:
+            thread.join(timeout)
+            assert not thread.is_alive(), f"a held TaxJar answer is still running: {thread}"
+
+    def wait(self) -> None:
+        """In a handler thread: wait until released."""
+        with self._lock:
+            self._held.append(threading.current_thread())
+        self._released.wait()
+
+
 class TaxJarHandler(BaseHTTPRequestHandler):
     requests_seen: ClassVar[list[tuple[str, str, dict[str, list[str]]]]] = []
+    slow_answers: ClassVar[HeldAnswers] = HeldAnswers()
 
     def do_GET(self) -> None:
         url = urlsplit(self.path)
@@ -118,7 +164,7 @@ class TaxJarHandler(BaseHTTPRequestHandler):
         elif zip_code == BROKEN.zip:
             self.error(500, "Internal Server Error", "Something went wrong")
         elif zip_code == SLOW.zip:
-            time.sleep(SLOW_SECONDS)
+            self.slow_answers.wait()
             self.send(200, json.dumps(ANSWERS["37203"]).encode())
         elif zip_code == NOT_JSON.zip:
             self.send(502, b"<html>Bad Gateway</html>", content_type="text/html")
@@ -157,15 +203,37 @@ def taxjar_url() -> Iterator[str]:
         thread.join()
 
 
-@pytest.fixture
-def taxjar(taxjar_url: str) -> TaxJarRates:
+def taxjar_rates(url: str, *, timeout_seconds: float, api_key: str = API_KEY) -> TaxJarRates:
     return TaxJarRates(
-        API_KEY,
+        api_key,
         taxability=BundledRates.load(),
-        api_url=taxjar_url,
-        timeout_seconds=TIMEOUT_SECONDS,
+        api_url=url,
+        timeout_seconds=timeout_seconds,
         today=lambda: TODAY,
     )
+
+
+@pytest.fixture
+def taxjar(taxjar_url: str) -> TaxJarRates:
+    """TaxJar for calls the local server answers."""
+    return taxjar_rates(taxjar_url, timeout_seconds=ANSWERED_TIMEOUT_SECONDS)
+
+
+@pytest.fixture
+def held_answers(taxjar_url: str) -> Iterator[HeldAnswers]:
+    """The SLOW ZIP's answers, held until this test ends."""
+    answers = TaxJarHandler.slow_answers
+    answers.hold()
+    try:
+        yield answers
+    finally:
+        answers.release(timeout=ANSWERED_TIMEOUT_SECONDS)
+
+
+@pytest.fixture
+def impatient_taxjar(taxjar_url: str, held_answers: HeldAnswers) -> TaxJarRates:
+    """TaxJar with a small timeout, for the SLOW ZIP, whose answer is held."""
+    return taxjar_rates(taxjar_url, timeout_seconds=SLOW_TIMEOUT_SECONDS)
 
 
 def test_a_documented_answer_maps_to_exact_basis_points(taxjar: TaxJarRates) -> None:
@@ -221,8 +289,8 @@ def test_nashville_takes_taxjars_rates_and_the_tables_entertainment_tax(
 
 
 def test_a_refused_key_is_unavailable(taxjar_url: str) -> None:
-    wrong_key = TaxJarRates(
-        "not-the-key", taxability=BundledRates.load(), api_url=taxjar_url, today=lambda: TODAY
+    wrong_key = taxjar_rates(
+        taxjar_url, api_key="not-the-key", timeout_seconds=ANSWERED_TIMEOUT_SECONDS
     )
     with pytest.raises(RateSourceUnavailableError, match="401"):
         wrong_key.rates_for(NASHVILLE, TODAY)
@@ -245,11 +313,17 @@ def test_a_failed_or_unreadable_answer_is_unavailable(
         taxjar.rates_for(address, TODAY)
 
 
-def test_an_answer_slower_than_the_timeout_is_unavailable(taxjar: TaxJarRates) -> None:
-    started = time.monotonic()
-    with pytest.raises(RateSourceUnavailableError, match="did not answer"):
-        taxjar.rates_for(SLOW, TODAY)
-    assert time.monotonic() - started < SLOW_SECONDS
+def test_an_answer_slower_than_the_timeout_is_unavailable(
+    impatient_taxjar: TaxJarRates, held_answers: HeldAnswers
+) -> None:
+    # Given TaxJar holding its answer until this test ends
+    # When a rate is asked with a small timeout
+    with pytest.raises(RateSourceUnavailableError, match="did not answer") as unavailable:
+        impatient_taxjar.rates_for(SLOW, TODAY)
+    # Then the request reached TaxJar and the client gave up on it while the answer was
+    # still held, on the timeout configured (requests names it in its error), not the SDK's
+    assert held_answers.held == 1
+    assert f"read timeout={SLOW_TIMEOUT_SECONDS})" in str(unavailable.value)
 
 
 def test_a_past_date_is_not_asked_of_taxjar(taxjar: TaxJarRates) -> None:
@@ -259,19 +333,38 @@ def test_a_past_date_is_not_asked_of_taxjar(taxjar: TaxJarRates) -> None:
     assert TaxJarHandler.requests_seen == []
 
 
-@pytest.mark.parametrize("address", [BROKEN, SLOW, NOWHERE], ids=["500", "timeout", "404"])
+def tables_behind(taxjar: TaxJarRates, fallbacks: list[str]) -> FallbackRates:
+    return FallbackRates(
+        taxjar, BundledRates.load(), on_fallback=lambda error: fallbacks.append(error.code)
+    )
+
+
+@pytest.mark.parametrize("address", [BROKEN, NOWHERE], ids=["500", "404"])
 def test_the_tables_answer_when_taxjar_cannot(taxjar: TaxJarRates, address: Address) -> None:
     # given TaxJar failing, with the bundled tables behind it
     fallbacks: list[str] = []
-    rates = FallbackRates(
-        taxjar, BundledRates.load(), on_fallback=lambda error: fallbacks.append(error.code)
-    )
+    rates = tables_behind(taxjar, fallbacks)
     # when a Nashville sale is taxed
     result = TaxCalculator(rates).calculate(Money(10000, USD), address, None, TODAY)
     # then the tables answered, and the result says so
     assert result.tax_source is TaxSource.TABLES
     assert result.total.minor == 700 + 275 + 100
     assert len(fallbacks) == 1
+
+
+def test_the_tables_answer_when_taxjar_is_too_slow(
+    impatient_taxjar: TaxJarRates, held_answers: HeldAnswers
+) -> None:
+    # given TaxJar holding its answer past the timeout, with the bundled tables behind it
+    fallbacks: list[str] = []
+    rates = tables_behind(impatient_taxjar, fallbacks)
+    # when a Nashville sale is taxed
+    result = TaxCalculator(rates).calculate(Money(10000, USD), SLOW, None, TODAY)
+    # then the tables answered, and the result says so
+    assert result.tax_source is TaxSource.TABLES
+    assert result.total.minor == 700 + 275 + 100
+    assert len(fallbacks) == 1
+    assert held_answers.held == 1
 
 
 def test_the_spec_example_date_is_answered_by_the_tables(taxjar: TaxJarRates) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 
 import attrs
 import pytest
@@ -424,12 +423,52 @@ async def test_an_unknown_refund_is_rejected(provider: SimulatedProvider) -> Non
         await provider.retrieve_refund("re_sim_missing")
 
 
+class HeldSleep:
+    """Stands in for ``asyncio.sleep``: records each delay asked for and holds every
+    sleeper until ``release()``, counting how many are asleep at once."""
+
+    def __init__(self) -> None:
+        self.delays: list[float] = []
+        self.asleep = 0
+        self._changed = asyncio.Condition()
+        self._released = asyncio.Event()
+
+    async def __call__(self, delay: float) -> None:
+        self.delays.append(delay)
+        async with self._changed:
+            self.asleep += 1
+            self._changed.notify_all()
+        try:
+            await self._released.wait()
+        finally:
+            self.asleep -= 1
+
+    async def until_asleep(self, count: int) -> None:
+        async with self._changed:
+            await self._changed.wait_for(lambda: self.asleep >= count)
+
+    def release(self) -> None:
+        self._released.set()
+
+
 async def test_latency_delays_calls_without_serialising_them() -> None:
-    provider = SimulatedProvider(latency=0.05)
+    # Given a processor with 50 ms of latency, slept through a sleep we hold
+    sleep = HeldSleep()
+    provider = SimulatedProvider(latency=0.05, sleep=sleep)
 
-    started = time.perf_counter()
-    await asyncio.gather(*(provider.charge(charge_request(key=f"k-{i}")) for i in range(20)))
-    elapsed = time.perf_counter() - started
+    # When 20 charges are made at once
+    calls = asyncio.gather(*(provider.charge(charge_request(key=f"k-{i}")) for i in range(20)))
+    try:
+        # Then all 20 wait out the latency at the same time (a lock around it would let
+        # one in at a time: this would never come, and the bound, only then, would fail)
+        await asyncio.wait_for(sleep.until_asleep(20), 30)
+        # and none goes past its latency before it is over
+        assert provider.charges_created == 0
+    finally:
+        sleep.release()
+        charges = await asyncio.wait_for(calls, 30)
 
-    assert 0.05 <= elapsed < 0.5
+    # And each waited the configured latency, once, before creating its payment
+    assert sleep.delays == [0.05] * 20
+    assert [charge.status for charge in charges] == [ChargeStatus.SUCCEEDED] * 20
     assert provider.charges_created == 20

@@ -46,8 +46,9 @@ its operation, replays included:
 Counters for assertions: ``charges_created`` counts distinct payments created, whatever
 their outcome (a replay adds nothing); ``refunds_created`` counts distinct refunds.
 
-``latency`` (seconds, default 0) is awaited with ``asyncio.sleep`` before every call, and
-outside the lock, so a load test sees a processor's round trip without serialising on it.
+``latency`` (seconds, default 0) is awaited with ``sleep`` (``asyncio.sleep`` unless a test
+passes its own) before every call, and outside the lock, so a load test sees a processor's
+round trip without serialising on it.
 
 Ids are deterministic: ``pi_sim_`` / ``re_sim_`` followed by the hex of a UUID5 of the
 idempotency key, so the same key gives the same id in every run.
@@ -60,7 +61,7 @@ import datetime as dt
 import enum
 import uuid
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from types import MappingProxyType
 from typing import Any, TypeVar
 
@@ -146,10 +147,16 @@ class SimulatedProvider:
 
     name = "simulated"
 
-    def __init__(self, *, latency: float = 0.0) -> None:
+    def __init__(
+        self,
+        *,
+        latency: float = 0.0,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
         if latency < 0:
             raise ValueError(f"latency must not be negative, not {latency!r}")
         self._latency = latency
+        self._sleep = sleep
         self._lock = asyncio.Lock()
         self._payments: dict[str, _Payment] = {}
         self._refunds: dict[str, Refund] = {}
@@ -303,7 +310,7 @@ class SimulatedProvider:
 
     async def _pause(self) -> None:
         if self._latency > 0:
-            await asyncio.sleep(self._latency)
+            await self._sleep(self._latency)
 
     def _trip(self, point: FaultPoint) -> None:
         if self._faults[point] > 0:
