@@ -23,6 +23,7 @@ import httpx
 import hypothesis
 import psycopg
 import pytest
+from hypothesis.configuration import set_hypothesis_home_dir
 from psycopg import sql
 
 from tt_api import create_app
@@ -47,6 +48,23 @@ hypothesis.settings.register_profile(
     suppress_health_check=[hypothesis.HealthCheck.too_slow],
 )
 hypothesis.settings.load_profile("tickettoken")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Hypothesis keeps a cache of the constants it finds in our modules under ./.hypothesis;
+    # a run writes only to temporary directories, so it goes to one of the run's own.
+    home = Path(tempfile.mkdtemp(prefix="tt-hypothesis-"))
+    config.stash[_HYPOTHESIS_HOME] = home
+    set_hypothesis_home_dir(home)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    home = config.stash.get(_HYPOTHESIS_HOME, None)
+    if home is not None:
+        shutil.rmtree(home, ignore_errors=True)
+
+
+_HYPOTHESIS_HOME = pytest.StashKey[Path]()
 
 
 # The services allowed to call /internal in tests, and their HMAC secrets.
