@@ -178,6 +178,9 @@ class LoadResult:
     elapsed: float
     latencies_ms: list[float]
     failures: int
+    first_failure: str | None = None
+    """The first answer that was not the expected status: a benchmark of refusals
+    measures nothing, so the report shows what went wrong."""
 
     @property
     def throughput(self) -> float:
@@ -194,6 +197,7 @@ class LoadResult:
             f"  latency ms  p50 {self.percentile(0.50):.1f}  p95 {self.percentile(0.95):.1f}  "
             f"p99 {self.percentile(0.99):.1f}  mean {statistics.fmean(self.latencies_ms):.1f}  "
             f"max {max(self.latencies_ms):.1f}"
+            + (f"\n  FIRST FAILURE {self.first_failure}" if self.first_failure else "")
         )
 
 
@@ -211,24 +215,27 @@ def drive(
     async def run() -> LoadResult:
         latencies: list[float] = []
         failures = 0
+        first_failure: str | None = None
         remaining = iter(range(requests))
         limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
         async with httpx.AsyncClient(base_url=url, limits=limits, timeout=60) as client:
 
             async def worker() -> None:
-                nonlocal failures
+                nonlocal failures, first_failure
                 for _ in remaining:
                     started = time.perf_counter()
                     response = await request(client)  # type: ignore[misc]
                     latencies.append((time.perf_counter() - started) * 1000)
                     if response.status_code != ok_status:
                         failures += 1
+                        if first_failure is None:
+                            first_failure = f"{response.status_code}: {response.text[:300]}"
 
             for _ in range(warmup):
                 await request(client)  # type: ignore[misc]
             started = time.perf_counter()
             await asyncio.gather(*(worker() for _ in range(concurrency)))
             elapsed = time.perf_counter() - started
-        return LoadResult(requests, concurrency, elapsed, latencies, failures)
+        return LoadResult(requests, concurrency, elapsed, latencies, failures, first_failure)
 
     return asyncio.run(run())

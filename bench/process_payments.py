@@ -59,6 +59,7 @@ def main() -> None:
             timeout=10,
             json={"venueId": venue, "name": "Bench Night", "startsAt": "2027-01-01T20:00:00Z"},
         ).raise_for_status()
+        lift_purchase_limits(service.url, admin, event)
         body = order(venue, event)
         service_result = drive(
             service.url,
@@ -89,6 +90,29 @@ def main() -> None:
     if args.profile is not None:
         stats = pstats.Stats(str(args.profile))
         stats.sort_stats("tottime").print_stats(25)
+
+
+def lift_purchase_limits(url: str, admin: dict[str, str], event: str) -> None:
+    """One admin buys thousands of times here: the event's purchase limits (4 tickets a
+    buyer by default, counted even with the fraud checks off) would refuse all but the
+    first two payments. No waiting room (enabled: false), limits out of reach."""
+    out_of_reach = 1_000_000
+    httpx.put(
+        f"{url}/api/v1/admin/events/{event}/high-demand",
+        headers=admin,
+        timeout=10,
+        json={
+            "enabled": False,
+            "onSaleAt": "2026-01-01T00:00:00Z",
+            "activeSlots": 1,
+            "purchaseLimits": {
+                "perUser": out_of_reach,
+                "perPaymentMethod": out_of_reach,
+                "perAddress": out_of_reach,
+                "perOrder": out_of_reach,
+            },
+        },
+    ).raise_for_status()
 
 
 def run_minimal(database_url: str, body: dict[str, object], requests: int, concurrency: int):  # type: ignore[no-untyped-def]
