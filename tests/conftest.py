@@ -10,6 +10,7 @@ other's rows. Tests marked ``needs_broker`` skip, saying so, without
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
 import tempfile
@@ -23,8 +24,10 @@ import httpx
 import hypothesis
 import psycopg
 import pytest
+import sqlalchemy as sa
 from hypothesis.configuration import set_hypothesis_home_dir
 from psycopg import sql
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tt_api import create_app
 from tt_payments import Container, Settings, bootstrap
@@ -200,6 +203,15 @@ async def unreachable_redis() -> AsyncIterator[cache.Client]:
 @pytest.fixture
 def tenant() -> uuid.UUID:
     return uuid.uuid4()
+
+
+async def database_clock(engine: AsyncEngine) -> dt.datetime:
+    """The database server's clock now: the one the outbox and its status stamp and age
+    rows by, so a test bounds what it reads with readings of the same clock."""
+    async with engine.connect() as connection:
+        clock = sa.select(sa.func.clock_timestamp(type_=sa.DateTime(timezone=True)))
+        now: dt.datetime = (await connection.execute(clock)).scalar_one()
+    return now
 
 
 AuthHeaders = Callable[..., dict[str, str]]

@@ -36,8 +36,8 @@ def cli_env(settings: Settings, **overrides: str) -> dict[str, str]:
 
 
 COMMAND_SECONDS = 90
-"""A `tt` command that takes longer is stuck (they take 1-3 s): reported with what it
-printed, before pytest's own limit (120 s) ends the test without saying why."""
+"""A `tt` command that takes longer is stuck (they take 1-3 s): it fails with what it
+printed, where pytest's own limit (120 s a test) would show only a stack."""
 
 
 def tt(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:

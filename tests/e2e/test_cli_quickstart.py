@@ -228,7 +228,7 @@ def test_a_newcomer_prices_a_nashville_ticket_with_the_cli(
     body = {"venueId": venue, "amount": 10000, "ticketCount": 1, "transactionDate": "2025-01-20"}
     headers = {"Authorization": f"Bearer {token}"}
     response = httpx.post(
-        f"{server.url}/api/v1/payments/calculate-fees", json=body, headers=headers, timeout=10
+        f"{server.url}/api/v1/payments/calculate-fees", json=body, headers=headers, timeout=60
     )
     assert response.status_code == 200, response.text
     assert response.json()["fees"] == {
@@ -280,7 +280,7 @@ def test_a_newcomer_prices_a_nashville_ticket_with_the_cli(
     # And after a restart on the same data directory, the venue and the keys are still there
     server = start(port)
     response = httpx.post(
-        f"{server.url}/api/v1/payments/calculate-fees", json=body, headers=headers, timeout=10
+        f"{server.url}/api/v1/payments/calculate-fees", json=body, headers=headers, timeout=60
     )
     assert response.status_code == 200, response.text
     assert (data_dir / "keys" / "jwt-private.pem").exists()

@@ -25,6 +25,7 @@ import sqlalchemy as sa
 from aio_pika.abc import AbstractQueue
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from tests.conftest import database_clock
 from tests.e2e.processes import Process, cli_env, tt
 from tt_payments import Container, Settings
 from tt_payments.adapters.ledger_sql import SqlLedger
@@ -74,13 +75,6 @@ async def next_message_id(queue: AbstractQueue, tenant: uuid.UUID, within: float
     raise AssertionError(f"no event for tenant {tenant} within {within} s")
 
 
-async def database_now(engine: AsyncEngine) -> dt.datetime:
-    """The database's clock: the one the outbox status reads its ages by."""
-    async with engine.connect() as connection:
-        now: dt.datetime = (await connection.execute(sa.select(sa.func.now()))).scalar_one()
-    return now
-
-
 async def test_outbox_status_json_reports_the_tenants_backlog(
     container: Container, settings: Settings, tenant: uuid.UUID
 ) -> None:
@@ -124,9 +118,9 @@ async def test_outbox_status_json_reports_the_tenants_backlog(
         )
 
     # When an operator asks for the tenant's status as JSON
-    asked_after = await database_now(container.engine)
+    asked_after = await database_clock(container.engine)
     result = tt(cli_env(settings), "outbox", "status", "--tenant", str(tenant), "--json")
-    answered_before = await database_now(container.engine)
+    answered_before = await database_clock(container.engine)
 
     # Then it counts them: one due now, one waiting for its retry
     assert result.returncode == 0, result.stderr

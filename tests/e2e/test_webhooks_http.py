@@ -926,6 +926,7 @@ async def test_one_held_event_that_fails_does_not_block_the_others(
         )
     # And another payment's held refund, younger, whose success has landed by now
     assert (await deliver(client, refund_event(fine, amount=1000))).json()["outcome"] == "held"
+    assert await store.count_held_events() == 2  # what `tt webhooks status` shows
     record = await store.get(tenant, uuid.UUID(fine["id"]))
     assert record is not None
     await container.payments.settle_charge(  # settled behind the webhooks' back
@@ -937,6 +938,7 @@ async def test_one_held_event_that_fails_does_not_block_the_others(
     assert decided == {"error": 1, "applied": 1}, decided
     assert await status_of(container, fine) == "partially_refunded"
     assert await held_in(container, tenant) == 1  # the bad one waits for the next run
+    assert await store.count_held_events() == 1
 
 
 async def test_an_inquiry_holds_nothing(

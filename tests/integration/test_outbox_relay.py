@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from aio_pika.abc import AbstractIncomingMessage, AbstractQueue, AbstractRobustConnection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from tests.conftest import database_clock
 from tt_payments import Settings
 from tt_payments.adapters import database, migrate
 from tt_payments.adapters.ledger_sql import SqlLedger
@@ -203,13 +204,6 @@ async def postpone(engine: AsyncEngine, tenant: uuid.UUID, by: dt.timedelta) -> 
         )
 
 
-async def database_time(engine: AsyncEngine) -> dt.datetime:
-    """The database server's clock, the one the outbox stamps its rows with."""
-    async with engine.connect() as connection:
-        clock = sa.select(sa.func.clock_timestamp(type_=sa.DateTime(timezone=True)))
-        return (await connection.execute(clock)).scalar_one()
-
-
 async def fail_until_dead_lettered(
     engine: AsyncEngine, store: SqlOutbox, tenant: uuid.UUID
 ) -> None:
@@ -336,7 +330,7 @@ async def test_a_refused_event_backs_off_exponentially_then_moves_to_the_dead_le
 
     for failures in range(1, MAX_ATTEMPTS):
         # When the relay tries it
-        tried_from = await database_time(engine)
+        tried_from = await database_clock(engine)
         await relay_until_idle(relay)
 
         # Then it waits 2, 4, 8, 16 seconds from that attempt before the next one
@@ -499,9 +493,9 @@ async def test_status_counts_pending_due_retrying_and_dead_letters(
         )
 
     # When the status is read (between two readings of the database's clock)
-    before = await database_time(engine)
+    before = await database_clock(engine)
     status = await store.status(tenant)
-    after = await database_time(engine)
+    after = await database_clock(engine)
 
     # Then it counts them, and the oldest pending row's age is the time since it was written
     assert (status.pending, status.due, status.retrying, status.dead_letters) == (2, 1, 1, 1)

@@ -134,9 +134,14 @@ def bootstrap(settings: Settings, *, clock: Clock = utcnow) -> Container:
     ``TT_REDIS_URL`` must be set too: a service that shares its database must not keep its
     counters and locks in a private Redis.
 
-    ``clock`` is the one clock of every service that reads the time (what a sale is dated,
-    when a token or a hold expires, which day a payout limit counts): tests pass a fixed
-    or controlled one, so a check and the code it checks agree on what time it is.
+    ``clock`` goes to every service that takes one: payments (what a sale is dated, its
+    tax year), refunds, processor events, reconciliation, the waiting room (when a hold
+    or a queue token expires), fraud velocity, balances, payouts (which day a limit
+    counts), tax compliance, the simulated payout provider and the internal HMAC check.
+    Tests pass a fixed one, so a check and the code it checks agree on the time. Not yet
+    on it: the JWT service, the calculate-fees route's "today", webhook clean-up and the
+    SQL adapters' own timestamps (idempotency expiry, row stamps), which read the system
+    clock or the database's.
     """
     from tt_payments.wiring import build_container  # noqa: PLC0415 - see the module docstring
 

@@ -12,10 +12,10 @@ MAX_CONNECTIONS = 64
 """Per process; Redis answers each script in tens of microseconds, so a few dozen
 connections serve thousands of requests a second."""
 POOL_WAIT_SECONDS = 5.0
-DEFAULT_TIMEOUT_SECONDS = 2.0
 
 
-def create_client(url: str, *, timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS) -> aioredis.Redis:
+def create_client(url: str, *, timeout_seconds: float) -> aioredis.Redis:
+    """``timeout_seconds``: for connecting and for each answer (TT_REDIS_TIMEOUT_SECONDS)."""
     # A blocking pool: at an on-sale, hundreds of concurrent polls in one process wait a
     # moment for a connection instead of failing (a full non-blocking pool raises at once,
     # which the waiting room would take for Redis being down). One quick retry, then the
