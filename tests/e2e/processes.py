@@ -40,19 +40,16 @@ COMMAND_SECONDS = 90
 printed, where pytest's own limit (120 s a test) would show only a stack."""
 
 
-def tt(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+def tt(
+    env: dict[str, str], *args: str, timeout: float = COMMAND_SECONDS
+) -> subprocess.CompletedProcess[str]:
     try:
         return subprocess.run(  # noqa: S603 - our own console script
-            [TT, *args],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=COMMAND_SECONDS,
-            check=False,
+            [TT, *args], env=env, capture_output=True, text=True, timeout=timeout, check=False
         )
     except subprocess.TimeoutExpired as stuck:
         raise AssertionError(
-            f"`tt {' '.join(args)}` did not finish within {COMMAND_SECONDS} s; "
+            f"`tt {' '.join(args)}` did not finish within {timeout:.0f} s; "
             f"stderr: {stuck.stderr!r}; stdout: {stuck.stdout!r}"
         ) from None
 

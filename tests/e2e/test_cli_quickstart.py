@@ -13,7 +13,6 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -23,10 +22,10 @@ import attrs
 import httpx
 import pytest
 
+from tests.e2e import processes
+from tests.e2e.processes import Process
 from tt_payments import Settings
 from tt_payments.adapters.embedded import EmbeddedServers
-
-TT = str(Path(sys.executable).with_name("tt"))
 
 TEST_SECONDS = 240
 """pytest's time limit for each test here: they start `tt serve` on embedded servers."""
@@ -56,12 +55,6 @@ class Deadline:
         return max(self.at - time.monotonic(), 1.0)
 
 
-def text_of(output: str | bytes | None) -> str:
-    if isinstance(output, bytes):
-        return output.decode(errors="replace")
-    return output or ""
-
-
 @attrs.frozen
 class Tt:
     """`tt`, with this test's data directory in every environment and its deadline."""
@@ -77,27 +70,15 @@ class Tt:
 
     def __call__(self, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
         assert env.get("TT_DATA_DIR"), "every tt command gets the test's data directory"
-        within = self.deadline.remaining()
-        try:
-            return subprocess.run(  # noqa: S603 - our own console script
-                [TT, *args], env=env, capture_output=True, text=True, timeout=within, check=False
-            )
-        except subprocess.TimeoutExpired as stuck:
-            raise AssertionError(
-                f"`tt {' '.join(args)}` did not finish within {within:.0f} s; "
-                f"stderr: {text_of(stuck.stderr)}; stdout: {text_of(stuck.stdout)}"
-            ) from None
+        return processes.tt(env, *args, timeout=self.deadline.remaining())
 
 
-class Server:
-    """`tt serve`, its output going to files (a pipe nobody reads would fill and block it)."""
+class Server(Process):
+    """`tt serve`, healthy once constructed; its output goes to files."""
 
     def __init__(self, env: dict[str, str], port: int, logs: Path, deadline: Deadline) -> None:
+        super().__init__(env, logs, "serve")
         self.env, self.port = env, port
-        name = f"serve-{port}-{uuid.uuid4().hex[:6]}"
-        self.stdout_path, self.stderr_path = logs / f"{name}.out", logs / f"{name}.err"
-        with self.stdout_path.open("w") as out, self.stderr_path.open("w") as err:
-            self.process = subprocess.Popen([TT, "serve"], env=env, stdout=out, stderr=err)  # noqa: S603
         self.url = f"http://127.0.0.1:{port}"
         within = min(HEALTHY_WITHIN_SECONDS, deadline.remaining())
         healthy_by = time.monotonic() + within
@@ -115,10 +96,6 @@ class Server:
                     f"tt serve did not become healthy in {within:.0f} s: {self.stderr}"
                 )
             time.sleep(0.25)
-
-    @property
-    def stderr(self) -> str:
-        return self.stderr_path.read_text()
 
     def stop(self) -> int:
         """SIGTERM, then its exit status; SIGKILL if it does not stop in time (the embedded
