@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# The payment path against its ceiling, in one invocation (issue 14's measurement):
+#   1. pgbench runs ../shared/bench/payment_ceiling.sql (the essential crash-safe writes of one
+#      payment) on the same PostgreSQL with the same 32 clients for 20 s;
+#   2. `tt serve` of CHECKOUT (default: this repository) on the machine's PostgreSQL (a fresh
+#      database) and Redis, fraud checks on, velocity and purchase limits lifted through the
+#      admin routes, takes POST /api/v1/payments/process from wrk (-t2 -c32 -d20s), each
+#      request a buyer of its own (6,000 buyers: own token, device and human sessionData);
+#   3. prints both and the ratio.
+# Needs wrk and pgbench (Debian: apt-get install wrk postgresql-client).
+#   bench/wrk_payments.sh [CHECKOUT] [PORT]
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+checkout=$(cd "${1:-$here/..}" && pwd)
+port=${2:-3201}
+pg=${PGURL:-postgresql://postgres@127.0.0.1:5432}
+ceiling_sql=${CEILING_SQL:-$here/../../shared/bench}
+work=$(mktemp -d /tmp/tt-wrk-XXXXXX)
+db=tt_wrk_$$
+serve=
+cleanup() {
+    [ -n "$serve" ] && kill -TERM "$serve" 2>/dev/null && wait "$serve" 2>/dev/null || true
+    psql -q "$pg/test" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "DROP DATABASE IF EXISTS ${db}_ceiling WITH (FORCE)" || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+uuid() { python3 -c 'import uuid; print(uuid.uuid4())'; }
+
+echo "== ceiling: pgbench, 32 clients, 20 s"
+psql -q "$pg/test" -c "CREATE DATABASE ${db}_ceiling"
+psql -q "$pg/${db}_ceiling" -f "$ceiling_sql/payment_ceiling_setup.sql"
+ceiling=$(pgbench "$pg/${db}_ceiling" -n -M prepared -c 32 -j 2 -T 20 -f "$ceiling_sql/payment_ceiling.sql" 2>&1 |
+    sed -n 's/^tps = \([0-9.]*\).*/\1/p')
+echo "pgbench: $ceiling payments/s"
+
+echo "== service: $(git -C "$checkout" log --oneline -1)"
+psql -q "$pg/test" -c "CREATE DATABASE $db"
+export TT_DATABASE_URL=$pg/$db TT_REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379/0}
+export TT_DATA_DIR=$work/data TT_PORT=$port TT_LOG_LEVEL=WARNING
+export TT_QUEUE_TOKEN_SECRET=wrk-bench-queue-token-secret-0123456789abcdef
+mkdir -p "$TT_DATA_DIR/keys"
+openssl genrsa -out "$TT_DATA_DIR/keys/jwt-private.pem" 2048 2>/dev/null
+openssl rsa -in "$TT_DATA_DIR/keys/jwt-private.pem" -pubout -out "$TT_DATA_DIR/keys/jwt-public.pem" 2>/dev/null
+tt=$checkout/.venv/bin/tt
+"$tt" migrate
+"$tt" serve > "$work/serve.log" 2>&1 &
+serve=$!
+for _ in $(seq 1 120); do curl -sf "http://127.0.0.1:$port/health" >/dev/null && break; sleep 1; done
+tenant=$(uuid) venue=$(uuid) event=$(uuid)
+admin=$("$tt" token issue --sub "$(uuid)" --tenant "$tenant" --role admin --ttl 3600)
+put() {
+    curl -sS --fail-with-body -o /dev/null -X PUT "http://127.0.0.1:$port$1" \
+        -H "Authorization: Bearer $admin" -H 'Content-Type: application/json' -d "$2"
+}
+put "/api/v1/admin/venues/$venue" '{"name":"Bench Hall","address":{"city":"Nashville","state":"TN","zip":"37203"}}'
+put "/api/v1/admin/events/$event" "{\"venueId\":\"$venue\",\"name\":\"Bench Night\",\"startsAt\":\"2027-01-01T20:00:00Z\"}"
+put /api/v1/admin/fraud/policy '{"velocity":{"limits":[{"dimension":"user","windowSeconds":3600,"limit":10000000},{"dimension":"ip","windowSeconds":60,"limit":10000000},{"dimension":"card","windowSeconds":86400,"limit":10000000}]}}'
+put "/api/v1/admin/events/$event/high-demand" '{"enabled":false,"onSaleAt":"2026-01-01T00:00:00Z","activeSlots":1,"purchaseLimits":{"perUser":1000000,"perPaymentMethod":1000000,"perAddress":1000000,"perOrder":1000000}}'
+"$checkout/.venv/bin/python" "$here/wrk/buyers.py" "$tenant" "$venue" "$event" 6000 "$work/buyers.tsv"
+wrk -t2 -c32 -d20s --timeout 10s -s "$here/wrk/pay.lua" "http://127.0.0.1:$port" -- "$work/buyers.tsv" | tee "$work/wrk.txt"
+service=$(sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p' "$work/wrk.txt")
+echo "== service $service payments/s, ceiling $ceiling payments/s, ratio $(python3 -c "print(f'{$service / $ceiling:.3f}')")"
