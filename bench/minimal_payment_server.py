@@ -20,7 +20,7 @@ import sqlalchemy as sa
 import uvicorn
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from tt_payments.adapters.database import sqlalchemy_url
+from tt_payments.db.database import sqlalchemy_url
 
 TENANT = uuid.uuid4()
 ACCOUNTS = [uuid.uuid4() for _ in range(8)]

@@ -31,9 +31,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tt_api import create_app
 from tt_payments import Container, Settings, bootstrap
-from tt_payments.adapters import cache, migrate
-from tt_payments.adapters.database import with_database
+from tt_payments.adapters import cache
 from tt_payments.adapters.embedded import EmbeddedServers
+from tt_payments.db import migrate
+from tt_payments.db.database import with_database
 from tt_payments.identity import Role
 from tt_payments.keys import load_key_pair
 

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.e2e.processes import Process
 from tt_payments import Settings
-from tt_payments.adapters import database, migrate
+from tt_payments.db import database, migrate
 from tt_payments.identity import Role
 
 # Velocity limits out of the way: for tests that make many payments in one tenant from

@@ -13,12 +13,8 @@ import sqlalchemy as sa
 
 from tests.e2e.test_process_payment_http import PROCESS, body, count, keyed, venue_and_event
 from tt_payments import Container
-from tt_payments.adapters.tables import (
-    bot_detections,
-    device_activity,
-    fraud_checks,
-    payment_transactions,
-)
+from tt_payments.db.tables.fraud import bot_detections, device_activity, fraud_checks
+from tt_payments.db.tables.payments import payment_transactions
 from tt_payments.identity import Role
 
 AuthHeaders = Callable[..., dict[str, str]]

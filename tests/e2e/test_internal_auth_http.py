@@ -25,7 +25,7 @@ from tests.conftest import INTERNAL_SECRETS, AuthHeaders
 from tests.e2e.test_process_payment_http import PROCESS, body, keyed, venue_and_event
 from tt_payments import Container
 from tt_payments.adapters.nonce_redis import RedisNonceStore
-from tt_payments.adapters.tables import payment_transactions
+from tt_payments.db.tables.payments import payment_transactions
 from tt_payments.internal_auth import signed_headers
 
 PATH = "/internal/payment-complete"

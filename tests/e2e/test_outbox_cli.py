@@ -28,10 +28,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from tests.conftest import database_clock
 from tests.e2e.processes import Process, cli_env, tt
 from tt_payments import Container, Settings
-from tt_payments.adapters.ledger_sql import SqlLedger
 from tt_payments.adapters.payments_sql import SqlPayments
 from tt_payments.adapters.rabbitmq import DEFAULT_EXCHANGE
-from tt_payments.adapters.tables import outbox, outbox_dlq
+from tt_payments.db.tables.outbox import outbox, outbox_dlq
+from tt_payments.ledger.sql import SqlLedger
 from tt_workers.actors import declare_actors
 from tt_workers.broker import build_broker
 from tt_workers.services import Services

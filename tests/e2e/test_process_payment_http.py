@@ -13,14 +13,10 @@ import sqlalchemy as sa
 from tt_money import USD, Money
 from tt_payments import Container
 from tt_payments.adapters.payments_sql import PaymentsUnitOfWork
-from tt_payments.adapters.tables import (
-    ledger_entries,
-    nft_mint_queue,
-    outbox,
-    payment_idempotency,
-    payment_refunds,
-    payment_transactions,
-)
+from tt_payments.db.tables.idempotency import payment_idempotency
+from tt_payments.db.tables.ledger import ledger_entries
+from tt_payments.db.tables.outbox import outbox
+from tt_payments.db.tables.payments import nft_mint_queue, payment_refunds, payment_transactions
 from tt_payments.identity import Role
 from tt_payments.providers.simulated import FaultPoint, SimulatedProvider
 from tt_payments.providers.types import RefundRequest

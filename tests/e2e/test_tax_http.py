@@ -22,13 +22,9 @@ from tests.e2e.test_internal_auth_http import signed
 from tests.e2e.test_process_payment_http import PROCESS, body, keyed, venue_and_event
 from tt_api import create_app
 from tt_payments import Container, Settings, bootstrap
-from tt_payments.adapters.tables import (
-    outbox,
-    payment_transactions,
-    tax_collection_reversals,
-    tax_collections,
-    tax_nexus_totals,
-)
+from tt_payments.db.tables.outbox import outbox
+from tt_payments.db.tables.payments import payment_transactions
+from tt_payments.db.tables.tax import tax_collection_reversals, tax_collections, tax_nexus_totals
 from tt_payments.identity import Role
 from tt_tax import Disposition, Payee
 

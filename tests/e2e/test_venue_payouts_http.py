@@ -21,11 +21,10 @@ from tests.e2e.test_webhooks_http import deliver
 from tt_ledger import DailyPayoutLimitError, PayoutRules, PayoutStatus, VenueAccounts
 from tt_money import USD, Money
 from tt_payments import Container, Settings, bootstrap
-from tt_payments.adapters.payouts_sql import PayoutRecord, PayoutSettings
 from tt_payments.identity import Principal, Role
+from tt_payments.payouts import PayoutRecord, PayoutSettings
 from tt_payments.providers.payouts import PayoutResult
 from tt_payments.providers.simulated_payouts import PayoutFaultPoint, SimulatedPayouts
-from tt_payments.use_cases.payouts import PayoutService
 
 AuthHeaders = Callable[..., dict[str, str]]
 
@@ -161,10 +160,8 @@ async def test_the_daily_limit_counts_payouts_in_flight(
     # clock stopped at noon of one day (so no midnight passes between the requests)
     venue = await funded_venue(client, auth, container, tenant)
     noon = SETTLES.replace(hour=12, minute=0)
-    service = PayoutService(
-        store=container.payouts._store,  # the same store, other rules
-        catalog=container.catalog,
-        provider=container.payouts.provider,
+    service = attrs.evolve(
+        container.payouts,  # the same storage and provider, other rules
         rules=PayoutRules(minimum=Money(1000, USD), daily_limit=Money(15000, USD)),
         default_destination=lambda venue_id: f"acct_sim_{venue_id.hex[:16]}",
         clock=lambda: noon,
@@ -418,11 +415,8 @@ async def test_a_payout_pending_for_over_a_day_is_not_sent_again(
     assert response.json()["status"] == "pending"
     admin = Principal(user_id=uuid.uuid4(), tenant_id=tenant, role=Role.ADMIN)
     record = await container.payouts.visible(admin, uuid.UUID(response.json()["payoutId"]))
-    a_day_later = PayoutService(
-        store=container.payouts._store,
-        catalog=container.catalog,
-        provider=provider,
-        clock=lambda: record.created_at + dt.timedelta(hours=24),
+    a_day_later = attrs.evolve(
+        container.payouts, clock=lambda: record.created_at + dt.timedelta(hours=24)
     )
     created_before = provider.payouts_created
     assert await a_day_later.sync(tenant_id=tenant) == 0

@@ -17,12 +17,9 @@ from tests.conftest import AuthHeaders
 from tests.e2e.processes import Process, cli_env, tt
 from tests.e2e.test_webhooks_http import processing_payment, stripe_event
 from tt_payments import Container, Settings
-from tt_payments.adapters.database import advisory_lock
-from tt_payments.adapters.tables import (
-    payment_transactions,
-    webhook_inbox,
-    webhook_inbox_archive,
-)
+from tt_payments.db.locks import advisory_lock
+from tt_payments.db.tables.payments import payment_transactions
+from tt_payments.db.tables.webhooks import webhook_inbox, webhook_inbox_archive
 
 
 async def failed_delivery(

@@ -35,17 +35,17 @@ from tests.conftest import (
 from tests.e2e.test_process_payment_http import PROCESS, body, keyed, venue_and_event
 from tt_api import create_app
 from tt_payments import Container, Settings, bootstrap
-from tt_payments.adapters import migrate
 from tt_payments.adapters.stripe_webhooks import stripe_signature_header
-from tt_payments.adapters.tables import (
-    ledger_entries,
+from tt_payments.adapters.webhook_seen_redis import RedisSeenWebhooks
+from tt_payments.db import migrate
+from tt_payments.db.tables.ledger import ledger_entries
+from tt_payments.db.tables.payments import (
     payment_event_sequence,
     payment_refunds,
     payment_transactions,
-    reconciliation_findings,
-    webhook_inbox,
 )
-from tt_payments.adapters.webhook_seen_redis import RedisSeenWebhooks
+from tt_payments.db.tables.reconciliation import reconciliation_findings
+from tt_payments.db.tables.webhooks import webhook_inbox
 from tt_payments.identity import Role
 from tt_payments.providers.simulated import FaultPoint, SimulatedProvider
 from tt_payments.providers.types import provider_idempotency_key

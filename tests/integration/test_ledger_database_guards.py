@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from tt_ledger import PAYMENT_TRANSITIONS, AccountKind, AccountRef
 from tt_money import USD
 from tt_payments import Container
-from tt_payments.adapters.tables import ledger_accounts
+from tt_payments.db.tables.ledger import ledger_accounts
 
 
 def insert_entry(

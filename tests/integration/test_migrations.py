@@ -9,9 +9,9 @@ import pytest
 import sqlalchemy as sa
 from alembic import command
 
-from tt_payments.adapters import migrate
-from tt_payments.adapters.database import sqlalchemy_url
-from tt_payments.adapters.tables import metadata
+from tt_payments.db import migrate
+from tt_payments.db.database import sqlalchemy_url
+from tt_payments.db.tables import metadata
 
 # Not keyed by tenant: Alembic's bookkeeping; the payment state machine, reference data
 # every tenant shares (a Citus reference table, replicated rather than distributed); and

@@ -22,15 +22,15 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.conftest import database_clock
 from tt_payments import Settings
-from tt_payments.adapters import database, migrate
-from tt_payments.adapters.ledger_sql import SqlLedger
 from tt_payments.adapters.log_publisher import LOGGER_NAME, LogPublisher
-from tt_payments.adapters.outbox_sql import SqlOutbox
 from tt_payments.adapters.payments_sql import SqlPayments
 from tt_payments.adapters.rabbitmq import DEFAULT_EXCHANGE, RabbitMqPublisher
-from tt_payments.adapters.tables import outbox, outbox_dlq
+from tt_payments.db import database, migrate
+from tt_payments.db.tables.outbox import outbox, outbox_dlq
+from tt_payments.ledger.sql import SqlLedger
 from tt_payments.outbox import MAX_ATTEMPTS, OutboxEvent, OutboxRelay, RelayReport
-from tt_payments.ports import EventPublisher
+from tt_payments.outbox.ports import EventPublisher
+from tt_payments.outbox.sql import SqlOutbox
 from tt_payments.wiring import build_publisher
 
 

@@ -89,20 +89,18 @@ from tt_ledger import (
 )
 from tt_money import USD, Money
 from tt_payments import Container, Settings, bootstrap
-from tt_payments.adapters.ledger_sql import SqlLedger
 from tt_payments.adapters.payments_sql import SqlPayments
-from tt_payments.adapters.tables import (
-    ledger_accounts,
-    ledger_entries,
-    ledger_postings,
+from tt_payments.catalog import Event, Venue
+from tt_payments.db.tables.ledger import ledger_accounts, ledger_entries, ledger_postings
+from tt_payments.db.tables.outbox import outbox
+from tt_payments.db.tables.payments import (
     nft_mint_queue,
-    outbox,
     payment_intents,
     payment_refunds,
     payment_transactions,
 )
-from tt_payments.catalog import Event, Venue
 from tt_payments.identity import Principal, Role
+from tt_payments.ledger.sql import SqlLedger
 from tt_payments.payments import (
     PaymentNotRefundableError,
     PaymentRequest,

@@ -22,8 +22,8 @@ import stripe
 from tests.integration.conftest import API_KEY
 from tt_api.app import create_app
 from tt_payments import Container, Settings, bootstrap
-from tt_payments.adapters import migrate
-from tt_payments.adapters.tables import payment_transactions
+from tt_payments.db import migrate
+from tt_payments.db.tables.payments import payment_transactions
 from tt_payments.identity import Role
 from tt_payments.use_cases.reconciliation import ReconciliationReport
 

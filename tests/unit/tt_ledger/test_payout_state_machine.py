@@ -18,6 +18,7 @@ E = PayoutEvent
 
 EXPECTED_ROWS = {
     ("pending", "in_transit", "payout.submitted"),
+    ("pending", "paid", "payout.paid"),  # an instant payout, paid in the first answer
     ("in_transit", "paid", "payout.paid"),
     ("pending", "failed", "payout.failed"),
     ("in_transit", "failed", "payout.failed"),
@@ -77,7 +78,6 @@ def test_no_event_moves_a_finished_payout(status: PayoutStatus, event: PayoutEve
         (S.FAILED, E.PAID, "duplicate"),  # paid, then returned by the bank
         (S.IN_TRANSIT, E.SUBMITTED, "duplicate"),
         (S.PAID, E.SUBMITTED, "duplicate"),
-        (S.PENDING, E.PAID, "early"),  # the provider's webhook before our submit commits
         (S.CANCELED, E.PAID, "invalid"),
         (S.PAID, E.CANCELED, "invalid"),
         (S.FAILED, E.CANCELED, "invalid"),
@@ -87,3 +87,24 @@ def test_classify_tells_repeats_and_late_events_from_contradictions(
     status: PayoutStatus, event: PayoutEvent, expected: str
 ) -> None:
     assert payout_states.classify(status, event) == expected
+
+
+def test_an_instant_payout_is_paid_straight_from_pending() -> None:
+    assert payout_states.transition(S.PENDING, E.PAID) is S.PAID
+
+
+@pytest.mark.parametrize("status", [S.IN_TRANSIT, S.PAID, S.FAILED, S.CANCELED])
+def test_each_reported_status_names_the_event_that_leads_to_it(status: PayoutStatus) -> None:
+    event = payout_states.event_reaching(status)
+    assert payout_states.transition(S.PENDING, event) is status
+
+
+def test_pending_is_reached_by_no_event() -> None:
+    with pytest.raises(ValueError, match="pending"):
+        payout_states.event_reaching(S.PENDING)
+
+
+def test_the_status_sets_split_the_statuses() -> None:
+    assert {S.PENDING, S.IN_TRANSIT} == payout_states.OPEN_STATUSES
+    assert {S.FAILED, S.CANCELED} == payout_states.RETURNED_STATUSES
+    assert {S.PENDING, S.IN_TRANSIT, S.PAID} == payout_states.COUNTED_STATUSES

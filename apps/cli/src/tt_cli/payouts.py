@@ -9,13 +9,13 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from tt_cli.output import fail, reports_errors
+from tt_cli.output import reports_errors
 from tt_cli.runtime import AsJson, Tenant, operator, with_container
-from tt_money.errors import TicketTokenError
 
 if TYPE_CHECKING:
+    from tt_money.errors import TicketTokenError
     from tt_payments import Container
-    from tt_payments.adapters.payouts_sql import PayoutRecord
+    from tt_payments.payouts import PayoutRecord, RunReport
 
 payouts_app = typer.Typer(help="Venue payouts.", no_args_is_help=True)
 
@@ -94,7 +94,7 @@ def destination_cli(
     """Where a venue is paid, and from what balance `tt payouts run` pays it."""
 
     async def run(container: Container) -> None:
-        from tt_payments.adapters.payouts_sql import PayoutSettings
+        from tt_payments.payouts import PayoutSettings
 
         await container.payouts.set_destination(
             operator(tenant), venue, PayoutSettings(destination=account, threshold_minor=threshold)
@@ -114,29 +114,22 @@ def run_cli(
     bring pending and in-transit payouts up to date. Safe to rerun: a venue paid out has
     nothing payable left, and a payout is never sent twice."""
 
-    async def run(container: Container) -> None:
-        principal = operator(tenant)
-        venues, skipped = await container.payouts.venues_to_pay(principal)
-        paid = refused = 0
-        with typer.progressbar(venues, label="paying venues", file=None) as bar:
-            for venue_id, payable in bar:
-                try:
-                    payout = await container.payouts.request(
-                        principal, venue_id, payable, instant=instant, idempotency_key=None
-                    )
-                except TicketTokenError as error:
-                    refused += 1
-                    typer.echo(f"\nvenue {venue_id}: {error.code}: {error.message}", err=True)
-                    continue
-                paid += 1
-                typer.echo(f"\n{_line(payout)}")
-        changed = await container.payouts.sync(tenant_id=tenant)
-        typer.echo(
-            f"venues paid {paid}, refused {refused}, below their threshold {skipped}; "
-            f"payouts brought up to date {changed}"
-        )
+    def progress(
+        done: int, of: int, venue_id: uuid.UUID, outcome: PayoutRecord | TicketTokenError
+    ) -> None:
+        if isinstance(outcome, BaseException):
+            typer.echo(
+                f"[{done}/{of}] venue {venue_id}: {outcome.code}: {outcome.message}", err=True
+            )
+        else:
+            typer.echo(f"[{done}/{of}] {_line(outcome)}")
 
-    try:
-        asyncio.run(with_container(run))
-    except TicketTokenError as error:
-        raise fail(f"{error.code}: {error.message}") from None
+    async def run(container: Container) -> RunReport:
+        return await container.payouts.run_due(operator(tenant), instant=instant, progress=progress)
+
+    report = asyncio.run(with_container(run))
+    typer.echo(
+        f"venues paid {len(report.requested)}, refused {len(report.refused)}, "
+        f"below their threshold {report.below_threshold}; "
+        f"payouts brought up to date {report.synced}"
+    )

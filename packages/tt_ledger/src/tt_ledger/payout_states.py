@@ -2,7 +2,8 @@
 
 A payout is pending when recorded (its ``payout.requested`` entry already took the money
 from available), in transit once the payout provider accepted it, and ends paid, failed
-or canceled. Failed and canceled return the money to available (``payout_returned_entry``).
+or canceled; an instant payout is paid in the provider's first answer (pending -> paid).
+Failed and canceled return the money to available (``payout_returned_entry``).
 A provider may refuse at once (pending -> failed), and a bank may return a payout the
 provider had reported paid (paid -> failed, as Stripe documents), so only failed and
 canceled are terminal. A late ``payout.paid`` after ``payout.failed`` classifies as a
@@ -16,11 +17,15 @@ import enum
 from tt_ledger.state_machine import StateMachine
 
 __all__ = [
+    "COUNTED_STATUSES",
+    "OPEN_STATUSES",
     "PAYOUT_STATE_MACHINE",
     "PAYOUT_TRANSITIONS",
+    "RETURNED_STATUSES",
     "PayoutEvent",
     "PayoutStatus",
     "classify",
+    "event_reaching",
     "is_terminal",
     "transition",
 ]
@@ -50,6 +55,7 @@ _E = PayoutEvent
 PAYOUT_TRANSITIONS: frozenset[tuple[PayoutStatus, PayoutStatus, PayoutEvent]] = frozenset(
     {
         (_S.PENDING, _S.IN_TRANSIT, _E.SUBMITTED),
+        (_S.PENDING, _S.PAID, _E.PAID),
         (_S.IN_TRANSIT, _S.PAID, _E.PAID),
         (_S.PENDING, _S.FAILED, _E.FAILED),
         (_S.IN_TRANSIT, _S.FAILED, _E.FAILED),
@@ -67,3 +73,22 @@ PAYOUT_STATE_MACHINE: StateMachine[PayoutStatus, PayoutEvent] = StateMachine(
 transition = PAYOUT_STATE_MACHINE.transition
 classify = PAYOUT_STATE_MACHINE.classify
 is_terminal = PAYOUT_STATE_MACHINE.is_terminal
+
+OPEN_STATUSES: frozenset[PayoutStatus] = frozenset({_S.PENDING, _S.IN_TRANSIT})
+"""Not settled yet: the payout sync sends pending ones again and polls those in transit."""
+RETURNED_STATUSES: frozenset[PayoutStatus] = frozenset({_S.FAILED, _S.CANCELED})
+"""The money came back to the venue's available balance."""
+COUNTED_STATUSES: frozenset[PayoutStatus] = frozenset(set(_S) - RETURNED_STATUSES)
+"""Count against the day's payout limit: every payout not given back."""
+
+_EVENT_REACHING: dict[PayoutStatus, PayoutEvent] = {
+    target: event for _, target, event in PAYOUT_TRANSITIONS
+}
+
+
+def event_reaching(status: PayoutStatus) -> PayoutEvent:
+    """The event whose outcome is ``status`` (a provider reports statuses, not events)."""
+    try:
+        return _EVENT_REACHING[status]
+    except KeyError:
+        raise ValueError(f"no payout event leads to {status.value!r}") from None

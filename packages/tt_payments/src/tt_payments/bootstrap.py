@@ -16,29 +16,30 @@ from typing import TYPE_CHECKING
 import attrs
 
 from tt_payments.clock import Clock, utcnow
-from tt_payments.keys import load_key_pair
 from tt_payments.settings import Settings
-from tt_payments.tokens import TokenService
 
 if TYPE_CHECKING:
-    from tt_payments.adapters import cache, database
+    from tt_payments.adapters import cache
     from tt_payments.adapters.catalog_sql import SqlCatalog
     from tt_payments.adapters.embedded import EmbeddedServers
     from tt_payments.adapters.idempotency_sql import SqlIdempotencyStore
-    from tt_payments.adapters.ledger_sql import SqlLedger
-    from tt_payments.adapters.outbox_sql import SqlOutbox
+    from tt_payments.db import database
     from tt_payments.internal_auth import InternalAuthenticator
+    from tt_payments.ledger.sql import SqlLedger
     from tt_payments.metrics import PaymentMetrics
     from tt_payments.outbox import OutboxRelay
-    from tt_payments.ports import EventPublisher, PaymentProvider
+    from tt_payments.outbox.ports import EventPublisher
+    from tt_payments.outbox.sql import SqlOutbox
+    from tt_payments.payouts.service import PayoutService
+    from tt_payments.ports import PaymentProvider
     from tt_payments.queue_tokens import JwtAccessTokenCodec
+    from tt_payments.tokens import TokenService
     from tt_payments.use_cases.balances import BalanceService
     from tt_payments.use_cases.fees import FeeCalculator
     from tt_payments.use_cases.fraud import FraudAdmin
     from tt_payments.use_cases.health import HealthReport
     from tt_payments.use_cases.high_demand import HighDemandService
     from tt_payments.use_cases.jobs import PeriodicJobs
-    from tt_payments.use_cases.payouts import PayoutService
     from tt_payments.use_cases.process_payment import PaymentService
     from tt_payments.use_cases.provider_events import ProviderEventService
     from tt_payments.use_cases.reconciliation import ReconciliationService
@@ -84,7 +85,8 @@ class Container:
 
     async def health(self) -> HealthReport:
         # Loaded already by the time a container exists: these imports cost nothing here.
-        from tt_payments.adapters import cache, database  # noqa: PLC0415
+        from tt_payments.adapters import cache  # noqa: PLC0415
+        from tt_payments.db import database  # noqa: PLC0415
         from tt_payments.use_cases.health import check_health  # noqa: PLC0415
 
         return await check_health(
@@ -95,14 +97,14 @@ class Container:
         )
 
     async def database_health(self) -> HealthReport:
-        from tt_payments.adapters import database  # noqa: PLC0415
+        from tt_payments.db import database  # noqa: PLC0415
         from tt_payments.use_cases.health import check_health  # noqa: PLC0415
 
         return await check_health({"database": functools.partial(database.ping, self.engine)})
 
     def schema_revisions(self) -> tuple[str | None, str]:
         """(the database's migration revision, the newest this code knows)."""
-        from tt_payments.adapters import migrate  # noqa: PLC0415 - Alembic, when asked
+        from tt_payments.db import migrate  # noqa: PLC0415 - Alembic, when asked
 
         return migrate.current_revision(self.database_url), migrate.head_revision()
 
@@ -123,6 +125,9 @@ class Container:
 
 def token_service(settings: Settings) -> TokenService:
     """Tokens signed and verified with the configured (or, embedded, generated) keys."""
+    from tt_payments.keys import load_key_pair  # noqa: PLC0415 - cryptography, when used
+    from tt_payments.tokens import TokenService  # noqa: PLC0415 - PyJWT, when used
+
     keys = load_key_pair(settings, create=settings.embedded)
     return TokenService(keys, issuer=settings.jwt_issuer, audience=settings.jwt_audience)
 
@@ -154,8 +159,8 @@ def migrate_schema(settings: Settings) -> tuple[str | None, str]:
     Returns (revision before, revision after). Needs no keys and builds no container, so
     an operator can migrate before anything else is configured.
     """
-    from tt_payments.adapters import migrate  # noqa: PLC0415 - Alembic, for this command only
     from tt_payments.adapters.embedded import EmbeddedServers  # noqa: PLC0415
+    from tt_payments.db import migrate  # noqa: PLC0415 - Alembic, for this command only
 
     if settings.database_url is not None:
         return migrate.upgrade(settings.database_url)

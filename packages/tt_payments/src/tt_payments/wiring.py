@@ -18,17 +18,14 @@ from tt_fraud.adapters.redis_velocity import RedisVelocityCounter
 from tt_high_demand import WaitingRoom
 from tt_high_demand.adapters.redis_waiting_room import RedisWaitingRoomStore
 from tt_money import USD, FeeSchedule, Money
-from tt_payments.adapters import cache, database
+from tt_payments.adapters import cache
 from tt_payments.adapters.catalog_sql import SqlCatalog, SqlSalesVolume
 from tt_payments.adapters.fraud_sql import SqlFraudRecords
 from tt_payments.adapters.high_demand_sql import SqlHighDemand
 from tt_payments.adapters.idempotency_sql import SqlIdempotencyStore
-from tt_payments.adapters.ledger_sql import SqlLedger
 from tt_payments.adapters.log_publisher import LogPublisher
 from tt_payments.adapters.nonce_redis import RedisNonceStore
-from tt_payments.adapters.outbox_sql import SqlOutbox
 from tt_payments.adapters.payments_sql import SqlPayments
-from tt_payments.adapters.payouts_sql import SqlPayouts
 from tt_payments.adapters.prometheus_metrics import PrometheusPaymentMetrics
 from tt_payments.adapters.reconciliation_sql import SqlReconciliation
 from tt_payments.adapters.settlement_sql import SqlSettlement
@@ -43,10 +40,17 @@ from tt_payments.adapters.webhook_inbox_sql import SqlWebhookInbox
 from tt_payments.adapters.webhook_seen_redis import RedisSeenWebhooks
 from tt_payments.bootstrap import Container, token_service
 from tt_payments.clock import Clock, utcnow
+from tt_payments.db import database
+from tt_payments.db.unit_of_work import SqlUnitOfWork
 from tt_payments.internal_auth import InternalAuthenticator
 from tt_payments.keys import load_queue_token_secret
+from tt_payments.ledger.sql import SqlLedger
 from tt_payments.outbox import OutboxRelay
-from tt_payments.ports import EventPublisher, PaymentProvider, PayoutProvider
+from tt_payments.outbox.ports import EventPublisher
+from tt_payments.outbox.sql import SqlOutbox
+from tt_payments.payouts.service import PayoutService
+from tt_payments.payouts.sql import payouts_transaction
+from tt_payments.ports import PaymentProvider, PayoutProvider
 from tt_payments.providers.simulated import SimulatedProvider
 from tt_payments.providers.simulated_payouts import SimulatedPayouts
 from tt_payments.queue_tokens import JwtAccessTokenCodec
@@ -57,7 +61,6 @@ from tt_payments.use_cases.fees import FeeCalculator
 from tt_payments.use_cases.fraud import FraudAdmin, FraudCheck
 from tt_payments.use_cases.high_demand import HighDemandService
 from tt_payments.use_cases.jobs import PeriodicJobs
-from tt_payments.use_cases.payouts import PayoutService
 from tt_payments.use_cases.process_payment import PaymentService
 from tt_payments.use_cases.provider_events import ProviderEventService
 from tt_payments.use_cases.reconciliation import ReconciliationService
@@ -159,7 +162,8 @@ def build_container(settings: Settings, *, clock: Clock = utcnow) -> Container:
         )
         balances = BalanceService(store=SqlSettlement(engine, ledger), catalog=catalog, clock=clock)
         payouts = PayoutService(
-            store=SqlPayouts(engine, ledger),
+            uow=SqlUnitOfWork(engine, payouts_transaction(ledger)),
+            accounts=ledger,
             catalog=catalog,
             provider=build_payout_provider(settings, clock=clock),
             default_destination=_simulated_destination if settings.processor != "stripe" else None,
@@ -266,7 +270,7 @@ def _start_embedded(settings: Settings) -> EmbeddedServers | None:
 
 
 def _migrate(database_url: str) -> None:
-    from tt_payments.adapters import migrate  # noqa: PLC0415 - Alembic, embedded start only
+    from tt_payments.db import migrate  # noqa: PLC0415 - Alembic, embedded start only
 
     migrate.upgrade(database_url)
 

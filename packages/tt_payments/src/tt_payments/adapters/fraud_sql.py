@@ -19,15 +19,15 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tt_fraud import PastPurchase, PurchaseHistory
-from tt_payments.adapters.tables import (
+from tt_payments.db.tables.fraud import (
     bot_detections,
     device_activity,
-    event_high_demand,
     fraud_checks,
     fraud_policies,
     known_scalpers,
-    payment_transactions,
 )
+from tt_payments.db.tables.high_demand import event_high_demand
+from tt_payments.db.tables.payments import payment_transactions
 
 TENANT_POLICY = uuid.UUID(int=0)
 """The ``event_id`` under which a tenant's own policy is stored."""

@@ -15,7 +15,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tt_high_demand import ActivityEntry, HighDemandConfig, PurchaseLimits
-from tt_payments.adapters.tables import (
+from tt_payments.db.tables.high_demand import (
     event_high_demand,
     event_purchase_limits,
     waiting_room_activity,

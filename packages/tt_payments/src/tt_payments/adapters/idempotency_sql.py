@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from tt_payments.adapters.tables import payment_idempotency as records
+from tt_payments.db.tables.idempotency import payment_idempotency as records
 from tt_payments.idempotency import (
     KEEP_SUCCESS,
     LEASE,

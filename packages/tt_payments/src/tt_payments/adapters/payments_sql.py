@@ -31,10 +31,8 @@ from tt_ledger import (
     PaymentStatus,
 )
 from tt_money import Money, currency_for
-from tt_payments.adapters import outbox_sql
 from tt_payments.adapters.idempotency_sql import finish_in
-from tt_payments.adapters.ledger_sql import SqlLedger
-from tt_payments.adapters.tables import (
+from tt_payments.db.tables.payments import (
     nft_mint_queue,
     payment_event_sequence,
     payment_intents,
@@ -42,6 +40,8 @@ from tt_payments.adapters.tables import (
     payment_transactions,
 )
 from tt_payments.idempotency import IdempotencyScope
+from tt_payments.ledger.sql import SqlLedger
+from tt_payments.outbox import sql as outbox_sql
 from tt_payments.payments import PaymentRecord, RefundRecord
 
 _SOURCES: dict[tuple[PaymentEvent, PaymentStatus], tuple[str, ...]] = {}

@@ -11,13 +11,9 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tt_payments.adapters.tables import (
-    nft_mint_queue,
-    outbox,
-    outbox_dlq,
-    payment_transactions,
-    reconciliation_findings,
-)
+from tt_payments.db.tables.outbox import outbox, outbox_dlq
+from tt_payments.db.tables.payments import nft_mint_queue, payment_transactions
+from tt_payments.db.tables.reconciliation import reconciliation_findings
 
 _PAID = ("completed", "partially_refunded", "refunded")
 _UNSETTLED = ("pending", "processing", "requires_action")

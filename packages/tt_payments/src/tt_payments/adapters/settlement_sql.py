@@ -29,17 +29,11 @@ from tt_ledger import (
     VenueAccounts,
 )
 from tt_money import Money, currency_for
-from tt_payments.adapters.ledger_sql import SqlLedger
-from tt_payments.adapters.tables import (
-    events,
-    ledger_accounts,
-    ledger_entries,
-    ledger_postings,
-    payment_refunds,
-    payment_transactions,
-    venue_sale_settlements,
-    venue_settlement_policies,
-)
+from tt_payments.db.tables.catalog import events
+from tt_payments.db.tables.ledger import ledger_accounts, ledger_entries, ledger_postings
+from tt_payments.db.tables.payments import payment_refunds, payment_transactions
+from tt_payments.db.tables.settlement import venue_sale_settlements, venue_settlement_policies
+from tt_payments.ledger.sql import SqlLedger
 
 # Paid sales: a fully refunded one is settled too (for nothing) so it is never looked at
 # again.

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from tt_payments.adapters.tables import (
+from tt_payments.db.tables.tax import (
     tax_collection_reversals,
     tax_collections,
     tax_dispositions,

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tt_payments.adapters.tables import webhook_inbox, webhook_inbox_archive
+from tt_payments.db.tables.webhooks import webhook_inbox, webhook_inbox_archive
 from tt_payments.webhooks import ProviderEvent
 
 MAX_BACKOFF = dt.timedelta(hours=1)

@@ -14,9 +14,10 @@ from typing import Any
 
 import attrs
 
-from tt_payments.adapters.database import Engine, advisory_lock
+from tt_payments.db.database import Engine
+from tt_payments.db.locks import advisory_lock
+from tt_payments.payouts.service import PayoutService
 from tt_payments.use_cases.balances import BalanceService
-from tt_payments.use_cases.payouts import PayoutService
 from tt_payments.use_cases.provider_events import ProviderEventService
 from tt_payments.use_cases.reconciliation import ReconciliationService
 from tt_payments.use_cases.tax import TaxCompliance

@@ -28,10 +28,11 @@ from typing import Any
 import attrs
 
 from tt_ledger import PaymentStatus
-from tt_payments.adapters.database import Engine, advisory_lock
 from tt_payments.adapters.payments_sql import SqlPayments
 from tt_payments.adapters.reconciliation_sql import SqlReconciliation
 from tt_payments.clock import utcnow
+from tt_payments.db.database import Engine
+from tt_payments.db.locks import advisory_lock
 from tt_payments.payments import PaymentRecord
 from tt_payments.ports import PaymentProvider
 from tt_payments.providers.types import (

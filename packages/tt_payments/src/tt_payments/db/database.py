@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
-from collections.abc import AsyncIterator
-
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
@@ -51,26 +47,3 @@ async def ping(engine: AsyncEngine) -> bool:
     except (SQLAlchemyError, OSError):
         return False
     return True
-
-
-@contextlib.asynccontextmanager
-async def advisory_lock(engine: AsyncEngine, name: str) -> AsyncIterator[bool]:
-    """Hold PostgreSQL's session advisory lock ``name`` for the block, if it is free.
-
-    Yields False (and holds nothing) when another session has it: periodic jobs use it so
-    that runs from several workers, or a run from the CLI beside them, never overlap.
-    """
-    key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
-    async with engine.connect() as connection:
-        got = bool((await connection.execute(_TRY_LOCK, {"key": key})).scalar_one())
-        await connection.commit()
-        try:
-            yield got
-        finally:
-            if got:
-                await connection.execute(_UNLOCK, {"key": key})
-                await connection.commit()
-
-
-_TRY_LOCK = text("SELECT pg_try_advisory_lock(:key)")
-_UNLOCK = text("SELECT pg_advisory_unlock(:key)")

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from tt_ledger import AccountKind, AccountRef, JournalEntry, Posting
 from tt_money import Money, currency_for
-from tt_payments.adapters.tables import ledger_accounts, ledger_entries, ledger_postings
+from tt_payments.db.tables.ledger import ledger_accounts, ledger_entries, ledger_postings
 
 # Balances that guard a limit (payouts come out of available; reserves are held): these
 # are locked and kept current. Hot accounts (revenue, tax, clearing) are never updated.
@@ -309,6 +309,22 @@ class SqlLedger:
             unbalanced_entries=tuple(unbalanced),
             differences=differences,
         )
+
+
+class SqlLedgerWriter:
+    """``LedgerWriter`` on one open transaction."""
+
+    __slots__ = ("_connection", "_ledger")
+
+    def __init__(self, ledger: SqlLedger, connection: AsyncConnection) -> None:
+        self._ledger = ledger
+        self._connection = connection
+
+    async def balance(self, account: AccountRef, *, lock: bool = False) -> Money:
+        return await self._ledger.balance(self._connection, account, lock=lock)
+
+    async def post(self, entry: JournalEntry) -> None:
+        await self._ledger.post(self._connection, entry)
 
 
 def _identity(account: AccountRef) -> tuple[sa.ColumnElement[bool], ...]:

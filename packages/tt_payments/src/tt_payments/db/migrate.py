@@ -10,7 +10,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
-from tt_payments.adapters.database import sqlalchemy_url
+from tt_payments.db.database import sqlalchemy_url
 
 _SCRIPT_LOCATION = Path(__file__).with_name("migrations")
 # An arbitrary constant that names "schema migrations" among this database's advisory locks.

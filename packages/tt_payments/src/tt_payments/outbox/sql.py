@@ -1,4 +1,5 @@
-"""The outbox and its dead-letter table in PostgreSQL (the relay's ``OutboxStore``).
+"""The outbox and its dead-letter table in PostgreSQL: the relay's ``OutboxStore``, and
+the ``OutboxWriter`` a context's transaction appends to.
 
 ``claim`` selects due rows ``FOR UPDATE SKIP LOCKED`` through the partial index on
 ``(next_attempt_at, id) WHERE processed_at IS NULL`` and keeps its transaction open while
@@ -18,8 +19,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from tt_payments.adapters.tables import outbox, outbox_dlq
-from tt_payments.outbox import DeadLetter, OutboxEvent, OutboxStatus
+from tt_payments.db.tables.outbox import outbox, outbox_dlq
+from tt_payments.outbox.records import DeadLetter, OutboxEvent, OutboxStatus
 
 # A relay that stalls mid-batch (a hung broker call) must not hold its rows forever: the
 # server ends the session and the rows become claimable again (published again at worst).
@@ -146,6 +147,33 @@ async def append_event(
         },
     )
     return event_id
+
+
+class SqlOutboxWriter:
+    """``OutboxWriter`` on one open transaction."""
+
+    __slots__ = ("_connection",)
+
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._connection = connection
+
+    async def append(
+        self,
+        *,
+        tenant_id: uuid.UUID,
+        event_type: str,
+        aggregate_type: str,
+        aggregate_id: uuid.UUID,
+        data: Mapping[str, object],
+    ) -> uuid.UUID:
+        return await append_event(
+            self._connection,
+            tenant_id=tenant_id,
+            event_type=event_type,
+            aggregate_type=aggregate_type,
+            aggregate_id=aggregate_id,
+            data=data,
+        )
 
 
 class SqlOutbox:
