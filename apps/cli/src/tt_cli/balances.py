@@ -12,9 +12,9 @@ import typer
 
 from tt_cli.output import reports_errors
 from tt_cli.runtime import AsJson, Tenant, operator, with_container
-from tt_ledger import SettlementPolicy, VenueBalance
 
 if TYPE_CHECKING:
+    from tt_ledger import VenueBalance
     from tt_payments import Container
     from tt_payments.use_cases.balances import SettlementReport
 
@@ -99,6 +99,8 @@ def policy_cli(
     ] = 1000,
 ) -> None:
     """Set the venue's settlement delay and rolling reserve."""
+    from tt_ledger import SettlementPolicy
+
     policy = SettlementPolicy(
         delay_days=delay_days,
         reserve_bps=reserve_bps,

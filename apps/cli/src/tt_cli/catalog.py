@@ -6,17 +6,16 @@ import asyncio
 import datetime as dt
 import json
 import uuid
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from tt_cli.output import fail, reports_errors
 from tt_cli.runtime import operator, with_container
-from tt_marketplace import RoyaltySettings
 from tt_money import VenueTier
-from tt_payments import Container
-from tt_payments.catalog import Event, venue_from_fields
-from tt_payments.use_cases import catalog as catalog_use_cases
+
+if TYPE_CHECKING:
+    from tt_payments import Container
 
 venues_app = typer.Typer(help="Venue projections (admin).", no_args_is_help=True)
 events_app = typer.Typer(help="Event projections (admin).", no_args_is_help=True)
@@ -44,6 +43,10 @@ def put_venue_cli(
     artist_id: Annotated[uuid.UUID | None, typer.Option()] = None,
 ) -> None:
     """Create or replace a venue; prints it as JSON."""
+    from tt_marketplace import RoyaltySettings
+    from tt_payments.catalog import venue_from_fields
+    from tt_payments.use_cases import catalog as catalog_use_cases
+
     venue = venue_from_fields(
         tenant_id=tenant,
         venue_id=venue_id,
@@ -83,6 +86,9 @@ def put_event_cli(
         start = dt.datetime.fromisoformat(starts_at)
     except ValueError:
         raise fail(f"--starts-at {starts_at!r} is not an ISO 8601 date-time") from None
+    from tt_payments.catalog import Event
+    from tt_payments.use_cases import catalog as catalog_use_cases
+
     event = Event(tenant_id=tenant, id=event_id, venue_id=venue, name=name, starts_at=start)
 
     async def run(container: Container) -> bool:

@@ -13,7 +13,6 @@ import typer
 
 from tt_cli.output import fail, reports_errors
 from tt_cli.runtime import AsJson, Tenant, operator, with_container
-from tt_fraud import rules_to_json
 
 if TYPE_CHECKING:
     from tt_payments import Container
@@ -166,6 +165,8 @@ def policy_cli(
                 rules=None if rules is None else _read_json(rules),
             )
         return await container.fraud.policy(principal, event)
+
+    from tt_fraud import rules_to_json
 
     policy = asyncio.run(with_container(run))
     typer.echo(

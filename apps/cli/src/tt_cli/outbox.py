@@ -5,14 +5,16 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from tt_cli.output import fail, reports_errors
 from tt_cli.runtime import with_container
-from tt_payments import Container
-from tt_payments.outbox import DeadLetter, OutboxStatus
+
+if TYPE_CHECKING:
+    from tt_payments import Container
+    from tt_payments.outbox import DeadLetter, OutboxStatus
 
 outbox_app = typer.Typer(
     help="The outbox: events waiting to be published, and the dead letters.",

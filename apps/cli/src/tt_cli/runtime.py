@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
 from tt_cli.output import fail
-from tt_payments import Container, Settings, bootstrap
 from tt_payments.identity import Principal, Role
+
+if TYPE_CHECKING:
+    from tt_payments import Container
 
 T = TypeVar("T")
 
@@ -27,6 +29,8 @@ def operator(tenant_id: uuid.UUID) -> Principal:
 
 
 async def with_container(work: Callable[[Container], Awaitable[T]]) -> T:
+    from tt_payments import Settings, bootstrap
+
     container = bootstrap(Settings.from_env())
     try:
         return await work(container)

@@ -13,7 +13,6 @@ import typer
 from tt_cli.output import fail, reports_errors
 from tt_cli.runtime import require_current_schema
 from tt_payments import Settings, bootstrap
-from tt_payments.keys import QUEUE_TOKEN_SECRET_MISSING
 
 
 def port_is_free(host: str, port: int) -> bool:
@@ -68,6 +67,8 @@ def serve_cli(
     try:
         require_current_schema(container)
         if not container.queue_tokens.configured:
+            from tt_payments.keys import QUEUE_TOKEN_SECRET_MISSING
+
             raise fail(QUEUE_TOKEN_SECRET_MISSING)
         app = create_app(container)
     except BaseException:

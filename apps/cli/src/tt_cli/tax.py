@@ -12,7 +12,6 @@ import typer
 
 from tt_cli.output import reports_errors
 from tt_cli.runtime import AsJson, Tenant, with_container
-from tt_tax import dollars
 
 if TYPE_CHECKING:
     from tt_payments import Container
@@ -40,6 +39,8 @@ def nexus_cli(
         await container.jobs.track_nexus()
         return await container.tax_compliance.nexus_table(tenant, year)
 
+    from tt_tax import dollars
+
     rows = asyncio.run(with_container(run))
     if as_json:
         for row in rows:
@@ -62,6 +63,8 @@ def nexus_cli(
 
 
 def _threshold(data: dict[str, object]) -> str:
+    from tt_tax import dollars
+
     sales, count = data["thresholdSalesCents"], data["thresholdTransactions"]
     parts = [] if sales is None else [f"${dollars(int(str(sales)))}"]
     parts += [] if count is None else [f"{count} txns"]

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from tt_cli.output import fail, reports_errors
 from tt_cli.runtime import with_container
-from tt_payments import Container
+
+if TYPE_CHECKING:
+    from tt_payments import Container
 
 webhooks_app = typer.Typer(
     help="Provider webhooks: the inbox, failed deliveries and held payment events.",
