@@ -7,7 +7,6 @@ problems, and anything unexpected (500, logged with its traceback, no details le
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from collections.abc import Sequence
 
@@ -25,6 +24,7 @@ from tt_money.errors import (
     TicketTokenError,
     TooManyRequestsError,
 )
+from tt_payments.clock import utcnow
 from tt_payments.identity import ForbiddenError
 from tt_payments.tokens import AuthError
 from tt_payments.webhooks import WebhookSignatureError
@@ -96,7 +96,7 @@ def error_body(
     return ErrorBody(
         error=message,
         code=code,
-        timestamp=dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"),
+        timestamp=utcnow().isoformat(timespec="milliseconds"),
         path=request.url.path,
         errors=[ErrorItem(field=field, message=text) for field, text in details],
         request_id=request_id_var.get(),

@@ -16,7 +16,7 @@ from tt_cli.runtime import AsJson, Tenant, operator, with_container
 if TYPE_CHECKING:
     from tt_ledger import VenueBalance
     from tt_payments import Container
-    from tt_payments.use_cases.balances import SettlementReport
+    from tt_payments.settlement import SettlementReport
 
 balances_app = typer.Typer(
     help="Venue balances: pending, available, reserved; settlement.", no_args_is_help=True

@@ -27,7 +27,7 @@ import math
 import secrets
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Literal
 
 import attrs
@@ -56,15 +56,12 @@ from tt_high_demand.ports import (
     Visit,
     WaitingRoomStore,
 )
+from tt_money.clock import utcnow
 
 MIN_AVERAGE_HOLD = timedelta(seconds=5)
 LEGACY_PREFIX = "access_"
 
 QueueState = Literal["waiting", "admitted", "not_in_queue", "before_sale"]
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 @attrs.frozen(kw_only=True)

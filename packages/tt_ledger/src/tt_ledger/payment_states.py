@@ -17,8 +17,10 @@ from types import MappingProxyType
 from tt_ledger.state_machine import StateMachine
 
 __all__ = [
+    "PAID_STATUSES",
     "PAYMENT_STATE_MACHINE",
     "PAYMENT_TRANSITIONS",
+    "REFUNDABLE_STATUSES",
     "SPEC_STATE_MACHINE_STATES",
     "SPEC_TRANSACTION_STATUSES",
     "PaymentEvent",
@@ -57,6 +59,13 @@ _S = PaymentStatus
 _E = PaymentEvent
 _UNSETTLED = (_S.PENDING, _S.PROCESSING, _S.REQUIRES_ACTION)
 _REFUNDABLE = (_S.COMPLETED, _S.PARTIALLY_REFUNDED)
+
+REFUNDABLE_STATUSES: frozenset[PaymentStatus] = frozenset(_REFUNDABLE)
+"""Captured and not wholly refunded: a refund may still take from it, and its sale counts
+in the venue's volume."""
+PAID_STATUSES: frozenset[PaymentStatus] = frozenset({*_REFUNDABLE, _S.REFUNDED})
+"""The buyer was charged (whatever was refunded since): a paid sale settles, reconciles
+against a captured charge, and was counted when it was paid."""
 
 PAYMENT_TRANSITIONS: frozenset[tuple[PaymentStatus, PaymentStatus, PaymentEvent]] = frozenset(
     {

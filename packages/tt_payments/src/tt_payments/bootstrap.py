@@ -33,8 +33,8 @@ if TYPE_CHECKING:
     from tt_payments.payouts.service import PayoutService
     from tt_payments.ports import PaymentProvider
     from tt_payments.queue_tokens import JwtAccessTokenCodec
+    from tt_payments.settlement.service import BalanceService
     from tt_payments.tokens import TokenService
-    from tt_payments.use_cases.balances import BalanceService
     from tt_payments.use_cases.fees import FeeCalculator
     from tt_payments.use_cases.fraud import FraudAdmin
     from tt_payments.use_cases.health import HealthReport

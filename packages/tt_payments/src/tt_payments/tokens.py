@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey, RSAPublicKey
 
 from tt_money.errors import TicketTokenError
+from tt_payments.clock import utcnow
 from tt_payments.identity import Principal, Role
 from tt_payments.keys import KeyPair
 
@@ -54,7 +55,7 @@ class TokenService:
             raise AuthError("this service has no private key to sign tokens with")
         if ttl <= dt.timedelta(0):
             raise AuthError("a token's lifetime must be positive", code="VALIDATION_ERROR")
-        issued = now or dt.datetime.now(dt.UTC)
+        issued = now or utcnow()
         claims: dict[str, object] = {
             "sub": str(subject),
             "tenant_id": str(tenant_id),

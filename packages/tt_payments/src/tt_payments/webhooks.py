@@ -21,6 +21,7 @@ import attrs
 
 from tt_money import Money
 from tt_money.errors import InvalidInputError
+from tt_payments.clock import utcnow
 from tt_payments.providers.payouts import PayoutResult
 from tt_payments.providers.types import Charge, Refund
 
@@ -120,7 +121,7 @@ def parse_square_event(
     except ValueError:
         raise InvalidInputError("Validation failed", details=(("body", "not JSON"),)) from None
     event = square_event(payload, signature=signature)
-    current = now or dt.datetime.now(dt.UTC)
+    current = now or utcnow()
     if (event.created - current).total_seconds() > SIGNATURE_TOLERANCE_SECONDS:
         raise WebhookSignatureError("the event is dated more than 300 s in the future")
     return event

@@ -28,7 +28,6 @@ from tt_payments.adapters.nonce_redis import RedisNonceStore
 from tt_payments.adapters.payments_sql import SqlPayments
 from tt_payments.adapters.prometheus_metrics import PrometheusPaymentMetrics
 from tt_payments.adapters.reconciliation_sql import SqlReconciliation
-from tt_payments.adapters.settlement_sql import SqlSettlement
 from tt_payments.adapters.stripe_event_types import (
     STRIPE_DISPUTE_EVENTS,
     STRIPE_PAYMENT_EVENTS,
@@ -55,7 +54,8 @@ from tt_payments.providers.simulated import SimulatedProvider
 from tt_payments.providers.simulated_payouts import SimulatedPayouts
 from tt_payments.queue_tokens import JwtAccessTokenCodec
 from tt_payments.settings import Settings, SettingsError
-from tt_payments.use_cases.balances import BalanceService
+from tt_payments.settlement.service import BalanceService
+from tt_payments.settlement.sql import settlement_transaction
 from tt_payments.use_cases.disputes import DisputeService
 from tt_payments.use_cases.fees import FeeCalculator
 from tt_payments.use_cases.fraud import FraudAdmin, FraudCheck
@@ -160,7 +160,12 @@ def build_container(settings: Settings, *, clock: Clock = utcnow) -> Container:
             findings=findings,
             clock=clock,
         )
-        balances = BalanceService(store=SqlSettlement(engine, ledger), catalog=catalog, clock=clock)
+        balances = BalanceService(
+            uow=SqlUnitOfWork(engine, settlement_transaction(ledger)),
+            accounts=ledger,
+            catalog=catalog,
+            clock=clock,
+        )
         payouts = PayoutService(
             uow=SqlUnitOfWork(engine, payouts_transaction(ledger)),
             accounts=ledger,

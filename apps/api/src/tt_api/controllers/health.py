@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from litestar import Controller, Response, get
 
 from tt_api.dependencies import ContainerDep
+from tt_payments.clock import utcnow
 from tt_payments.settings import DEFAULT_PORT, SERVICE_NAME, SERVICE_VERSION
 
 
@@ -23,7 +22,7 @@ class HealthController(Controller):
         body: dict[str, object] = {
             "status": _status(report.healthy),
             "service": SERVICE_NAME,
-            "timestamp": dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"),
+            "timestamp": utcnow().isoformat(timespec="milliseconds"),
             "components": {
                 **{name: _status(ok) for name, ok in report.components.items()},
                 "processor": container.settings.processor,
@@ -37,7 +36,7 @@ class HealthController(Controller):
         body: dict[str, object] = {
             "status": _status(report.healthy),
             "database": _status(report.components["database"]),
-            "timestamp": dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"),
+            "timestamp": utcnow().isoformat(timespec="milliseconds"),
         }
         return Response(body, status_code=200 if report.healthy else 503)
 

@@ -59,7 +59,10 @@ class AdminHighDemandController(Controller):
             ),
         )
         return Response(
-            HighDemandResponse(high_demand=high_demand_body(config, now=_now()), created=created),
+            HighDemandResponse(
+                high_demand=high_demand_body(config, now=container.high_demand.clock()),
+                created=created,
+            ),
             status_code=201 if created else 200,
         )
 
@@ -77,7 +80,9 @@ class AdminHighDemandController(Controller):
         config = await container.high_demand.settings_of(
             principal_of(request), parse_id(event_id, "eventId")
         )
-        return HighDemandResponse(high_demand=high_demand_body(config, now=_now()))
+        return HighDemandResponse(
+            high_demand=high_demand_body(config, now=container.high_demand.clock())
+        )
 
     @delete(
         "/{event_id:str}/waiting-room/{user_id:str}",
@@ -168,10 +173,6 @@ class WaitingRoomController(Controller):
             seed=report.seed,
             presale_order=list(report.presale_queue_ids),
         )
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 def high_demand_body(config: HighDemandConfig, *, now: dt.datetime) -> HighDemandBody:

@@ -3,12 +3,11 @@ network) and GET /admin/stats (admins, their tenant's last 24 hours)."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 from litestar import Controller, Request, Response, get
 
 from tt_api.auth import principal_of
 from tt_api.dependencies import ContainerDep
+from tt_payments.clock import utcnow
 
 
 class MonitoringController(Controller):
@@ -26,5 +25,5 @@ class MonitoringController(Controller):
         last_day = await container.payments.stats(principal_of(request))
         return {
             "last24Hours": last_day,
-            "timestamp": dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"),
+            "timestamp": utcnow().isoformat(timespec="milliseconds"),
         }

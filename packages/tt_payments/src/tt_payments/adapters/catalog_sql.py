@@ -11,15 +11,17 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from tt_ledger.payment_states import REFUNDABLE_STATUSES
 from tt_marketplace import RoyaltySettings
 from tt_money import Currency, Money, VenueFeeTerms, VenueTier
 from tt_payments.catalog import Event, Venue, VenueNotFoundError
+from tt_payments.clock import utcnow
 from tt_payments.db.tables.catalog import events, venues
 from tt_payments.db.tables.payments import payment_transactions
 from tt_tax import Address
 
 # Payments whose ticket value counts towards a venue's tier.
-_VOLUME_STATUSES = ("completed", "partially_refunded")
+_VOLUME_STATUSES = sorted(status.value for status in REFUNDABLE_STATUSES)
 
 # Read on every payment: built once, executed with parameters.
 _VENUE = sa.select(venues).where(
@@ -43,7 +45,7 @@ class SqlCatalog:
         self._engine = engine
 
     async def put_venue(self, venue: Venue) -> bool:
-        now = dt.datetime.now(dt.UTC)
+        now = utcnow()
         values: dict[str, Any] = {
             "tenant_id": venue.tenant_id,
             "id": venue.id,
@@ -102,7 +104,7 @@ class SqlCatalog:
         )
 
     async def put_event(self, event: Event) -> bool:
-        now = dt.datetime.now(dt.UTC)
+        now = utcnow()
         values: dict[str, Any] = {
             "tenant_id": event.tenant_id,
             "id": event.id,

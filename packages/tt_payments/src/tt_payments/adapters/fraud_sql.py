@@ -19,6 +19,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tt_fraud import PastPurchase, PurchaseHistory
+from tt_payments.clock import utcnow
 from tt_payments.db.tables.fraud import (
     bot_detections,
     device_activity,
@@ -300,7 +301,7 @@ class SqlFraudRecords:
     ) -> tuple[KnownScalperRow, bool]:
         """Mark someone (a user, or a device nobody is named for) as a known scalper.
         Adding an active entry again updates its reason and confidence: (row, created)."""
-        now = dt.datetime.now(dt.UTC)
+        now = utcnow()
         async with self._engine.begin() as connection:
             where = [known_scalpers.c.tenant_id == tenant_id, known_scalpers.c.active]
             if user_id is not None:
@@ -409,7 +410,7 @@ class SqlFraudRecords:
         rules: object | None,
     ) -> None:
         """Set (or with None, clear) the velocity limits and rules of a tenant or event."""
-        now = dt.datetime.now(dt.UTC)
+        now = utcnow()
         values = {"velocity": velocity, "rules": rules, "updated_at": now}
         statement = insert(fraud_policies).values(
             tenant_id=tenant_id, event_id=event_id or TENANT_POLICY, created_at=now, **values

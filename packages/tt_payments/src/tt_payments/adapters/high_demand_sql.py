@@ -15,6 +15,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tt_high_demand import ActivityEntry, HighDemandConfig, PurchaseLimits
+from tt_payments.clock import utcnow
 from tt_payments.db.tables.high_demand import (
     event_high_demand,
     event_purchase_limits,
@@ -62,7 +63,7 @@ class SqlHighDemand:
     async def put(self, config: HighDemandConfig) -> HighDemandConfig:
         """Store ``config``. An existing seed is kept: its hash may already be published,
         so changing it would break the promise that the draw was fixed in advance."""
-        now = dt.datetime.now(dt.UTC)
+        now = utcnow()
         settings = {
             "enabled": config.enabled,
             "on_sale_at": config.on_sale_at,

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from tt_payments.clock import utcnow
 from tt_payments.db.tables.idempotency import payment_idempotency as records
 from tt_payments.idempotency import (
     KEEP_SUCCESS,
@@ -36,7 +35,7 @@ class SqlIdempotencyStore:
         self._engine = engine
 
     async def begin(self, scope: IdempotencyScope) -> Claim:
-        now = dt.datetime.now(dt.UTC)
+        now = utcnow()
         fresh = {
             "operation": scope.operation,
             "request_hash": scope.request_hash,
@@ -94,7 +93,7 @@ class SqlIdempotencyStore:
             await connection.execute(
                 sa.update(records)
                 .where(*_where(scope), records.c.status == "in_progress")
-                .values(locked_until=dt.datetime.now(dt.UTC))
+                .values(locked_until=utcnow())
             )
 
 
@@ -131,6 +130,6 @@ async def finish_in(
             "response_status": status,
             "response_body": body,
             "locked_until": None,
-            "expires_at": dt.datetime.now(dt.UTC) + keep,
+            "expires_at": utcnow() + keep,
         },
     )

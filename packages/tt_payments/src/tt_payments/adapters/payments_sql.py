@@ -30,8 +30,10 @@ from tt_ledger import (
     PaymentEvent,
     PaymentStatus,
 )
+from tt_ledger.payment_states import PAID_STATUSES, REFUNDABLE_STATUSES
 from tt_money import Money, currency_for
 from tt_payments.adapters.idempotency_sql import finish_in
+from tt_payments.clock import utcnow
 from tt_payments.db.tables.payments import (
     nft_mint_queue,
     payment_event_sequence,
@@ -132,6 +134,8 @@ _TRANSITIONS: dict[tuple[tuple[str, ...], tuple[str, ...]], sa.Update] = {}
 
 # Purchases that hold tickets for the purchase limits: paid, or still in flight. A failed,
 # cancelled or fully refunded purchase gives its tickets back.
+_PAID = sorted(status.value for status in PAID_STATUSES)
+_REFUNDABLE = sorted(status.value for status in REFUNDABLE_STATUSES)
 _HOLDING = ("processing", "requires_action", "completed", "partially_refunded")
 _ADVISORY_LOCK = sa.text("SELECT pg_advisory_xact_lock(hashtextextended(:subject, 0))")
 _HELD_BY = """
@@ -345,9 +349,7 @@ class PaymentsUnitOfWork:
             .where(
                 payment_transactions.c.tenant_id == tenant_id,
                 payment_transactions.c.id == transaction_id,
-                payment_transactions.c.status.in_(
-                    [PaymentStatus.COMPLETED.value, PaymentStatus.PARTIALLY_REFUNDED.value]
-                ),
+                payment_transactions.c.status.in_(_REFUNDABLE),
                 payment_transactions.c.refunded_amount + amount.minor
                 <= payment_transactions.c.total_amount,
             )
@@ -550,7 +552,7 @@ class SqlPayments:
                     "payload": dict(payload),
                     "status": "held",
                     "attempts": 0,
-                    "created_at": dt.datetime.now(dt.UTC),
+                    "created_at": utcnow(),
                 },
             )
             if inserted.first() is None:
@@ -570,7 +572,7 @@ class SqlPayments:
                     "w_id": event_row_id,
                     "status": status,
                     "outcome": outcome,
-                    "processed_at": dt.datetime.now(dt.UTC),
+                    "processed_at": utcnow(),
                 },
             )
 
@@ -641,17 +643,13 @@ class SqlPayments:
         statuses = payment_transactions.c.status
         query = sa.select(
             sa.func.count().label("total_payments"),
-            sa.func.count()
-            .filter(statuses.in_(["completed", "partially_refunded", "refunded"]))
-            .label("successful"),
+            sa.func.count().filter(statuses.in_(_PAID)).label("successful"),
             sa.func.count().filter(statuses.in_(["failed", "cancelled"])).label("failed"),
             sa.func.count()
             .filter(statuses.in_(["pending", "processing", "requires_action"]))
             .label("pending"),
             sa.func.coalesce(
-                sa.func.sum(payment_transactions.c.total_amount).filter(
-                    statuses.in_(["completed", "partially_refunded", "refunded"])
-                ),
+                sa.func.sum(payment_transactions.c.total_amount).filter(statuses.in_(_PAID)),
                 0,
             ).label("total_revenue"),
         ).where(

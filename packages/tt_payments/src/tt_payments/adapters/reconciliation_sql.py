@@ -11,11 +11,13 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from tt_ledger.payment_states import PAID_STATUSES
+from tt_payments.clock import utcnow
 from tt_payments.db.tables.outbox import outbox, outbox_dlq
 from tt_payments.db.tables.payments import nft_mint_queue, payment_transactions
 from tt_payments.db.tables.reconciliation import reconciliation_findings
 
-_PAID = ("completed", "partially_refunded", "refunded")
+_PAID = sorted(status.value for status in PAID_STATUSES)
 _UNSETTLED = ("pending", "processing", "requires_action")
 NIL_TENANT = uuid.UUID(int=0)
 
@@ -113,7 +115,7 @@ class SqlReconciliation:
                     payment_id=payment_id,
                     details=dict(details),
                     status="open",
-                    created_at=dt.datetime.now(dt.UTC),
+                    created_at=utcnow(),
                 )
                 .on_conflict_do_nothing()
                 .returning(reconciliation_findings.c.id)

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from tt_payments.clock import utcnow
 from tt_payments.db.tables.webhooks import webhook_inbox, webhook_inbox_archive
 from tt_payments.webhooks import ProviderEvent
 
@@ -48,7 +49,7 @@ class SqlWebhookInbox:
 
     async def add(self, event: ProviderEvent) -> bool:
         """Store the delivery; False when this provider event id is already stored."""
-        now = dt.datetime.now(dt.UTC)
+        now = utcnow()
         async with self._engine.begin() as connection:
             added = await connection.execute(
                 _ADD,
@@ -70,7 +71,7 @@ class SqlWebhookInbox:
             return added.first() is not None
 
     async def mark_processed(self, provider: str, webhook_id: str, outcome: str) -> None:
-        now = dt.datetime.now(dt.UTC)
+        now = utcnow()
         async with self._engine.begin() as connection:
             await connection.execute(
                 _PROCESSED,

@@ -68,6 +68,7 @@ from typing import Any, TypeVar
 import attrs
 
 from tt_money import Money
+from tt_payments.clock import utcnow
 from tt_payments.providers.types import (
     Charge,
     ChargeRequest,
@@ -135,7 +136,7 @@ class _Payment:
     charge: Charge
     refunded: Money
     metadata: Mapping[str, str] = attrs.field(factory=dict)
-    created: dt.datetime = attrs.field(factory=lambda: dt.datetime.now(dt.UTC))
+    created: dt.datetime = attrs.field(factory=utcnow)
 
 
 _Request = TypeVar("_Request", ChargeRequest, RefundRequest)
@@ -397,7 +398,7 @@ class SimulatedProvider:
         self._refunds[refund.provider_refund_id] = refund
         self._refund_details[refund.provider_refund_id] = (
             dict(request.metadata),
-            dt.datetime.now(dt.UTC),
+            utcnow(),
         )
         self._refunds_created += 1
         return refund

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from tt_payments.catalog import Event, Venue, VenueNotFoundError
+from tt_payments.clock import utcnow
 from tt_payments.identity import Principal, Role
 from tt_payments.ports import Catalog
 from tt_tax import AddressError, TaxCalculator
@@ -21,7 +20,7 @@ async def put_venue(
     principal.require_role(Role.ADMIN)
     _require_own_tenant(principal, venue.tenant_id)
     try:
-        tax.check_address(venue.address, venue.local_date(dt.datetime.now(dt.UTC)))
+        tax.check_address(venue.address, venue.local_date(utcnow()))
     except AddressError as error:
         raise error.with_field_prefix("address") from None
     return await catalog.put_venue(venue)

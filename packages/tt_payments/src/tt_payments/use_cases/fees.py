@@ -17,6 +17,7 @@ from tt_chain import Blockchain, GasChargePolicy, GasEstimator, GasQuote, recomm
 from tt_money import FeeBreakdown, FeeSchedule, Money, build_fee_breakdown
 from tt_money.errors import InvalidInputError
 from tt_payments.catalog import Venue, VenueNotFoundError
+from tt_payments.clock import utcnow
 from tt_payments.identity import Principal
 from tt_payments.ports import Catalog, SalesVolume
 from tt_tax import TaxCalculator, TaxResult
@@ -88,7 +89,7 @@ class FeeCalculator:
         now: dt.datetime | None = None,
     ) -> FeeQuote:
         """The fee breakdown at a venue the caller has already loaded (the payment path)."""
-        current = now or dt.datetime.now(dt.UTC)
+        current = now or utcnow()
         sale_date = on_date or venue.local_date(current)
         volume = await self.sales_volume.completed_volume(
             venue.tenant_id, venue.id, venue.currency, current - TIER_WINDOW, current

@@ -75,7 +75,8 @@ class HighDemandService:
         self._store = store
         self.room = room
         self._catalog = catalog
-        self._clock = clock
+        self.clock = clock
+        """The service's clock; the API renders its answers at this moment too."""
         self._cache: TTLCache[tuple[uuid.UUID, uuid.UUID], HighDemandConfig | None] | None = (
             TTLCache(maxsize=10_000, ttl=cache_seconds) if cache_seconds > 0 else None
         )
@@ -97,7 +98,7 @@ class HighDemandService:
         if await self._catalog.get_event(tenant, event_id) is None:
             raise EventNotFoundError(f"event {event_id} does not exist")
         existing = await self._store.get(tenant, event_id)
-        now = self._clock()
+        now = self.clock()
         if existing is not None and existing.on_sale_at <= now < change.on_sale_at:
             # The draw has happened and its seed is public: a second pre-sale under it
             # could be predicted by anyone, and one under a new seed would break the

@@ -28,7 +28,8 @@ from typing import Any
 import attrs
 
 from tt_high_demand import PurchaseCounts, check_purchase
-from tt_ledger import AccountKind, AccountRef, PaymentEvent, PaymentStatus, payment_captured_entry
+from tt_ledger import PaymentEvent, PaymentStatus, payment_captured_entry
+from tt_ledger.payment_states import PAID_STATUSES
 from tt_money import FeeLineKind, Money
 from tt_money.errors import ConflictError, InvalidInputError, RefusedError
 from tt_payments.adapters.payments_sql import SqlPayments
@@ -105,10 +106,6 @@ PROVIDER_KEY_WINDOW = dt.timedelta(hours=23)
 # A payment whose slot in the waiting room goes to the next person (3-D Secure keeps it).
 _FINAL_FOR_THE_ROOM = frozenset(
     {PaymentStatus.COMPLETED, PaymentStatus.FAILED, PaymentStatus.CANCELLED}
-)
-
-_PAID = frozenset(
-    {PaymentStatus.COMPLETED, PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED}
 )
 
 
@@ -291,7 +288,7 @@ class PaymentService:
         record = await self.payments.get_in_any_tenant(payment_id)
         if record is None:
             raise TransactionNotFoundError(f"transaction {payment_id} was not found")
-        if record.status not in _PAID:
+        if record.status not in PAID_STATUSES:
             raise ConflictError(
                 f"payment {payment_id} is {record.status.value}, not completed",
                 code="PAYMENT_NOT_COMPLETED",
@@ -647,15 +644,3 @@ def _event_data(
     if charge.decline_code is not None:
         data["declineCode"] = charge.decline_code
     return data
-
-
-def venue_accounts(record: PaymentRecord) -> tuple[AccountRef, AccountRef]:
-    """(pending, available) accounts of the payment's venue."""
-    return (
-        AccountRef.venue(
-            record.tenant_id, AccountKind.VENUE_PENDING, record.venue_id, record.total.currency
-        ),
-        AccountRef.venue(
-            record.tenant_id, AccountKind.VENUE_AVAILABLE, record.venue_id, record.total.currency
-        ),
-    )

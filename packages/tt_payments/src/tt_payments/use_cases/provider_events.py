@@ -27,6 +27,7 @@ from typing import Any
 import attrs
 
 from tt_ledger import PaymentEvent, PaymentStatus
+from tt_ledger.payment_states import PAID_STATUSES
 from tt_ledger.payment_states import classify as classify_payment_event
 from tt_money import Money
 from tt_payments.adapters.payments_sql import SqlPayments
@@ -52,9 +53,6 @@ _EVENT_OF_CHARGE = {
     ChargeStatus.CANCELED: PaymentEvent.CANCELED,
     ChargeStatus.REQUIRES_ACTION: PaymentEvent.REQUIRES_ACTION,
 }
-_CAPTURED = frozenset(
-    {PaymentStatus.COMPLETED, PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED}
-)
 _UNSETTLED = frozenset(
     {PaymentStatus.PENDING, PaymentStatus.PROCESSING, PaymentStatus.REQUIRES_ACTION}
 )
@@ -361,6 +359,6 @@ def _verdict(story: _Story, status: PaymentStatus) -> str:
     if story.refund is not None and story.refund.status is not RefundStatus.SUCCEEDED:
         return "apply"  # a refund failing changes only the refund
     # A refund that succeeded, or a dispute: only of a captured payment.
-    if status in _CAPTURED:
+    if status in PAID_STATUSES:
         return "apply"
     return "early" if status in _UNSETTLED else "invalid"

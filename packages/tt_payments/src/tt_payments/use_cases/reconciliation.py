@@ -28,6 +28,7 @@ from typing import Any
 import attrs
 
 from tt_ledger import PaymentStatus
+from tt_ledger.payment_states import PAID_STATUSES
 from tt_payments.adapters.payments_sql import SqlPayments
 from tt_payments.adapters.reconciliation_sql import SqlReconciliation
 from tt_payments.clock import utcnow
@@ -56,9 +57,6 @@ OUTBOX_STUCK_AFTER = dt.timedelta(minutes=10)
 DEFAULT_WINDOW = dt.timedelta(hours=24)
 LOCK = "tickettoken.job.reconcile"
 
-_PAID = frozenset(
-    {PaymentStatus.COMPLETED, PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED}
-)
 _UNSETTLED = frozenset(
     {PaymentStatus.PENDING, PaymentStatus.PROCESSING, PaymentStatus.REQUIRES_ACTION}
 )
@@ -242,8 +240,8 @@ class ReconciliationService:
             report.fixes.append(f"settled payment {record.id}: {settled.record.status.value}")
             return
         succeeded = charge.status is ChargeStatus.SUCCEEDED
-        if (succeeded and record.status not in _PAID | _UNSETTLED) or (
-            not succeeded and charge.status in _FINAL_CHARGE and record.status in _PAID
+        if (succeeded and record.status not in PAID_STATUSES | _UNSETTLED) or (
+            not succeeded and charge.status in _FINAL_CHARGE and record.status in PAID_STATUSES
         ):
             await self._finding(
                 report,

@@ -31,9 +31,11 @@ from tt_ledger import (
     PaymentEvent,
     PaymentStatus,
     RefundExceedsCaptureError,
+    VenueAccounts,
     normal_balance,
     refund_entry,
 )
+from tt_ledger.payment_states import REFUNDABLE_STATUSES
 from tt_money import Money
 from tt_money.errors import InvalidInputError
 from tt_payments.adapters.payments_sql import SqlPayments
@@ -51,10 +53,9 @@ from tt_payments.providers.types import (
     RefundStatus,
     provider_idempotency_key,
 )
-from tt_payments.use_cases.process_payment import PaymentService, venue_accounts
+from tt_payments.use_cases.process_payment import PaymentService
 from tt_payments.use_cases.tax import TaxRecords
 
-_REFUNDABLE = (PaymentStatus.COMPLETED, PaymentStatus.PARTIALLY_REFUNDED)
 # What a processor's final refund status makes of ours.
 _REFUND_OUTCOME = {
     RefundStatus.SUCCEEDED: "completed",
@@ -253,7 +254,7 @@ class RefundService:
         reason: str,
         idempotency_key: uuid.UUID,
     ) -> RefundRecord:
-        if record.status not in _REFUNDABLE:
+        if record.status not in REFUNDABLE_STATUSES:
             raise PaymentNotRefundableError(
                 f"a {record.status.value} payment cannot be refunded",
                 details=(("transactionId", f"is {record.status.value}"),),
@@ -298,8 +299,9 @@ class RefundService:
     async def _complete(
         self, record: PaymentRecord, refund: RefundRecord, provider_refund_id: str
     ) -> bool:
-        pending_account, available_account = venue_accounts(record)
-        await self.payments.ledger.ensure_accounts([pending_account, available_account])
+        accounts = VenueAccounts.of(record.tenant_id, record.venue_id, record.total.currency)
+        pending_account = accounts.pending
+        await self.payments.ledger.ensure_accounts([accounts.pending, accounts.available])
         tenant = record.tenant_id
         async with self.payments.unit_of_work() as uow:
             await uow.lock_payment(tenant, record.id)

@@ -19,6 +19,7 @@ from typing import Protocol
 import attrs
 
 from tt_payments.adapters.webhook_inbox_sql import InboxRow, SqlWebhookInbox
+from tt_payments.clock import utcnow
 from tt_payments.metrics import WebhookMetrics
 from tt_payments.webhooks import ProviderEvent
 
@@ -66,7 +67,7 @@ class WebhookService:
     async def cleanup(self, now: dt.datetime | None = None) -> tuple[int, int]:
         """The daily job: processed rows older than 30 days deleted, failed ones older
         than 7 days archived. Returns (deleted, archived)."""
-        current = now or dt.datetime.now(dt.UTC)
+        current = now or utcnow()
         return await self.inbox.cleanup(
             processed_before=current - dt.timedelta(days=30),
             failed_before=current - dt.timedelta(days=7),

@@ -1,5 +1,5 @@
-"""What settlement reads and writes in PostgreSQL: the sales due, the venue's pending
-balance under its lock, the held reserves, and the settlement marks.
+"""The settlement context in PostgreSQL: the sales due, the held reserves, the policies
+and the settlement marks, on the unit of work's connection.
 
 A venue's settlement runs in ONE transaction that first locks the venue's pending
 account (refunds and disputes lock it too), then writes each sale's mark
@@ -11,33 +11,33 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
-import attrs
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tt_ledger import (
     DISPUTE_OPENED_KIND,
     PAYMENT_REFUND_REFERENCE,
     CapturedSale,
     HeldReserve,
-    JournalEntry,
     SettlementPolicy,
     VenueAccounts,
 )
+from tt_ledger.payment_states import PAID_STATUSES
 from tt_money import Money, currency_for
 from tt_payments.db.tables.catalog import events
 from tt_payments.db.tables.ledger import ledger_accounts, ledger_entries, ledger_postings
 from tt_payments.db.tables.payments import payment_refunds, payment_transactions
 from tt_payments.db.tables.settlement import venue_sale_settlements, venue_settlement_policies
-from tt_payments.ledger.sql import SqlLedger
+from tt_payments.ledger.sql import SqlLedger, SqlLedgerWriter
+from tt_payments.settlement.records import VenueKey
 
 # Paid sales: a fully refunded one is settled too (for nothing) so it is never looked at
 # again.
-_SETTLEABLE = ("completed", "partially_refunded", "refunded")
+_SETTLEABLE = sorted(status.value for status in PAID_STATUSES)
 _VENUE_KINDS = ("venue_pending", "venue_available")
 
 _venue_refunded = (
@@ -111,55 +111,42 @@ _DUE_SALES = (
 )
 
 
-@attrs.frozen(kw_only=True)
-class VenueKey:
-    tenant_id: uuid.UUID
-    venue_id: uuid.UUID
-    currency: str
+class SqlSettlementRepository:
+    """``SettlementRepository`` on one open transaction."""
 
+    __slots__ = ("_connection", "_ledger")
 
-class SqlSettlement:
-    def __init__(self, engine: AsyncEngine, ledger: SqlLedger) -> None:
-        self.engine = engine
-        self.ledger = ledger
+    def __init__(self, connection: AsyncConnection, ledger: SqlLedger) -> None:
+        self._connection = connection
+        self._ledger = ledger
 
     async def due_sales(
         self, now: dt.datetime, *, tenant_id: uuid.UUID | None = None
     ) -> dict[VenueKey, list[CapturedSale]]:
-        """Unsettled paid sales whose event has started, grouped by venue and currency
-        (each venue's policy then decides which are due). A first look, unlocked: the
-        settlement of each venue reads its sales again under the venue's lock."""
         query = _DUE_SALES
         if tenant_id is not None:
             query = query.where(payment_transactions.c.tenant_id == tenant_id)
-        async with self.engine.connect() as connection:
-            rows = (await connection.execute(query, {"now": now})).all()
+        rows = (await self._connection.execute(query, {"now": now})).all()
         return _grouped(rows)
 
-    async def venue_due_sales(
-        self, connection: AsyncConnection, key: VenueKey, now: dt.datetime
-    ) -> list[CapturedSale]:
-        """The venue's unsettled sales as they are now, read in the caller's transaction
-        (after it locked the venue's pending account: refunds wait for it)."""
+    async def venue_due_sales(self, key: VenueKey, now: dt.datetime) -> list[CapturedSale]:
         query = _DUE_SALES.where(
             payment_transactions.c.tenant_id == key.tenant_id,
             payment_transactions.c.venue_id == key.venue_id,
             payment_transactions.c.currency == key.currency,
         )
-        rows = (await connection.execute(query, {"now": now})).all()
+        rows = (await self._connection.execute(query, {"now": now})).all()
         return _grouped(rows).get(key, [])
 
     async def policy(self, tenant_id: uuid.UUID, venue_id: uuid.UUID) -> SettlementPolicy:
-        """The venue's settlement policy, else the defaults."""
-        async with self.engine.connect() as connection:
-            row = (
-                await connection.execute(
-                    sa.select(venue_settlement_policies).where(
-                        venue_settlement_policies.c.tenant_id == tenant_id,
-                        venue_settlement_policies.c.venue_id == venue_id,
-                    )
+        row = (
+            await self._connection.execute(
+                sa.select(venue_settlement_policies).where(
+                    venue_settlement_policies.c.tenant_id == tenant_id,
+                    venue_settlement_policies.c.venue_id == venue_id,
                 )
-            ).first()
+            )
+        ).first()
         if row is None:
             return SettlementPolicy()
         return SettlementPolicy(
@@ -170,32 +157,31 @@ class SqlSettlement:
         )
 
     async def put_policy(
-        self, tenant_id: uuid.UUID, venue_id: uuid.UUID, policy: SettlementPolicy
+        self,
+        tenant_id: uuid.UUID,
+        venue_id: uuid.UUID,
+        policy: SettlementPolicy,
+        *,
+        now: dt.datetime,
     ) -> None:
         values = {
             "delay_days": policy.delay_days,
             "reserve_bps": policy.reserve_bps,
             "reserve_hold_days": policy.reserve_hold_days,
             "dispute_reserve_bps": policy.dispute_reserve_bps,
-            "updated_at": dt.datetime.now(dt.UTC),
+            "updated_at": now,
         }
         statement = insert(venue_settlement_policies).values(
             tenant_id=tenant_id, venue_id=venue_id, **values
         )
-        async with self.engine.begin() as connection:
-            await connection.execute(
-                statement.on_conflict_do_update(
-                    index_elements=["tenant_id", "venue_id"], set_=values
-                )
-            )
+        await self._connection.execute(
+            statement.on_conflict_do_update(index_elements=["tenant_id", "venue_id"], set_=values)
+        )
 
-    async def last_dispute_at(
-        self, connection: AsyncConnection, accounts: VenueAccounts
-    ) -> dt.datetime | None:
-        """When a dispute last put a hold on the venue's reserved account."""
-        reserved = self.ledger.account_id(accounts.reserved)
+    async def last_dispute_at(self, accounts: VenueAccounts) -> dt.datetime | None:
+        reserved = self._ledger.account_id(accounts.reserved)
         latest: dt.datetime | None = (
-            await connection.execute(
+            await self._connection.execute(
                 sa.select(sa.func.max(ledger_entries.c.created_at))
                 .select_from(
                     ledger_entries.join(
@@ -216,7 +202,6 @@ class SqlSettlement:
         return latest
 
     async def venues_with_reserves(self, *, tenant_id: uuid.UUID | None = None) -> list[VenueKey]:
-        """Venues (and currencies) holding reserves not released yet."""
         query = (
             sa.select(
                 venue_sale_settlements.c.tenant_id,
@@ -231,16 +216,15 @@ class SqlSettlement:
         )
         if tenant_id is not None:
             query = query.where(venue_sale_settlements.c.tenant_id == tenant_id)
-        async with self.engine.connect() as connection:
-            rows = (await connection.execute(query)).all()
+        rows = (await self._connection.execute(query)).all()
         return [
             VenueKey(tenant_id=row.tenant_id, venue_id=row.venue_id, currency=row.currency)
             for row in rows
         ]
 
-    async def held_reserves(self, connection: AsyncConnection, key: VenueKey) -> list[HeldReserve]:
+    async def held_reserves(self, key: VenueKey) -> list[HeldReserve]:
         rows = (
-            await connection.execute(
+            await self._connection.execute(
                 sa.select(venue_sale_settlements).where(
                     venue_sale_settlements.c.tenant_id == key.tenant_id,
                     venue_sale_settlements.c.venue_id == key.venue_id,
@@ -263,18 +247,15 @@ class SqlSettlement:
 
     async def mark_settled(
         self,
-        connection: AsyncConnection,
         sale: CapturedSale,
         *,
         settled: Money,
         reserve: Money,
         reserve_bps: int,
         now: dt.datetime,
-        entry: JournalEntry | None,
     ) -> bool:
-        """Write the sale's settlement mark and, if the mark is new, its entry."""
         inserted = (
-            await connection.execute(
+            await self._connection.execute(
                 insert(venue_sale_settlements)
                 .values(
                     tenant_id=sale.tenant_id,
@@ -290,20 +271,10 @@ class SqlSettlement:
                 .returning(venue_sale_settlements.c.transaction_id)
             )
         ).first()
-        if inserted is None:
-            return False
-        if entry is not None:
-            await self.ledger.post(connection, entry)
-        return True
+        return inserted is not None
 
-    async def mark_released(
-        self,
-        connection: AsyncConnection,
-        reserve: HeldReserve,
-        entry: JournalEntry,
-        now: dt.datetime,
-    ) -> bool:
-        released = await connection.execute(
+    async def mark_released(self, reserve: HeldReserve, now: dt.datetime) -> bool:
+        released = await self._connection.execute(
             sa.update(venue_sale_settlements)
             .where(
                 venue_sale_settlements.c.tenant_id == reserve.tenant_id,
@@ -312,25 +283,24 @@ class SqlSettlement:
             )
             .values(reserve_released_at=now)
         )
-        if released.rowcount != 1:
-            return False
-        await self.ledger.post(connection, entry)
-        return True
+        return released.rowcount == 1
 
-    async def settlements_of(
-        self, tenant_id: uuid.UUID, venue_id: uuid.UUID
-    ) -> Sequence[sa.Row[tuple[object, ...]]]:
-        async with self.engine.connect() as connection:
-            return (
-                await connection.execute(
-                    sa.select(venue_sale_settlements)
-                    .where(
-                        venue_sale_settlements.c.tenant_id == tenant_id,
-                        venue_sale_settlements.c.venue_id == venue_id,
-                    )
-                    .order_by(venue_sale_settlements.c.settled_at)
-                )
-            ).all()
+
+class SqlSettlementTransaction:
+    """``SettlementTransaction``: the settlement rows and the ledger on one connection."""
+
+    __slots__ = ("ledger", "settlement")
+
+    def __init__(self, connection: AsyncConnection, ledger: SqlLedger) -> None:
+        self.settlement = SqlSettlementRepository(connection, ledger)
+        self.ledger = SqlLedgerWriter(ledger, connection)
+
+
+def settlement_transaction(
+    ledger: SqlLedger,
+) -> Callable[[AsyncConnection], SqlSettlementTransaction]:
+    """The ``bind`` of the settlement context's ``SqlUnitOfWork``."""
+    return lambda connection: SqlSettlementTransaction(connection, ledger)
 
 
 def _grouped(rows: Sequence[Any]) -> dict[VenueKey, list[CapturedSale]]:
