@@ -10,6 +10,7 @@ other's rows. Tests marked ``needs_broker`` skip, saying so, without
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import shutil
@@ -30,7 +31,7 @@ from psycopg import sql
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tt_api import create_app
-from tt_payments import Container, Settings, bootstrap
+from tt_payments import Container, Overrides, Settings, bootstrap
 from tt_payments.adapters import cache
 from tt_payments.adapters.embedded import EmbeddedServers
 from tt_payments.db import migrate
@@ -190,6 +191,22 @@ async def client(container: Container) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
         yield http
+
+
+@contextlib.asynccontextmanager
+async def service_with(
+    settings: Settings, overrides: Overrides
+) -> AsyncIterator[tuple[Container, httpx.AsyncClient]]:
+    """A second service on the test servers, built with ``overrides`` (a fake or a
+    fault-injecting adapter in place of one the settings choose), and a client of its API:
+    how a test changes one adapter without patching the shared container."""
+    built = bootstrap(settings, overrides=overrides)
+    try:
+        transport = httpx.ASGITransport(app=create_app(built))
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            yield built, http
+    finally:
+        await built.aclose()
 
 
 @pytest.fixture

@@ -15,15 +15,14 @@ import secrets
 import time
 import uuid
 
-import attrs
 import httpx
 import pytest
 import redis.asyncio
 import sqlalchemy as sa
 
-from tests.conftest import INTERNAL_SECRETS, AuthHeaders
+from tests.conftest import INTERNAL_SECRETS, AuthHeaders, service_with
 from tests.e2e.test_process_payment_http import PROCESS, body, keyed, venue_and_event
-from tt_payments import Container
+from tt_payments import Container, Overrides, Settings
 from tt_payments.adapters.nonce_redis import RedisNonceStore
 from tt_payments.db.tables.payments import payment_transactions
 from tt_payments.internal_auth import signed_headers
@@ -278,16 +277,13 @@ async def test_an_invalid_body_is_checked_after_the_signature(client: httpx.Asyn
 
 
 async def test_with_redis_down_internal_requests_are_refused_not_let_through(
-    client: httpx.AsyncClient, container: Container, unreachable_redis: redis.asyncio.Redis
+    settings: Settings, unreachable_redis: redis.asyncio.Redis
 ) -> None:
-    # Given a nonce store whose Redis does not answer
-    original = container.internal_auth
-    container.internal_auth = attrs.evolve(original, nonces=RedisNonceStore(unreachable_redis))
-    try:
+    # Given a service whose nonce store's Redis does not answer
+    down = Overrides(nonces=RedisNonceStore(unreachable_redis))
+    async with service_with(settings, down) as (_, client):
         payload = complete(str(uuid.uuid4()), str(uuid.uuid4()))
         response = await client.post(PATH, content=payload, headers=signed(payload))
-    finally:
-        container.internal_auth = original
     # Then the request is refused with 503: replay protection cannot be checked
     assert response.status_code == 503, response.text
     assert response.json()["code"] == "INTERNAL_AUTH_UNAVAILABLE"

@@ -16,12 +16,11 @@ import pypdf
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import AuthHeaders
+from tests.conftest import AuthHeaders, service_with
 from tests.e2e.processes import cli_env, tt
 from tests.e2e.test_internal_auth_http import signed
 from tests.e2e.test_process_payment_http import PROCESS, body, keyed, venue_and_event
-from tt_api import create_app
-from tt_payments import Container, Settings, bootstrap
+from tt_payments import Container, Overrides, Settings
 from tt_payments.db.tables.outbox import outbox
 from tt_payments.db.tables.payments import payment_transactions
 from tt_payments.db.tables.tax import tax_collection_reversals, tax_collections, tax_nexus_totals
@@ -184,13 +183,8 @@ async def midsummer(settings: Settings) -> AsyncIterator[Pinned]:
     """The API on a container whose clock stands still in mid-July: the sales of one test
     fall in one tax year however long the test takes (on the real clock, a test running
     at New Year in Nashville would date its sales in two years)."""
-    pinned = bootstrap(settings, clock=lambda: MIDSUMMER)
-    try:
-        transport = httpx.ASGITransport(app=create_app(pinned))
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-            yield Pinned(pinned, http)
-    finally:
-        await pinned.aclose()
+    async with service_with(settings, Overrides(clock=lambda: MIDSUMMER)) as (pinned, http):
+        yield Pinned(pinned, http)
 
 
 async def test_the_sale_that_crosses_a_states_threshold_emits_one_event(

@@ -31,10 +31,11 @@ from tests.conftest import (
     SQUARE_WEBHOOK_URL,
     STRIPE_WEBHOOK_SECRETS,
     AuthHeaders,
+    service_with,
 )
 from tests.e2e.test_process_payment_http import PROCESS, body, keyed, venue_and_event
 from tt_api import create_app
-from tt_payments import Container, Settings, bootstrap
+from tt_payments import Container, Overrides, Settings, bootstrap
 from tt_payments.adapters.stripe_webhooks import stripe_signature_header
 from tt_payments.adapters.webhook_seen_redis import RedisSeenWebhooks
 from tt_payments.db import migrate
@@ -387,17 +388,17 @@ async def test_with_redis_down_the_inbox_still_refuses_the_duplicate(
     client: httpx.AsyncClient,
     auth: AuthHeaders,
     container: Container,
+    settings: Settings,
     tenant: uuid.UUID,
     unreachable_redis: redis.asyncio.Redis,
 ) -> None:
     payment = await processing_payment(client, auth, container, tenant)
     event = stripe_event("payment_intent.succeeded", payment)
-    original = container.webhooks
-    container.webhooks = attrs.evolve(original, seen=RedisSeenWebhooks(unreachable_redis))
-    try:
-        answers = [await deliver(client, event) for _ in range(3)]
-    finally:
-        container.webhooks = original
+    down = Overrides(
+        seen_webhooks=RedisSeenWebhooks(unreachable_redis), payment_provider=container.provider
+    )
+    async with service_with(settings, down) as (_, redis_down):
+        answers = [await deliver(redis_down, event) for _ in range(3)]
     assert [answer.json()["outcome"] for answer in answers] == [
         "applied",
         "duplicate",
@@ -982,17 +983,17 @@ async def test_concurrent_copies_with_redis_down_apply_once(
     client: httpx.AsyncClient,
     auth: AuthHeaders,
     container: Container,
+    settings: Settings,
     tenant: uuid.UUID,
     unreachable_redis: redis.asyncio.Redis,
 ) -> None:
     payment = await processing_payment(client, auth, container, tenant)
     event = stripe_event("payment_intent.succeeded", payment)
-    original = container.webhooks
-    container.webhooks = attrs.evolve(original, seen=RedisSeenWebhooks(unreachable_redis))
-    try:
-        answers = await asyncio.gather(*(deliver(client, event) for _ in range(8)))
-    finally:
-        container.webhooks = original
+    down = Overrides(
+        seen_webhooks=RedisSeenWebhooks(unreachable_redis), payment_provider=container.provider
+    )
+    async with service_with(settings, down) as (_, redis_down):
+        answers = await asyncio.gather(*(deliver(redis_down, event) for _ in range(8)))
     outcomes = sorted(answer.json()["outcome"] for answer in answers)
     assert outcomes == ["applied"] + ["duplicate"] * 7
     assert await entries_for(container, payment) == 1

@@ -24,14 +24,14 @@ if TYPE_CHECKING:
     from tt_payments.adapters.embedded import EmbeddedServers
     from tt_payments.adapters.idempotency_sql import SqlIdempotencyStore
     from tt_payments.db import database
-    from tt_payments.internal_auth import InternalAuthenticator
+    from tt_payments.internal_auth import InternalAuthenticator, NonceStore
     from tt_payments.ledger.sql import SqlLedger
     from tt_payments.metrics import PaymentMetrics
     from tt_payments.outbox import OutboxRelay
     from tt_payments.outbox.ports import EventPublisher
     from tt_payments.outbox.sql import SqlOutbox
     from tt_payments.payouts.service import PayoutService
-    from tt_payments.ports import PaymentProvider
+    from tt_payments.ports import PaymentProvider, PayoutProvider
     from tt_payments.queue_tokens import JwtAccessTokenCodec
     from tt_payments.settlement.service import BalanceService
     from tt_payments.tokens import TokenService
@@ -45,8 +45,28 @@ if TYPE_CHECKING:
     from tt_payments.use_cases.reconciliation import ReconciliationService
     from tt_payments.use_cases.refund_payment import RefundService
     from tt_payments.use_cases.tax import TaxCompliance
-    from tt_payments.use_cases.webhooks import WebhookService
-    from tt_tax import TaxCalculator
+    from tt_payments.use_cases.webhooks import SeenWebhooks, WebhookService
+    from tt_tax import RateSource, TaxCalculator
+
+
+@attrs.frozen(kw_only=True)
+class Overrides:
+    """Adapters a caller supplies instead of the ones the settings choose: the seams of the
+    composition root. Tests pass fakes and fault-injecting adapters here (a processor that
+    times out, a Redis that does not answer) instead of patching a built container; an
+    embedding service may pass its own clock or publisher. None: as the settings say."""
+
+    clock: Clock = utcnow
+    """Every service that reads the time (see ``bootstrap``)."""
+    payment_provider: PaymentProvider | None = None
+    payout_provider: PayoutProvider | None = None
+    publisher: EventPublisher | None = None
+    rate_source: RateSource | None = None
+    """Where tax rates come from (TaxJar, or the bundled tables)."""
+    nonces: NonceStore | None = None
+    """Where internal requests' nonces are remembered (replay protection)."""
+    seen_webhooks: SeenWebhooks | None = None
+    """The webhook inbox's fast duplicate check."""
 
 
 @attrs.define
@@ -132,13 +152,14 @@ def token_service(settings: Settings) -> TokenService:
     return TokenService(keys, issuer=settings.jwt_issuer, audience=settings.jwt_audience)
 
 
-def bootstrap(settings: Settings, *, clock: Clock = utcnow) -> Container:
+def bootstrap(settings: Settings, *, overrides: Overrides | None = None) -> Container:
     """Build the service. Embedded mode starts PostgreSQL and Redis and migrates the schema.
 
     With ``TT_DATABASE_URL`` set the schema is left alone (``tt migrate`` applies it), and
     ``TT_REDIS_URL`` must be set too: a service that shares its database must not keep its
     counters and locks in a private Redis.
 
+    ``overrides`` replaces adapters the settings would choose (``Overrides``). Its
     ``clock`` goes to every service that takes one: payments (what a sale is dated, its
     tax year), refunds, processor events, reconciliation, the waiting room (when a hold
     or a queue token expires), fraud velocity, balances, payouts (which day a limit
@@ -150,7 +171,7 @@ def bootstrap(settings: Settings, *, clock: Clock = utcnow) -> Container:
     """
     from tt_payments.wiring import build_container  # noqa: PLC0415 - see the module docstring
 
-    return build_container(settings, clock=clock)
+    return build_container(settings, overrides or Overrides())
 
 
 def migrate_schema(settings: Settings) -> tuple[str | None, str]:

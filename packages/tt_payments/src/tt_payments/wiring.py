@@ -37,7 +37,7 @@ from tt_payments.adapters.stripe_event_types import (
 from tt_payments.adapters.tax_sql import SqlTaxCompliance
 from tt_payments.adapters.webhook_inbox_sql import SqlWebhookInbox
 from tt_payments.adapters.webhook_seen_redis import RedisSeenWebhooks
-from tt_payments.bootstrap import Container, token_service
+from tt_payments.bootstrap import Container, Overrides, token_service
 from tt_payments.clock import Clock, utcnow
 from tt_payments.db import database
 from tt_payments.db.unit_of_work import SqlUnitOfWork
@@ -76,8 +76,9 @@ if TYPE_CHECKING:
     from tt_tax import Form1099DA
 
 
-def build_container(settings: Settings, *, clock: Clock = utcnow) -> Container:
+def build_container(settings: Settings, overrides: Overrides) -> Container:
     """What ``bootstrap`` returns; see its docstring."""
+    clock = overrides.clock
     embedded = _start_embedded(settings)
     try:
         if embedded is not None:
@@ -92,7 +93,7 @@ def build_container(settings: Settings, *, clock: Clock = utcnow) -> Container:
             redis_url, timeout_seconds=float(settings.redis_timeout_seconds)
         )
         catalog = SqlCatalog(engine)
-        tax = TaxCalculator(build_rate_source(settings))
+        tax = TaxCalculator(overrides.rate_source or build_rate_source(settings))
         nexus = NexusTracker.load()
         tax_records = TaxRecords()
         fees = FeeCalculator(
@@ -105,12 +106,12 @@ def build_container(settings: Settings, *, clock: Clock = utcnow) -> Container:
             gas=StaticGasEstimator(_static_gas_quotes(settings)),
             gas_charge=GasChargePolicy(Money(settings.gas_charge_per_ticket_cents, USD)),
         )
-        provider = build_provider(settings)
+        provider = overrides.payment_provider or build_provider(settings)
         ledger = SqlLedger(engine)
         stored_payments = SqlPayments(engine, ledger)
         metrics = PrometheusPaymentMetrics()
         outbox = SqlOutbox(engine)
-        publisher = build_publisher(settings)
+        publisher = overrides.publisher or build_publisher(settings)
         high_demand_store = SqlHighDemand(engine)
         queue_tokens = JwtAccessTokenCodec(
             load_queue_token_secret(settings, create=settings.embedded)
@@ -170,13 +171,13 @@ def build_container(settings: Settings, *, clock: Clock = utcnow) -> Container:
             uow=SqlUnitOfWork(engine, payouts_transaction(ledger)),
             accounts=ledger,
             catalog=catalog,
-            provider=build_payout_provider(settings, clock=clock),
+            provider=overrides.payout_provider or build_payout_provider(settings, clock=clock),
             default_destination=_simulated_destination if settings.processor != "stripe" else None,
             clock=clock,
         )
         webhooks = WebhookService(
             inbox=SqlWebhookInbox(engine),
-            seen=RedisSeenWebhooks(redis_client),
+            seen=overrides.seen_webhooks or RedisSeenWebhooks(redis_client),
             handlers={
                 **dict.fromkeys(
                     STRIPE_PAYMENT_EVENTS | STRIPE_REFUND_EVENTS | STRIPE_DISPUTE_EVENTS,
@@ -249,7 +250,7 @@ def build_container(settings: Settings, *, clock: Clock = utcnow) -> Container:
             tax_compliance=tax_compliance,
             internal_auth=InternalAuthenticator(
                 secrets=settings.internal_service_secrets,
-                nonces=RedisNonceStore(redis_client),
+                nonces=overrides.nonces or RedisNonceStore(redis_client),
                 clock=lambda: clock().timestamp(),
             ),
             catalog=catalog,
