@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from litestar import Litestar
 from litestar.datastructures import State
-from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.types import Receive, Scope, Send
@@ -21,6 +20,7 @@ from tt_api.controllers.monitoring import MonitoringController
 from tt_api.controllers.payments import PaymentsController
 from tt_api.controllers.venues import VenuesController
 from tt_api.controllers.webhooks import WebhooksController
+from tt_api.dependencies import provide
 from tt_api.errors import exception_to_response
 from tt_api.request_context import with_request_context
 from tt_payments import Container
@@ -40,9 +40,6 @@ class PaymentsApp(Litestar):
 
 
 def create_app(container: Container) -> PaymentsApp:
-    async def provide_container() -> Container:
-        return container
-
     return PaymentsApp(
         route_handlers=[
             HealthController,
@@ -57,8 +54,9 @@ def create_app(container: Container) -> PaymentsApp:
             VenuesController,
             ComplianceController,
         ],
-        dependencies={"container": Provide(provide_container)},
-        state=State({"container": container}),
+        dependencies=provide(container),
+        # Read by the internal routes' before_request hook, which takes no dependencies.
+        state=State({"internal_auth": container.internal_auth}),
         middleware=[DefineMiddleware(BearerTokenMiddleware, tokens=container.tokens)],
         before_request=decode_strict_body,
         exception_handlers={Exception: exception_to_response},

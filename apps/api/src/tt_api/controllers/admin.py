@@ -8,7 +8,7 @@ from litestar import Controller, Request, Response, put
 from litestar.params import FromPath, JSONBody
 
 from tt_api.auth import principal_of
-from tt_api.dependencies import ContainerDep
+from tt_api.dependencies import CatalogDep, TaxDep
 from tt_api.params import parse_id
 from tt_api.schemas.catalog import (
     AddressBody,
@@ -41,13 +41,12 @@ class AdminCatalogController(Controller):
         request: Request[object, object, object],
         venue_id: FromPath[str],
         data: JSONBody[PutVenueRequest],
-        container: ContainerDep,
+        catalog: CatalogDep,
+        tax: TaxDep,
     ) -> Response[PutVenueResponse]:
         principal = principal_of(request)
         venue = venue_from_request(principal.tenant_id, parse_id(venue_id, "venueId"), data)
-        created = await catalog_use_cases.put_venue(
-            container.catalog, container.tax, principal, venue
-        )
+        created = await catalog_use_cases.put_venue(catalog, tax, principal, venue)
         return Response(
             PutVenueResponse(venue=venue_body(venue), created=created),
             status_code=201 if created else 200,
@@ -64,7 +63,7 @@ class AdminCatalogController(Controller):
         request: Request[object, object, object],
         event_id: FromPath[str],
         data: JSONBody[PutEventRequest],
-        container: ContainerDep,
+        catalog: CatalogDep,
     ) -> Response[PutEventResponse]:
         principal = principal_of(request)
         event = Event(
@@ -74,7 +73,7 @@ class AdminCatalogController(Controller):
             name=data.name,
             starts_at=data.starts_at,
         )
-        created = await catalog_use_cases.put_event(container.catalog, principal, event)
+        created = await catalog_use_cases.put_event(catalog, principal, event)
         body = EventBody(
             id=event.id, venue_id=event.venue_id, name=event.name, starts_at=event.starts_at
         )

@@ -9,7 +9,7 @@ from litestar import Controller, Request, Response, get
 from litestar.params import FromPath
 
 from tt_api.auth import principal_of
-from tt_api.dependencies import ContainerDep
+from tt_api.dependencies import TaxComplianceDep
 from tt_api.schemas.tax import (
     FormSummaryBody,
     RecipientInfoBody,
@@ -72,10 +72,13 @@ class ComplianceController(Controller):
         summary="The caller's Form 1099-DA for a tax year, if one is due",
     )
     async def tax_form(
-        self, request: Request[object, object, object], year: FromPath[str], container: ContainerDep
+        self,
+        request: Request[object, object, object],
+        year: FromPath[str],
+        tax_compliance: TaxComplianceDep,
     ) -> TaxFormResponse:
         tax_year = _year(year)
-        (found,) = await container.tax_compliance.years(principal_of(request), tax_year)
+        (found,) = await tax_compliance.years(principal_of(request), tax_year)
         form = _form_body(found)
         return TaxFormResponse(
             required=found.required,
@@ -90,10 +93,13 @@ class ComplianceController(Controller):
         media_type="application/pdf",
     )
     async def tax_form_pdf(
-        self, request: Request[object, object, object], year: FromPath[str], container: ContainerDep
+        self,
+        request: Request[object, object, object],
+        year: FromPath[str],
+        tax_compliance: TaxComplianceDep,
     ) -> Response[bytes]:
         tax_year = _year(year)
-        pdf = await container.tax_compliance.form_pdf(principal_of(request), tax_year)
+        pdf = await tax_compliance.form_pdf(principal_of(request), tax_year)
         return Response(
             content=pdf,
             media_type="application/pdf",
@@ -109,9 +115,11 @@ class ComplianceController(Controller):
         summary="The caller's digital-asset sales per year, and their forms",
     )
     async def tax_summary(
-        self, request: Request[object, object, object], container: ContainerDep
+        self,
+        request: Request[object, object, object],
+        tax_compliance: TaxComplianceDep,
     ) -> TaxSummaryResponse:
-        years = await container.tax_compliance.years(principal_of(request))
+        years = await tax_compliance.years(principal_of(request))
         return TaxSummaryResponse(
             years=[
                 TaxYearBody(

@@ -10,7 +10,7 @@ from litestar import Controller, Request, Response, delete, get, post, put
 from litestar.params import FromPath, JSONBody
 
 from tt_api.auth import principal_of
-from tt_api.dependencies import ContainerDep
+from tt_api.dependencies import FraudDep
 from tt_api.params import parse_id
 from tt_api.schemas.fraud import (
     AddScalperRequest,
@@ -42,7 +42,9 @@ class FraudAdminController(Controller):
         summary="Fraud decisions, newest first (filters: userId, decision, since, limit)",
     )
     async def checks(
-        self, request: Request[object, object, object], container: ContainerDep
+        self,
+        request: Request[object, object, object],
+        fraud: FraudDep,
     ) -> FraudChecksResponse:
         query = request.query_params
         user = query.get("userId")
@@ -50,7 +52,7 @@ class FraudAdminController(Controller):
         since = query.get("since")
         if decision is not None and decision not in _DECISIONS:
             raise _invalid("decision", f"must be one of {', '.join(_DECISIONS)}")
-        rows = await container.fraud.checks(
+        rows = await fraud.checks(
             principal_of(request),
             user_id=None if user is None else parse_id(user, "userId"),
             decision=decision,
@@ -77,9 +79,11 @@ class FraudAdminController(Controller):
 
     @get("/scalpers", operation_id="listKnownScalpers", summary="The active known scalpers")
     async def scalpers(
-        self, request: Request[object, object, object], container: ContainerDep
+        self,
+        request: Request[object, object, object],
+        fraud: FraudDep,
     ) -> KnownScalpersResponse:
-        rows = await container.fraud.scalpers(principal_of(request))
+        rows = await fraud.scalpers(principal_of(request))
         return KnownScalpersResponse(scalpers=[_scalper_body(row) for row in rows])
 
     @post(
@@ -92,14 +96,14 @@ class FraudAdminController(Controller):
         self,
         request: Request[object, object, object],
         data: JSONBody[AddScalperRequest],
-        container: ContainerDep,
+        fraud: FraudDep,
     ) -> Response[KnownScalperResponse]:
         if data.user_id is None and data.device_fingerprint is None:
             raise InvalidInputError(
                 "Validation failed",
                 details=(("userId", "name a userId or a deviceFingerprint"),),
             )
-        row, created = await container.fraud.add_scalper(
+        row, created = await fraud.add_scalper(
             principal_of(request),
             user_id=data.user_id,
             device_fingerprint=data.device_fingerprint,
@@ -121,9 +125,9 @@ class FraudAdminController(Controller):
         self,
         request: Request[object, object, object],
         scalper_id: FromPath[str],
-        container: ContainerDep,
+        fraud: FraudDep,
     ) -> RemovedResponse:
-        removed = await container.fraud.remove_scalper(
+        removed = await fraud.remove_scalper(
             principal_of(request), parse_id(scalper_id, "scalperId")
         )
         if not removed:
@@ -140,9 +144,9 @@ class FraudAdminController(Controller):
         self,
         request: Request[object, object, object],
         data: JSONBody[FraudPolicyRequest],
-        container: ContainerDep,
+        fraud: FraudDep,
     ) -> FraudPolicyResponse:
-        policy = await container.fraud.set_policy(
+        policy = await fraud.set_policy(
             principal_of(request), None, velocity=data.velocity, rules=data.rules
         )
         return _policy_body(policy)
@@ -158,9 +162,9 @@ class FraudAdminController(Controller):
         request: Request[object, object, object],
         event_id: FromPath[str],
         data: JSONBody[FraudPolicyRequest],
-        container: ContainerDep,
+        fraud: FraudDep,
     ) -> FraudPolicyResponse:
-        policy = await container.fraud.set_policy(
+        policy = await fraud.set_policy(
             principal_of(request),
             parse_id(event_id, "eventId"),
             velocity=data.velocity,

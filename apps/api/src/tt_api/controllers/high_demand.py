@@ -9,7 +9,7 @@ from litestar import Controller, Request, Response, delete, get, post, put
 from litestar.params import FromPath, JSONBody
 
 from tt_api.auth import principal_of
-from tt_api.dependencies import ContainerDep
+from tt_api.dependencies import HighDemandDep
 from tt_api.params import parse_id
 from tt_api.schemas.high_demand import (
     FairnessBody,
@@ -39,10 +39,10 @@ class AdminHighDemandController(Controller):
         request: Request[object, object, object],
         event_id: FromPath[str],
         data: JSONBody[PutHighDemandRequest],
-        container: ContainerDep,
+        high_demand: HighDemandDep,
     ) -> Response[HighDemandResponse]:
         limits = data.purchase_limits
-        config, created = await container.high_demand.configure(
+        config, created = await high_demand.configure(
             principal_of(request),
             parse_id(event_id, "eventId"),
             HighDemandChange(
@@ -60,7 +60,7 @@ class AdminHighDemandController(Controller):
         )
         return Response(
             HighDemandResponse(
-                high_demand=high_demand_body(config, now=container.high_demand.clock()),
+                high_demand=high_demand_body(config, now=high_demand.clock()),
                 created=created,
             ),
             status_code=201 if created else 200,
@@ -75,14 +75,10 @@ class AdminHighDemandController(Controller):
         self,
         request: Request[object, object, object],
         event_id: FromPath[str],
-        container: ContainerDep,
+        high_demand: HighDemandDep,
     ) -> HighDemandResponse:
-        config = await container.high_demand.settings_of(
-            principal_of(request), parse_id(event_id, "eventId")
-        )
-        return HighDemandResponse(
-            high_demand=high_demand_body(config, now=container.high_demand.clock())
-        )
+        config = await high_demand.settings_of(principal_of(request), parse_id(event_id, "eventId"))
+        return HighDemandResponse(high_demand=high_demand_body(config, now=high_demand.clock()))
 
     @delete(
         "/{event_id:str}/waiting-room/{user_id:str}",
@@ -95,9 +91,9 @@ class AdminHighDemandController(Controller):
         request: Request[object, object, object],
         event_id: FromPath[str],
         user_id: FromPath[str],
-        container: ContainerDep,
+        high_demand: HighDemandDep,
     ) -> LeaveResponse:
-        await container.high_demand.remove(
+        await high_demand.remove(
             principal_of(request), parse_id(event_id, "eventId"), parse_id(user_id, "userId")
         )
         return LeaveResponse(success=True)
@@ -117,11 +113,11 @@ class WaitingRoomController(Controller):
         self,
         request: Request[object, object, object],
         event_id: FromPath[str],
-        container: ContainerDep,
+        high_demand: HighDemandDep,
     ) -> QueueStatusBody:
         event = parse_id(event_id, "eventId")
-        status = await container.high_demand.join(principal_of(request), event)
-        return queue_status_body(event, status, container.high_demand.heartbeat_seconds)
+        status = await high_demand.join(principal_of(request), event)
+        return queue_status_body(event, status, high_demand.heartbeat_seconds)
 
     @get(
         "/{event_id:str}/status",
@@ -132,11 +128,11 @@ class WaitingRoomController(Controller):
         self,
         request: Request[object, object, object],
         event_id: FromPath[str],
-        container: ContainerDep,
+        high_demand: HighDemandDep,
     ) -> QueueStatusBody:
         event = parse_id(event_id, "eventId")
-        status = await container.high_demand.status(principal_of(request), event)
-        return queue_status_body(event, status, container.high_demand.heartbeat_seconds)
+        status = await high_demand.status(principal_of(request), event)
+        return queue_status_body(event, status, high_demand.heartbeat_seconds)
 
     @post(
         "/{event_id:str}/leave",
@@ -148,9 +144,9 @@ class WaitingRoomController(Controller):
         self,
         request: Request[object, object, object],
         event_id: FromPath[str],
-        container: ContainerDep,
+        high_demand: HighDemandDep,
     ) -> LeaveResponse:
-        await container.high_demand.leave(principal_of(request), parse_id(event_id, "eventId"))
+        await high_demand.leave(principal_of(request), parse_id(event_id, "eventId"))
         return LeaveResponse(success=True)
 
     @get(
@@ -162,10 +158,10 @@ class WaitingRoomController(Controller):
         self,
         request: Request[object, object, object],
         event_id: FromPath[str],
-        container: ContainerDep,
+        high_demand: HighDemandDep,
     ) -> FairnessBody:
         event = parse_id(event_id, "eventId")
-        config, report = await container.high_demand.fairness(principal_of(request), event)
+        config, report = await high_demand.fairness(principal_of(request), event)
         return FairnessBody(
             event_id=event,
             on_sale_at=config.on_sale_at,

@@ -14,13 +14,13 @@ from litestar.params import JSONBody
 
 from tt_api.body import decode_strict_body
 from tt_api.controllers.payments import transaction_body
-from tt_api.dependencies import ContainerDep
+from tt_api.dependencies import PaymentsDep, TaxComplianceDep
 from tt_api.schemas.catalog import AddressBody
 from tt_api.schemas.fees import exact_number
 from tt_api.schemas.internal import PaymentCompleteRequest, PaymentCompleteResponse
 from tt_api.schemas.tax import CalculateTaxRequest, CalculateTaxResponse, TaxBreakdownLine
 from tt_money.errors import InvalidInputError
-from tt_payments.bootstrap import Container
+from tt_payments.internal_auth import InternalAuthenticator
 from tt_tax import Address, InvalidAddressError, TaxLineKind, TaxResult
 
 SERVICE_STATE = "internal_service"
@@ -28,10 +28,10 @@ SERVICE_STATE = "internal_service"
 
 async def verify_signature(request: Request[object, object, object]) -> None:
     """before_request of every internal route: refuse an unsigned or forged request."""
-    container = request.app.state["container"]
-    if not isinstance(container, Container):  # pragma: no cover - set by create_app
-        raise RuntimeError("the container is not on the application state")
-    service = await container.internal_auth.verify(
+    authenticator = request.app.state["internal_auth"]
+    if not isinstance(authenticator, InternalAuthenticator):  # pragma: no cover - create_app
+        raise RuntimeError("the internal authenticator is not on the application state")
+    service = await authenticator.verify(
         method=request.method,
         path=request.url.path,
         raw_query=request.scope.get("query_string", b"").decode("latin-1"),
@@ -56,9 +56,11 @@ class InternalController(Controller):
         opt={"body": PaymentCompleteRequest},
     )
     async def payment_complete(
-        self, data: JSONBody[PaymentCompleteRequest], container: ContainerDep
+        self,
+        data: JSONBody[PaymentCompleteRequest],
+        payments: PaymentsDep,
     ) -> PaymentCompleteResponse:
-        record = await container.payments.link_order(data.payment_id, data.order_id)
+        record = await payments.link_order(data.payment_id, data.order_id)
         return PaymentCompleteResponse(
             success=True,
             order_id=data.order_id,
@@ -74,7 +76,9 @@ class InternalController(Controller):
         opt={"body": CalculateTaxRequest},
     )
     async def calculate_tax(
-        self, data: JSONBody[CalculateTaxRequest], container: ContainerDep
+        self,
+        data: JSONBody[CalculateTaxRequest],
+        tax_compliance: TaxComplianceDep,
     ) -> CalculateTaxResponse:
         venue = None
         if data.venue_id is not None:
@@ -83,7 +87,7 @@ class InternalController(Controller):
                     "Validation failed", details=(("tenantId", "is required with venueId"),)
                 )
             venue = (data.tenant_id, data.venue_id)
-        result = await container.tax_compliance.calculate(
+        result = await tax_compliance.calculate(
             amount_minor=data.amount,
             venue_address=_address(data.venue_address, "venueAddress"),
             venue=venue,

@@ -8,7 +8,7 @@ from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, JSONBody
 
 from tt_api.auth import principal_of
-from tt_api.dependencies import ContainerDep
+from tt_api.dependencies import FeesDep, IdempotencyDep, PaymentsDep, RefundsDep
 from tt_api.errors import ErrorBody, domain_error
 from tt_api.idempotency import (
     check_optional_idempotency_key,
@@ -71,7 +71,8 @@ class PaymentsController(Controller):
         self,
         request: Request[object, object, object],
         data: JSONBody[ProcessPaymentRequest],
-        container: ContainerDep,
+        idempotency: IdempotencyDep,
+        payments: PaymentsDep,
     ) -> Response[bytes]:
         principal = principal_of(request)
         payment = PaymentRequest(
@@ -112,7 +113,7 @@ class PaymentsController(Controller):
             return status, msgspec.json.encode(body)
 
         async def handle(scope: IdempotencyScope) -> tuple[int, msgspec.Struct] | StoredAnswer:
-            outcome = await container.payments.process(
+            outcome = await payments.process(
                 principal,
                 payment,
                 ip_address=request.client.host if request.client else None,
@@ -124,9 +125,7 @@ class PaymentsController(Controller):
                 return outcome.answer
             return _process_answer(outcome)
 
-        return await run_idempotent(
-            request, container.idempotency, principal, "process_payment", handle
-        )
+        return await run_idempotent(request, idempotency, principal, "process_payment", handle)
 
     @get(
         "/transaction/{transaction_id:str}",
@@ -137,9 +136,9 @@ class PaymentsController(Controller):
         self,
         request: Request[object, object, object],
         transaction_id: FromPath[str],
-        container: ContainerDep,
+        payments: PaymentsDep,
     ) -> TransactionResponse:
-        record = await container.payments.visible(
+        record = await payments.visible(
             principal_of(request), parse_id(transaction_id, "transactionId")
         )
         return TransactionResponse(
@@ -163,10 +162,10 @@ class PaymentsController(Controller):
         self,
         request: Request[object, object, object],
         data: JSONBody[CalculateFeesRequest],
-        container: ContainerDep,
+        fees: FeesDep,
     ) -> CalculateFeesResponse:
         check_optional_idempotency_key(request)
-        quote = await container.fees.calculate(
+        quote = await fees.calculate(
             principal_of(request),
             venue_id=data.venue_id,
             amount_minor=data.amount,
@@ -190,13 +189,14 @@ class PaymentsController(Controller):
         request: Request[object, object, object],
         transaction_id: FromPath[str],
         data: JSONBody[RefundRequestBody],
-        container: ContainerDep,
+        idempotency: IdempotencyDep,
+        refunds: RefundsDep,
     ) -> Response[bytes]:
         principal = principal_of(request)
         payment_id = parse_id(transaction_id, "transactionId")
 
         async def handle(scope: IdempotencyScope) -> tuple[int, msgspec.Struct]:
-            refund = await container.refunds.refund(
+            refund = await refunds.refund(
                 principal,
                 payment_id,
                 amount_minor=data.amount,
@@ -209,9 +209,7 @@ class PaymentsController(Controller):
             )
             return (200 if refund.settled else 202), body
 
-        return await run_idempotent(
-            request, container.idempotency, principal, "refund_payment", handle
-        )
+        return await run_idempotent(request, idempotency, principal, "refund_payment", handle)
 
 
 _MINT_PROGRESS = {"queued": 0, "processing": 50, "completed": 100}

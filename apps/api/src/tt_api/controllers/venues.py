@@ -7,7 +7,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, JSONBody
 
 from tt_api.auth import principal_of
-from tt_api.dependencies import ContainerDep
+from tt_api.dependencies import BalancesDep, IdempotencyDep, PayoutsDep
 from tt_api.idempotency import run_idempotent
 from tt_api.params import parse_id
 from tt_api.schemas.venues import (
@@ -34,11 +34,9 @@ class VenuesController(Controller):
         self,
         request: Request[object, object, object],
         venue_id: FromPath[str],
-        container: ContainerDep,
+        balances: BalancesDep,
     ) -> VenueBalanceResponse:
-        balance = await container.balances.balance(
-            principal_of(request), parse_id(venue_id, "venueId")
-        )
+        balance = await balances.balance(principal_of(request), parse_id(venue_id, "venueId"))
         return VenueBalanceResponse(
             balance=BalanceBody(
                 available=balance.available.minor,
@@ -65,13 +63,14 @@ class VenuesController(Controller):
         request: Request[object, object, object],
         venue_id: FromPath[str],
         data: JSONBody[PayoutRequestBody],
-        container: ContainerDep,
+        idempotency: IdempotencyDep,
+        payouts: PayoutsDep,
     ) -> Response[bytes]:
         principal = principal_of(request)
         venue = parse_id(venue_id, "venueId")
 
         async def handle(scope: IdempotencyScope) -> tuple[int, msgspec.Struct] | StoredAnswer:
-            payout = await container.payouts.request(
+            payout = await payouts.request(
                 principal, venue, data.amount, instant=data.instant, idempotency_key=scope.key
             )
             standard = payout.method is PayoutMethod.STANDARD
@@ -87,4 +86,4 @@ class VenuesController(Controller):
                 estimated_arrival="1-2 business days" if standard else "about 30 minutes",
             )
 
-        return await run_idempotent(request, container.idempotency, principal, "payout", handle)
+        return await run_idempotent(request, idempotency, principal, "payout", handle)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from litestar import Controller, Request, post
 
-from tt_api.dependencies import ContainerDep
+from tt_api.dependencies import SettingsDep, WebhooksDep
 from tt_api.schemas.webhooks import WebhookAck
 from tt_payments.adapters.stripe_webhooks import verify_stripe_event
 from tt_payments.webhooks import SQUARE_SIGNATURE_HEADER, parse_square_event, verify_square
@@ -27,15 +27,18 @@ class WebhooksController(Controller):
         status_code=200,
     )
     async def stripe(
-        self, request: Request[object, object, object], container: ContainerDep
+        self,
+        request: Request[object, object, object],
+        settings: SettingsDep,
+        webhooks: WebhooksDep,
     ) -> WebhookAck:
         body = await request.body()
         event = verify_stripe_event(
             body,
             request.headers.get("stripe-signature"),
-            container.settings.stripe_webhook_secrets,
+            settings.stripe_webhook_secrets,
         )
-        outcome = await container.webhooks.receive(event)
+        outcome = await webhooks.receive(event)
         return WebhookAck(received=True, duplicate=outcome == "duplicate", outcome=outcome)
 
     @post(
@@ -45,16 +48,19 @@ class WebhooksController(Controller):
         status_code=200,
     )
     async def square(
-        self, request: Request[object, object, object], container: ContainerDep
+        self,
+        request: Request[object, object, object],
+        settings: SettingsDep,
+        webhooks: WebhooksDep,
     ) -> WebhookAck:
         body = await request.body()
         signature = request.headers.get(SQUARE_SIGNATURE_HEADER)
         verify_square(
             body,
             signature,
-            notification_url=container.settings.square_webhook_url or str(request.url),
-            keys=container.settings.square_webhook_signature_keys,
+            notification_url=settings.square_webhook_url or str(request.url),
+            keys=settings.square_webhook_signature_keys,
         )
         event = parse_square_event(body, signature or "")
-        outcome = await container.webhooks.receive(event)
+        outcome = await webhooks.receive(event)
         return WebhookAck(received=True, duplicate=outcome == "duplicate", outcome=outcome)
