@@ -28,10 +28,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from tests.conftest import database_clock
 from tests.e2e.processes import Process, cli_env, tt
 from tt_payments import Container, Settings
-from tt_payments.adapters.payments_sql import SqlPayments
 from tt_payments.adapters.rabbitmq import DEFAULT_EXCHANGE
 from tt_payments.db.tables.outbox import outbox, outbox_dlq
+from tt_payments.db.unit_of_work import SqlUnitOfWork
 from tt_payments.ledger.sql import SqlLedger
+from tt_payments.payments.sql import payments_transaction
 from tt_workers.actors import declare_actors
 from tt_workers.broker import build_broker
 from tt_workers.services import Services
@@ -53,8 +54,8 @@ async def subscriber(settings: Settings) -> AsyncIterator[AbstractQueue]:
 
 
 async def append_event(engine: AsyncEngine, tenant: uuid.UUID) -> uuid.UUID:
-    async with SqlPayments(engine, SqlLedger(engine)).unit_of_work() as uow:
-        return await uow.append_event(
+    async with SqlUnitOfWork(engine, payments_transaction(SqlLedger(engine)))() as tx:
+        return await tx.outbox.append(
             tenant_id=tenant,
             event_type="payment.completed",
             aggregate_type="payment",

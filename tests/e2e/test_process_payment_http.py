@@ -3,26 +3,75 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 
+import attrs
 import httpx
 import pytest
 import sqlalchemy as sa
 
+from tests.conftest import service_with
 from tt_money import USD, Money
-from tt_payments import Container
-from tt_payments.adapters.payments_sql import PaymentsUnitOfWork
+from tt_payments import Container, Overrides, Settings
 from tt_payments.db.tables.idempotency import payment_idempotency
 from tt_payments.db.tables.ledger import ledger_entries
 from tt_payments.db.tables.outbox import outbox
 from tt_payments.db.tables.payments import nft_mint_queue, payment_refunds, payment_transactions
+from tt_payments.idempotency import AnswerWriter
 from tt_payments.identity import Role
+from tt_payments.ledger.ports import LedgerWriter
+from tt_payments.outbox.ports import OutboxWriter
+from tt_payments.payments.ports import PaymentsTransaction, PaymentWriter
 from tt_payments.providers.simulated import FaultPoint, SimulatedProvider
 from tt_payments.providers.types import RefundRequest
+from tt_payments.tax.ports import TaxRecordWriter
+from tt_payments.unit_of_work import UnitOfWork
 
 AuthHeaders = Callable[..., dict[str, str]]
 PROCESS = "/api/v1/payments/process"
+
+
+@attrs.frozen
+class _DiesAtTheOutbox:
+    """A payments transaction whose outbox write kills the process (before COMMIT)."""
+
+    inner: PaymentsTransaction
+
+    @property
+    def payments(self) -> PaymentWriter:
+        return self.inner.payments
+
+    @property
+    def ledger(self) -> LedgerWriter:
+        return self.inner.ledger
+
+    @property
+    def answers(self) -> AnswerWriter:
+        return self.inner.answers
+
+    @property
+    def tax(self) -> TaxRecordWriter:
+        return self.inner.tax
+
+    @property
+    def outbox(self) -> OutboxWriter:
+        return self
+
+    async def append(self, **event: object) -> uuid.UUID:
+        raise RuntimeError("the process died before the commit")
+
+
+def dies_at_the_outbox(
+    transactions: UnitOfWork[PaymentsTransaction],
+) -> UnitOfWork[PaymentsTransaction]:
+    @contextlib.asynccontextmanager
+    async def transaction() -> AsyncIterator[PaymentsTransaction]:
+        async with transactions() as tx:
+            yield _DiesAtTheOutbox(tx)
+
+    return transaction
 
 
 async def venue_and_event(client: httpx.AsyncClient, auth: AuthHeaders) -> tuple[str, str]:
@@ -414,21 +463,17 @@ async def test_a_crash_before_the_settling_commit_loses_nothing_and_the_retry_fi
     client: httpx.AsyncClient,
     auth: AuthHeaders,
     container: Container,
+    settings: Settings,
     tenant: uuid.UUID,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # Given the settling transaction dies at its last step (the outbox row), after the
-    # charge and after the answer was written in it
+    # Given a service whose settling transaction dies at its outbox row, after the charge
+    # (the same simulated processor as the shared service's)
     venue, event = await venue_and_event(client, auth)
     headers, order = keyed(auth()), body(venue, event)
     charges_before = provider(container).charges_created
-
-    async def crash(*args: object, **kwargs: object) -> uuid.UUID:
-        raise RuntimeError("the process died before the commit")
-
-    monkeypatch.setattr(PaymentsUnitOfWork, "append_event", crash)
-    crashed = await client.post(PROCESS, json=order, headers=headers)
-    monkeypatch.undo()
+    dies = Overrides(payments_transactions=dies_at_the_outbox, payment_provider=container.provider)
+    async with service_with(settings, dies) as (_, dying):
+        crashed = await dying.post(PROCESS, json=order, headers=headers)
     assert crashed.status_code == 500, crashed.text
     # Then nothing of the settlement was kept: the payment is processing, no entry, and
     # the key is free (its answer rolled back with the rest)

@@ -23,14 +23,15 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from tests.conftest import database_clock
 from tt_payments import Settings
 from tt_payments.adapters.log_publisher import LOGGER_NAME, LogPublisher
-from tt_payments.adapters.payments_sql import SqlPayments
 from tt_payments.adapters.rabbitmq import DEFAULT_EXCHANGE, RabbitMqPublisher
 from tt_payments.db import database, migrate
 from tt_payments.db.tables.outbox import outbox, outbox_dlq
+from tt_payments.db.unit_of_work import SqlUnitOfWork
 from tt_payments.ledger.sql import SqlLedger
 from tt_payments.outbox import MAX_ATTEMPTS, OutboxEvent, OutboxRelay, RelayReport
 from tt_payments.outbox.ports import EventPublisher
 from tt_payments.outbox.sql import SqlOutbox
+from tt_payments.payments.sql import SqlPaymentsTransaction, payments_transaction
 from tt_payments.wiring import build_publisher
 
 
@@ -80,8 +81,9 @@ def store(engine: AsyncEngine) -> SqlOutbox:
 
 
 @pytest.fixture
-def payments(engine: AsyncEngine) -> SqlPayments:
-    return SqlPayments(engine, SqlLedger(engine))
+def payments(engine: AsyncEngine) -> SqlUnitOfWork[SqlPaymentsTransaction]:
+    """The payments context's unit of work, as the service wires it."""
+    return SqlUnitOfWork(engine, payments_transaction(SqlLedger(engine)))
 
 
 @pytest.fixture
@@ -124,15 +126,18 @@ async def subscriber(amqp: AbstractRobustConnection) -> AbstractQueue:
 
 
 async def append_events(
-    payments: SqlPayments, tenant: uuid.UUID, count: int = 1, event_type: str = "payment.completed"
+    payments: SqlUnitOfWork[SqlPaymentsTransaction],
+    tenant: uuid.UUID,
+    count: int = 1,
+    event_type: str = "payment.completed",
 ) -> list[uuid.UUID]:
     """Commit ``count`` events the way a use case does, through the unit of work."""
     ids = []
-    async with payments.unit_of_work() as uow:
+    async with payments() as tx:
         for number in range(count):
             aggregate = uuid.uuid4()
             ids.append(
-                await uow.append_event(
+                await tx.outbox.append(
                     tenant_id=tenant,
                     event_type=event_type,
                     aggregate_type="payment",
@@ -216,7 +221,7 @@ async def fail_until_dead_lettered(
 @pytest.mark.needs_broker
 async def test_a_committed_payment_completed_event_is_published_once_as_an_envelope(
     engine: AsyncEngine,
-    payments: SqlPayments,
+    payments: SqlUnitOfWork[SqlPaymentsTransaction],
     store: SqlOutbox,
     subscriber: AbstractQueue,
     rabbitmq: Callable[[], RabbitMqPublisher],
@@ -255,14 +260,17 @@ async def test_a_committed_payment_completed_event_is_published_once_as_an_envel
 
 
 async def test_an_event_is_published_only_after_its_transaction_commits(
-    engine: AsyncEngine, payments: SqlPayments, store: SqlOutbox, tenant: uuid.UUID
+    engine: AsyncEngine,
+    payments: SqlUnitOfWork[SqlPaymentsTransaction],
+    store: SqlOutbox,
+    tenant: uuid.UUID,
 ) -> None:
     publisher = RecordingPublisher()
     relay = OutboxRelay(store=store, publisher=publisher)
 
     # Given an event whose transaction has not committed yet
-    async with payments.unit_of_work() as uow:
-        pending = await uow.append_event(
+    async with payments() as tx:
+        pending = await tx.outbox.append(
             tenant_id=tenant,
             event_type="payment.completed",
             aggregate_type="payment",
@@ -275,8 +283,8 @@ async def test_an_event_is_published_only_after_its_transaction_commits(
 
     # And an event whose transaction rolls back is never published
     async def append_then_fail() -> None:
-        async with payments.unit_of_work() as uow:
-            await uow.append_event(
+        async with payments() as tx:
+            await tx.outbox.append(
                 tenant_id=tenant,
                 event_type="payment.completed",
                 aggregate_type="payment",
@@ -296,7 +304,7 @@ async def test_an_event_is_published_only_after_its_transaction_commits(
 @pytest.mark.needs_broker
 async def test_two_relays_running_at_once_publish_each_row_exactly_once(
     engine: AsyncEngine,
-    payments: SqlPayments,
+    payments: SqlUnitOfWork[SqlPaymentsTransaction],
     store: SqlOutbox,
     subscriber: AbstractQueue,
     rabbitmq: Callable[[], RabbitMqPublisher],
@@ -322,7 +330,10 @@ async def test_two_relays_running_at_once_publish_each_row_exactly_once(
 
 
 async def test_a_refused_event_backs_off_exponentially_then_moves_to_the_dead_letters(
-    engine: AsyncEngine, payments: SqlPayments, store: SqlOutbox, tenant: uuid.UUID
+    engine: AsyncEngine,
+    payments: SqlUnitOfWork[SqlPaymentsTransaction],
+    store: SqlOutbox,
+    tenant: uuid.UUID,
 ) -> None:
     # Given an event the broker refuses every time
     [event_id] = await append_events(payments, tenant)
@@ -367,7 +378,7 @@ async def test_a_refused_event_backs_off_exponentially_then_moves_to_the_dead_le
 @pytest.mark.needs_broker
 async def test_a_redriven_dead_letter_is_published_with_its_original_event_id(
     engine: AsyncEngine,
-    payments: SqlPayments,
+    payments: SqlUnitOfWork[SqlPaymentsTransaction],
     store: SqlOutbox,
     subscriber: AbstractQueue,
     rabbitmq: Callable[[], RabbitMqPublisher],
@@ -400,7 +411,10 @@ async def test_a_redriven_dead_letter_is_published_with_its_original_event_id(
 
 
 async def test_redrive_all_takes_only_the_named_tenants_dead_letters(
-    engine: AsyncEngine, payments: SqlPayments, store: SqlOutbox, tenant: uuid.UUID
+    engine: AsyncEngine,
+    payments: SqlUnitOfWork[SqlPaymentsTransaction],
+    store: SqlOutbox,
+    tenant: uuid.UUID,
 ) -> None:
     other = uuid.uuid4()
     for owner in (tenant, other):
@@ -414,7 +428,10 @@ async def test_redrive_all_takes_only_the_named_tenants_dead_letters(
 
 
 async def test_an_unreachable_broker_defers_events_without_counting_attempts(
-    engine: AsyncEngine, payments: SqlPayments, store: SqlOutbox, tenant: uuid.UUID
+    engine: AsyncEngine,
+    payments: SqlUnitOfWork[SqlPaymentsTransaction],
+    store: SqlOutbox,
+    tenant: uuid.UUID,
 ) -> None:
     # Given events, and a broker nobody listens for (port 1 refuses connections)
     await append_events(payments, tenant, count=2)
@@ -436,7 +453,7 @@ async def test_an_unreachable_broker_defers_events_without_counting_attempts(
 
 async def test_without_a_broker_events_go_to_the_log(
     engine: AsyncEngine,
-    payments: SqlPayments,
+    payments: SqlUnitOfWork[SqlPaymentsTransaction],
     store: SqlOutbox,
     tenant: uuid.UUID,
     caplog: pytest.LogCaptureFixture,
@@ -465,7 +482,10 @@ def test_a_broker_url_selects_the_rabbitmq_publisher() -> None:
 
 
 async def test_status_counts_pending_due_retrying_and_dead_letters(
-    engine: AsyncEngine, payments: SqlPayments, store: SqlOutbox, tenant: uuid.UUID
+    engine: AsyncEngine,
+    payments: SqlUnitOfWork[SqlPaymentsTransaction],
+    store: SqlOutbox,
+    tenant: uuid.UUID,
 ) -> None:
     # Given one dead letter, then two new events written at 09:00 and 10:00 on a day in
     # the past, the first of which failed once and is retried only tomorrow

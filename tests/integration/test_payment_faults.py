@@ -41,7 +41,6 @@ from tt_ledger import (
 )
 from tt_money import USD, Money
 from tt_payments import Container
-from tt_payments.adapters.payments_sql import PaymentsUnitOfWork, SqlPayments
 from tt_payments.catalog import Event, Venue
 from tt_payments.db.tables.ledger import ledger_entries
 from tt_payments.db.tables.outbox import outbox
@@ -49,11 +48,12 @@ from tt_payments.db.tables.payments import nft_mint_queue, payment_intents, paym
 from tt_payments.identity import Principal, Role
 from tt_payments.ledger.sql import SqlLedger
 from tt_payments.payments import PaymentRecord, PaymentRequest, RefundRecord, TicketLine
+from tt_payments.payments.refunds import RefundService
+from tt_payments.payments.service import PaymentService
+from tt_payments.payments.sql import SqlPayments, SqlPaymentsTransaction, SqlPaymentWriter
 from tt_payments.providers.simulated import FaultPoint, SimulatedProvider
 from tt_payments.providers.types import ChargeStatus
 from tt_payments.use_cases import catalog as catalog_use_cases
-from tt_payments.use_cases.process_payment import PaymentService
-from tt_payments.use_cases.refund_payment import RefundService
 from tt_tax import Address
 
 T = TypeVar("T")
@@ -63,8 +63,8 @@ class ProcessKilledError(RuntimeError):
     """The process died: what it had not committed is gone."""
 
 
-class _WatchedUnitOfWork(PaymentsUnitOfWork):
-    """A unit of work that remembers whether it moved a payment to another status."""
+class _WatchedWriter(SqlPaymentWriter):
+    """The payments writer, remembering whether it moved a payment to another status."""
 
     def __init__(self, connection: AsyncConnection, ledger: SqlLedger) -> None:
         super().__init__(connection, ledger)
@@ -83,29 +83,33 @@ class _WatchedUnitOfWork(PaymentsUnitOfWork):
         return moved
 
 
-class CrashBeforeCommit(SqlPayments):
-    """``SqlPayments`` in a process that dies just before a COMMIT, when told to.
+class CrashBeforeCommit:
+    """The payments context's unit of work in a process that dies just before a COMMIT,
+    when told to.
 
-    After ``crash_before_next_commit()``, the next unit of work that moves a payment's
+    After ``crash_before_next_commit()``, the next transaction that moves a payment's
     status (the one that records a capture, or a refund's completion, with its journal
     entry, outbox row and mint job) raises ``ProcessKilledError`` after its last statement:
     the transaction rolls back, as when the process is killed before COMMIT reaches the
-    database. Until then, and afterwards, it is the real ``SqlPayments``.
+    database. Until then, and afterwards, it is the real ``SqlUnitOfWork``'s transaction.
     """
 
     def __init__(self, engine: AsyncEngine, ledger: SqlLedger) -> None:
-        super().__init__(engine, ledger)
+        self._engine = engine
+        self._ledger = ledger
         self._crashes = 0
 
     def crash_before_next_commit(self) -> None:
         self._crashes += 1
 
     @contextlib.asynccontextmanager
-    async def unit_of_work(self) -> AsyncIterator[PaymentsUnitOfWork]:
+    async def __call__(self) -> AsyncIterator[SqlPaymentsTransaction]:
         async with self._engine.begin() as connection:
-            work = _WatchedUnitOfWork(connection, self.ledger)
+            work = SqlPaymentsTransaction(connection, self._ledger)
+            watched = _WatchedWriter(connection, self._ledger)
+            work.payments = watched
             yield work
-            if work.moved_a_payment and self._crashes:
+            if watched.moved_a_payment and self._crashes:
                 self._crashes -= 1
                 raise ProcessKilledError("the process died before COMMIT")
 
@@ -116,7 +120,8 @@ class PaymentCore:
     simulated processor (the "outside world" other processes of the same test may share)."""
 
     processor: SimulatedProvider
-    store: CrashBeforeCommit
+    store: SqlPayments
+    crashing: CrashBeforeCommit
     payments: PaymentService
     refunds: RefundService
 
@@ -124,12 +129,23 @@ class PaymentCore:
 def payment_core(container: Container, processor: SimulatedProvider | None = None) -> PaymentCore:
     """A fresh process: its own stores (and ledger account cache) on the test database."""
     processor = processor or SimulatedProvider()
-    store = CrashBeforeCommit(container.engine, SqlLedger(container.engine))
-    payments = attrs.evolve(container.payments, payments=store, provider=processor)
-    refunds = RefundService(
-        payments=store, lookup=payments, provider=processor, metrics=payments.metrics
+    ledger = SqlLedger(container.engine)
+    store = SqlPayments(container.engine)
+    crashing = CrashBeforeCommit(container.engine, ledger)
+    payments = attrs.evolve(
+        container.payments, payments=store, uow=crashing, accounts=ledger, provider=processor
     )
-    return PaymentCore(processor=processor, store=store, payments=payments, refunds=refunds)
+    refunds = RefundService(
+        payments=store,
+        uow=crashing,
+        accounts=ledger,
+        lookup=payments,
+        provider=processor,
+        metrics=payments.metrics,
+    )
+    return PaymentCore(
+        processor=processor, store=store, crashing=crashing, payments=payments, refunds=refunds
+    )
 
 
 @attrs.frozen(kw_only=True)
@@ -249,7 +265,7 @@ def timeout(point: FaultPoint) -> Fault:
 
 
 def crash_before_commit(core: PaymentCore) -> None:
-    core.store.crash_before_next_commit()
+    core.crashing.crash_before_next_commit()
 
 
 @pytest.mark.parametrize(
@@ -326,7 +342,7 @@ async def test_a_payment_interrupted_before_the_commit_is_finished_by_another_pr
     # Given a process that charged the buyer and died before recording it
     processor = SimulatedProvider()
     crashed = payment_core(container, processor)
-    crashed.store.crash_before_next_commit()
+    crashed.crashing.crash_before_next_commit()
     order = shop.order()
     assert await survive(crashed.payments.process(shop.buyer, order)) is None
     # When the retry reaches another process (fresh account cache, same processor)

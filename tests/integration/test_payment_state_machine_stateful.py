@@ -89,7 +89,6 @@ from tt_ledger import (
 )
 from tt_money import USD, Money
 from tt_payments import Container, Settings, bootstrap
-from tt_payments.adapters.payments_sql import SqlPayments
 from tt_payments.catalog import Event, Venue
 from tt_payments.db.tables.ledger import ledger_accounts, ledger_entries, ledger_postings
 from tt_payments.db.tables.outbox import outbox
@@ -99,6 +98,7 @@ from tt_payments.db.tables.payments import (
     payment_refunds,
     payment_transactions,
 )
+from tt_payments.db.unit_of_work import SqlUnitOfWork
 from tt_payments.identity import Principal, Role
 from tt_payments.ledger.sql import SqlLedger
 from tt_payments.payments import (
@@ -107,11 +107,12 @@ from tt_payments.payments import (
     RefundRecord,
     TicketLine,
 )
+from tt_payments.payments.refunds import RefundService
+from tt_payments.payments.service import PaymentOutcome
+from tt_payments.payments.sql import SqlPayments, payments_transaction
 from tt_payments.providers.simulated import FaultPoint, SimulatedProvider
 from tt_payments.use_cases import catalog as catalog_use_cases
 from tt_payments.use_cases.high_demand import HighDemandChange
-from tt_payments.use_cases.process_payment import PaymentOutcome
-from tt_payments.use_cases.refund_payment import RefundService
 from tt_tax import Address
 
 T = TypeVar("T")
@@ -282,13 +283,18 @@ class PaymentLedgerMachine(RuleBasedStateMachine):
     def restart(self) -> None:
         """A new process takes over: same database and processor, empty caches."""
         engine = self.world.container.engine
+        ledger = SqlLedger(engine)
         self.service = attrs.evolve(
             self.world.container.payments,
-            payments=SqlPayments(engine, SqlLedger(engine)),
+            payments=SqlPayments(engine),
+            uow=SqlUnitOfWork(engine, payments_transaction(ledger)),
+            accounts=ledger,
             provider=self.processor,
         )
         self.refunder = RefundService(
             payments=self.service.payments,
+            uow=self.service.uow,
+            accounts=ledger,
             lookup=self.service,
             provider=self.processor,
             metrics=self.service.metrics,

@@ -310,8 +310,8 @@ async def test_a_payment_abandoned_in_3d_secure_expires_once(core: Container, sh
 
 
 async def test_outbox_rows_stuck_for_ten_minutes_are_made_due(core: Container, shop: Shop) -> None:
-    async with core.payments.payments.unit_of_work() as uow:
-        await uow.append_event(
+    async with core.payments.uow() as tx:
+        await tx.outbox.append(
             tenant_id=shop.tenant,
             event_type="payment.completed",
             aggregate_type="payment",

@@ -19,14 +19,14 @@ from tt_payments import Container, Settings
 from tt_payments.idempotency import IdempotencyStore
 from tt_payments.internal_auth import InternalAuthenticator
 from tt_payments.metrics import PaymentMetrics
+from tt_payments.payments.refunds import RefundService
+from tt_payments.payments.service import PaymentService
 from tt_payments.payouts import PayoutService
 from tt_payments.ports import Catalog
 from tt_payments.settlement import BalanceService
 from tt_payments.use_cases.fees import FeeCalculator
 from tt_payments.use_cases.fraud import FraudAdmin
 from tt_payments.use_cases.high_demand import HighDemandService
-from tt_payments.use_cases.process_payment import PaymentService
-from tt_payments.use_cases.refund_payment import RefundService
 from tt_payments.use_cases.tax import TaxCompliance
 from tt_payments.use_cases.webhooks import WebhookService
 from tt_tax import TaxCalculator

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import attrs
@@ -30,20 +31,22 @@ if TYPE_CHECKING:
     from tt_payments.outbox import OutboxRelay
     from tt_payments.outbox.ports import EventPublisher
     from tt_payments.outbox.sql import SqlOutbox
+    from tt_payments.payments.ports import PaymentsTransaction
+    from tt_payments.payments.provider_events import ProviderEventService
+    from tt_payments.payments.refunds import RefundService
+    from tt_payments.payments.service import PaymentService
     from tt_payments.payouts.service import PayoutService
     from tt_payments.ports import PaymentProvider, PayoutProvider
     from tt_payments.queue_tokens import JwtAccessTokenCodec
     from tt_payments.settlement.service import BalanceService
     from tt_payments.tokens import TokenService
+    from tt_payments.unit_of_work import UnitOfWork
     from tt_payments.use_cases.fees import FeeCalculator
     from tt_payments.use_cases.fraud import FraudAdmin
     from tt_payments.use_cases.health import HealthReport
     from tt_payments.use_cases.high_demand import HighDemandService
     from tt_payments.use_cases.jobs import PeriodicJobs
-    from tt_payments.use_cases.process_payment import PaymentService
-    from tt_payments.use_cases.provider_events import ProviderEventService
     from tt_payments.use_cases.reconciliation import ReconciliationService
-    from tt_payments.use_cases.refund_payment import RefundService
     from tt_payments.use_cases.tax import TaxCompliance
     from tt_payments.use_cases.webhooks import SeenWebhooks, WebhookService
     from tt_tax import RateSource, TaxCalculator
@@ -67,6 +70,12 @@ class Overrides:
     """Where internal requests' nonces are remembered (replay protection)."""
     seen_webhooks: SeenWebhooks | None = None
     """The webhook inbox's fast duplicate check."""
+    payments_transactions: (
+        Callable[[UnitOfWork[PaymentsTransaction]], UnitOfWork[PaymentsTransaction]] | None
+    ) = None
+    """Wraps the payments context's unit of work (payments, refunds, disputes): where a
+    test injects a fault at the transaction boundary, such as a process that dies before
+    its COMMIT."""
 
 
 @attrs.define

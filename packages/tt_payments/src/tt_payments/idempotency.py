@@ -109,3 +109,12 @@ class IdempotencyStore(Protocol):
     async def release(self, scope: IdempotencyScope) -> None:
         """End the lease without a final answer, so a retry resumes at once (202)."""
         ...
+
+
+class AnswerWriter(Protocol):
+    """Answers stored inside an operation's own final transaction (``StoredAnswer``)."""
+
+    async def finish(self, scope: IdempotencyScope, status: int, body: bytes) -> None:
+        """Store the response for ``scope``, committed with the transaction (a 5xx is
+        forgotten instead, so the request may be retried)."""
+        ...

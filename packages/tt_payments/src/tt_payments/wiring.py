@@ -25,7 +25,6 @@ from tt_payments.adapters.high_demand_sql import SqlHighDemand
 from tt_payments.adapters.idempotency_sql import SqlIdempotencyStore
 from tt_payments.adapters.log_publisher import LogPublisher
 from tt_payments.adapters.nonce_redis import RedisNonceStore
-from tt_payments.adapters.payments_sql import SqlPayments
 from tt_payments.adapters.prometheus_metrics import PrometheusPaymentMetrics
 from tt_payments.adapters.reconciliation_sql import SqlReconciliation
 from tt_payments.adapters.stripe_event_types import (
@@ -47,6 +46,12 @@ from tt_payments.ledger.sql import SqlLedger
 from tt_payments.outbox import OutboxRelay
 from tt_payments.outbox.ports import EventPublisher
 from tt_payments.outbox.sql import SqlOutbox
+from tt_payments.payments.disputes import DisputeService
+from tt_payments.payments.ports import PaymentsTransaction
+from tt_payments.payments.provider_events import ProviderEventService
+from tt_payments.payments.refunds import RefundService
+from tt_payments.payments.service import PaymentService
+from tt_payments.payments.sql import SqlPayments, payments_transaction
 from tt_payments.payouts.service import PayoutService
 from tt_payments.payouts.sql import payouts_transaction
 from tt_payments.ports import PaymentProvider, PayoutProvider
@@ -56,16 +61,14 @@ from tt_payments.queue_tokens import JwtAccessTokenCodec
 from tt_payments.settings import Settings, SettingsError
 from tt_payments.settlement.service import BalanceService
 from tt_payments.settlement.sql import settlement_transaction
-from tt_payments.use_cases.disputes import DisputeService
+from tt_payments.tax.service import TaxRecords
+from tt_payments.unit_of_work import UnitOfWork
 from tt_payments.use_cases.fees import FeeCalculator
 from tt_payments.use_cases.fraud import FraudAdmin, FraudCheck
 from tt_payments.use_cases.high_demand import HighDemandService
 from tt_payments.use_cases.jobs import PeriodicJobs
-from tt_payments.use_cases.process_payment import PaymentService
-from tt_payments.use_cases.provider_events import ProviderEventService
 from tt_payments.use_cases.reconciliation import ReconciliationService
-from tt_payments.use_cases.refund_payment import RefundService
-from tt_payments.use_cases.tax import TaxCompliance, TaxRecords
+from tt_payments.use_cases.tax import TaxCompliance
 from tt_payments.use_cases.webhooks import WebhookService
 from tt_payments.volume_cache import CachedSalesVolume
 from tt_payments.webhooks import ProviderEvent, square_event
@@ -108,7 +111,12 @@ def build_container(settings: Settings, overrides: Overrides) -> Container:
         )
         provider = overrides.payment_provider or build_provider(settings)
         ledger = SqlLedger(engine)
-        stored_payments = SqlPayments(engine, ledger)
+        stored_payments = SqlPayments(engine)
+        payments_uow: UnitOfWork[PaymentsTransaction] = SqlUnitOfWork(
+            engine, payments_transaction(ledger)
+        )
+        if overrides.payments_transactions is not None:
+            payments_uow = overrides.payments_transactions(payments_uow)
         metrics = PrometheusPaymentMetrics()
         outbox = SqlOutbox(engine)
         publisher = overrides.publisher or build_publisher(settings)
@@ -134,6 +142,8 @@ def build_container(settings: Settings, overrides: Overrides) -> Container:
         )
         payments = PaymentService(
             payments=stored_payments,
+            uow=payments_uow,
+            accounts=ledger,
             catalog=catalog,
             fees=fees,
             provider=provider,
@@ -145,6 +155,8 @@ def build_container(settings: Settings, overrides: Overrides) -> Container:
         )
         refunds = RefundService(
             payments=stored_payments,
+            uow=payments_uow,
+            accounts=ledger,
             lookup=payments,
             provider=provider,
             metrics=metrics,
@@ -155,7 +167,7 @@ def build_container(settings: Settings, overrides: Overrides) -> Container:
         provider_events = ProviderEventService(
             payments=payments,
             refunds=refunds,
-            disputes=DisputeService(payments=stored_payments, refunds=refunds),
+            disputes=DisputeService(uow=payments_uow, accounts=ledger, refunds=refunds),
             provider=provider,
             metrics=metrics,
             findings=findings,

@@ -48,8 +48,8 @@ from tt_payments.payments import (
     TicketLine,
     address_fingerprint,
 )
+from tt_payments.payments.service import AnswerInTransaction, PaymentOutcome
 from tt_payments.use_cases.fees import FeeQuote
-from tt_payments.use_cases.process_payment import AnswerInTransaction, PaymentOutcome
 
 
 class PaymentsController(Controller):
@@ -105,12 +105,16 @@ class PaymentsController(Controller):
             ),
         )
 
-        def render(outcome: PaymentOutcome) -> tuple[int, bytes]:
+        def answer_for(outcome: PaymentOutcome) -> StoredAnswer | None:
+            """The response, rendered here and kept with the payment's final commit; a
+            202 (the processor has not decided) is not kept: a retry asks again."""
             try:
                 status, body = _process_answer(outcome)
             except TicketTokenError as error:
                 status, body = domain_error(request, error)
-            return status, msgspec.json.encode(body)
+            if status == 202:
+                return None
+            return StoredAnswer(status=status, body=msgspec.json.encode(body))
 
         async def handle(scope: IdempotencyScope) -> tuple[int, msgspec.Struct] | StoredAnswer:
             outcome = await payments.process(
@@ -119,7 +123,7 @@ class PaymentsController(Controller):
                 ip_address=request.client.host if request.client else None,
                 access_token=request.headers.get("x-access-token"),
                 session_data=data.session_data,
-                answer=AnswerInTransaction(scope=scope, render=render),
+                answer=AnswerInTransaction(scope=scope, answer_for=answer_for),
             )
             if outcome.answer is not None:
                 return outcome.answer

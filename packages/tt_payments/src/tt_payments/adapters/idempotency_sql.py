@@ -133,3 +133,15 @@ async def finish_in(
             "expires_at": utcnow() + keep,
         },
     )
+
+
+class SqlAnswerWriter:
+    """``AnswerWriter`` on one open transaction."""
+
+    __slots__ = ("_connection",)
+
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._connection = connection
+
+    async def finish(self, scope: IdempotencyScope, status: int, body: bytes) -> None:
+        await finish_in(self._connection, scope, status, body)

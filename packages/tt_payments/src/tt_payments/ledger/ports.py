@@ -3,7 +3,8 @@ balances to check and entries to post."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import uuid
+from collections.abc import Iterable, Sequence
 from typing import Protocol
 
 from tt_ledger import AccountRef, JournalEntry
@@ -28,4 +29,15 @@ class LedgerWriter(Protocol):
 
     async def post(self, entry: JournalEntry) -> None:
         """Write ``entry``; its accounts must exist (``LedgerAccounts.ensure_accounts``)."""
+        ...
+
+    async def entries_for(
+        self,
+        tenant_id: uuid.UUID,
+        *,
+        reference_type: str,
+        reference_ids: Sequence[uuid.UUID],
+        kind: str,
+    ) -> list[JournalEntry]:
+        """The entries of ``kind`` recorded for these references, with their postings."""
         ...

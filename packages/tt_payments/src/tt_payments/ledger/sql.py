@@ -326,6 +326,22 @@ class SqlLedgerWriter:
     async def post(self, entry: JournalEntry) -> None:
         await self._ledger.post(self._connection, entry)
 
+    async def entries_for(
+        self,
+        tenant_id: uuid.UUID,
+        *,
+        reference_type: str,
+        reference_ids: Sequence[uuid.UUID],
+        kind: str,
+    ) -> list[JournalEntry]:
+        return await self._ledger.entries_for(
+            self._connection,
+            tenant_id,
+            reference_type=reference_type,
+            reference_ids=reference_ids,
+            kind=kind,
+        )
+
 
 def _identity(account: AccountRef) -> tuple[sa.ColumnElement[bool], ...]:
     return (

@@ -39,9 +39,6 @@ from tt_payments.ports import Catalog
 
 _log = logging.getLogger(__name__)
 DEFAULT_TOKEN_TTL = dt.timedelta(minutes=10)
-DEFAULT_LIMITS = PurchaseLimits()
-"""The spec's limits (4 tickets per buyer, card and order, 8 per address): every event
-without its own holds to them."""
 DEFAULT_HEARTBEAT = dt.timedelta(seconds=60)
 
 

@@ -16,9 +16,9 @@ import attrs
 
 from tt_payments.db.database import Engine
 from tt_payments.db.locks import advisory_lock
+from tt_payments.payments.provider_events import ProviderEventService
 from tt_payments.payouts.service import PayoutService
 from tt_payments.settlement.service import BalanceService
-from tt_payments.use_cases.provider_events import ProviderEventService
 from tt_payments.use_cases.reconciliation import ReconciliationService
 from tt_payments.use_cases.tax import TaxCompliance
 from tt_payments.use_cases.webhooks import WebhookService

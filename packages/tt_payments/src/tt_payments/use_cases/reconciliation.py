@@ -29,12 +29,14 @@ import attrs
 
 from tt_ledger import PaymentStatus
 from tt_ledger.payment_states import PAID_STATUSES
-from tt_payments.adapters.payments_sql import SqlPayments
 from tt_payments.adapters.reconciliation_sql import SqlReconciliation
 from tt_payments.clock import utcnow
 from tt_payments.db.database import Engine
 from tt_payments.db.locks import advisory_lock
 from tt_payments.payments import PaymentRecord
+from tt_payments.payments.ports import PaymentStore
+from tt_payments.payments.refunds import RefundService
+from tt_payments.payments.service import PaymentService
 from tt_payments.ports import PaymentProvider
 from tt_payments.providers.types import (
     ChargeStatus,
@@ -44,8 +46,6 @@ from tt_payments.providers.types import (
     ProviderUnavailableError,
     RefundStatus,
 )
-from tt_payments.use_cases.process_payment import PaymentService
-from tt_payments.use_cases.refund_payment import RefundService
 from tt_payments.webhooks import metadata_ids, uuid_or_none
 
 _log = logging.getLogger(__name__)
@@ -95,7 +95,7 @@ class ReconciliationService:
     clock: Callable[[], dt.datetime] = utcnow
 
     @property
-    def _store(self) -> SqlPayments:
+    def _store(self) -> PaymentStore:
         return self.payments.payments
 
     async def run(

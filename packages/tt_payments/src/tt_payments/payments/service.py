@@ -27,17 +27,17 @@ from typing import Any
 
 import attrs
 
-from tt_high_demand import PurchaseCounts, check_purchase
+from tt_high_demand import PurchaseCounts, PurchaseLimits, check_purchase
 from tt_ledger import PaymentEvent, PaymentStatus, payment_captured_entry
 from tt_ledger.payment_states import PAID_STATUSES
 from tt_money import FeeLineKind, Money
 from tt_money.errors import ConflictError, InvalidInputError, RefusedError
-from tt_payments.adapters.payments_sql import SqlPayments
 from tt_payments.catalog import VenueNotFoundError
 from tt_payments.checks import CheckResult, PaymentAttempt, PrePaymentCheck, combine
 from tt_payments.clock import utcnow
 from tt_payments.idempotency import IdempotencyKeyReusedError, IdempotencyScope, StoredAnswer
 from tt_payments.identity import Principal, Role
+from tt_payments.ledger.ports import LedgerAccounts
 from tt_payments.metrics import PaymentMetrics
 from tt_payments.payments import (
     EventNotFoundError,
@@ -45,6 +45,7 @@ from tt_payments.payments import (
     PaymentRequest,
     TransactionNotFoundError,
 )
+from tt_payments.payments.ports import PaymentStore, PaymentsTransaction, WaitingRoomGate
 from tt_payments.ports import Catalog, PaymentProvider
 from tt_payments.providers.types import (
     Charge,
@@ -54,9 +55,9 @@ from tt_payments.providers.types import (
     ProviderUnavailableError,
     provider_idempotency_key,
 )
+from tt_payments.tax.service import TaxRecords, tax_metadata
+from tt_payments.unit_of_work import UnitOfWork
 from tt_payments.use_cases.fees import FeeCalculator, FeeQuote
-from tt_payments.use_cases.high_demand import DEFAULT_LIMITS, HighDemandService
-from tt_payments.use_cases.tax import TaxRecords, tax_metadata
 
 NOTHING_HELD = PurchaseCounts(by_user=0, by_payment_method=0, by_address=0)
 
@@ -81,15 +82,17 @@ class PaymentOutcome:
 
 @attrs.frozen(kw_only=True)
 class AnswerInTransaction:
-    """Ask ``process`` to store the HTTP answer with the payment's final commit.
+    """Ask ``process`` to store the caller's answer with the payment's final commit.
 
-    ``render`` turns the settled outcome into (status, body); a final answer (not 202) is
-    written under ``scope`` in the same transaction as the state change and the journal
-    entry, so a replay can never disagree with the ledger.
+    ``answer_for`` is the caller's (the API renders its response there): given the
+    settled outcome it returns the answer to keep under ``scope``, or None for none yet
+    (the API's 202 while the processor has not decided). The service stores what it is
+    given, unread, in the same transaction as the state change and the journal entry, so
+    a replay can never disagree with the ledger.
     """
 
     scope: IdempotencyScope
-    render: Callable[[PaymentOutcome], tuple[int, bytes]]
+    answer_for: Callable[[PaymentOutcome], StoredAnswer | None]
 
 
 # Processor answers that move a payment's status without moving money.
@@ -111,13 +114,15 @@ _FINAL_FOR_THE_ROOM = frozenset(
 
 @attrs.frozen(kw_only=True)
 class PaymentService:
-    payments: SqlPayments
+    payments: PaymentStore
+    uow: UnitOfWork[PaymentsTransaction]
+    accounts: LedgerAccounts
     catalog: Catalog
     fees: FeeCalculator
     provider: PaymentProvider
     metrics: PaymentMetrics
     checks: Sequence[PrePaymentCheck] = ()
-    high_demand: HighDemandService | None = None
+    high_demand: WaitingRoomGate | None = None
     tax_records: TaxRecords | None = None
     clock: Callable[[], dt.datetime] = utcnow
 
@@ -225,8 +230,8 @@ class PaymentService:
         job (queued only if missing) and, when asked, its ``payment.completed`` event
         (reconciliation, orphaned payments)."""
         metadata = await self.payments.metadata_of(record.tenant_id, record.id)
-        async with self.payments.unit_of_work() as uow:
-            job = await uow.queue_mint(
+        async with self.uow() as tx:
+            job = await tx.payments.queue_mint(
                 tenant_id=record.tenant_id,
                 payment_id=record.id,
                 ticket_ids=_ticket_ids(record.id, metadata["tickets"]),
@@ -241,7 +246,7 @@ class PaymentService:
                     status=ChargeStatus.SUCCEEDED,
                     amount=record.total,
                 )
-                await uow.append_event(
+                await tx.outbox.append(
                     tenant_id=record.tenant_id,
                     event_type="payment.completed",
                     aggregate_type="payment",
@@ -255,8 +260,8 @@ class PaymentService:
     async def expire(self, record: PaymentRecord, reason: str) -> bool:
         """Give up on a payment the processor has no trace of (reconciliation): cancelled,
         with ``payment.expired`` published. False if it had moved on meanwhile."""
-        async with self.payments.unit_of_work() as uow:
-            moved = await uow.transition(
+        async with self.uow() as tx:
+            moved = await tx.payments.transition(
                 record.tenant_id,
                 record.id,
                 PaymentEvent.CANCELED,
@@ -264,7 +269,7 @@ class PaymentService:
                 failure_message=reason,
             )
             if moved:
-                await uow.append_event(
+                await tx.outbox.append(
                     tenant_id=record.tenant_id,
                     event_type="payment.expired",
                     aggregate_type="payment",
@@ -353,7 +358,8 @@ class PaymentService:
             config, claims = await self.high_demand.admission(
                 principal, request.event_id, attempt.access_token
             )
-        limits = config.limits if config is not None else DEFAULT_LIMITS
+        # An event without its own limits holds to the spec's (tt_high_demand's defaults).
+        limits = config.limits if config is not None else PurchaseLimits()
         attempt = attrs.evolve(attempt, high_demand=config is not None and config.enabled)
         try:
             # The order's own size needs no count: refuse it before anything is recorded.
@@ -481,10 +487,10 @@ class PaymentService:
                 ],
                 processing_cost=record.processing_cost,
             )
-            await self.payments.ledger.ensure_accounts(p.account for p in entry.postings)
+            await self.accounts.ensure_accounts(p.account for p in entry.postings)
         settled: PaymentRecord | None = None
-        async with self.payments.unit_of_work() as uow:
-            await uow.record_intent(
+        async with self.uow() as tx:
+            await tx.payments.record_intent(
                 tenant_id=tenant,
                 transaction_id=record.id,
                 venue_id=record.venue_id,
@@ -496,7 +502,7 @@ class PaymentService:
             )
             if charge.status is ChargeStatus.SUCCEEDED:
                 completed_at = self.clock()
-                moved = await uow.transition(
+                moved = await tx.payments.transition(
                     tenant,
                     record.id,
                     PaymentEvent.SUCCEEDED,
@@ -505,8 +511,8 @@ class PaymentService:
                     completed_at=completed_at,
                 )
                 if moved:
-                    await uow.post(entry)
-                    job = await uow.queue_mint(
+                    await tx.ledger.post(entry)
+                    job = await tx.payments.queue_mint(
                         tenant_id=tenant,
                         payment_id=record.id,
                         ticket_ids=_ticket_ids(record.id, metadata["tickets"]),
@@ -514,7 +520,7 @@ class PaymentService:
                         event_id=record.event_id,
                         blockchain=metadata["blockchain"],
                     )
-                    await uow.append_event(
+                    await tx.outbox.append(
                         tenant_id=tenant,
                         event_type="payment.completed",
                         aggregate_type="payment",
@@ -522,7 +528,7 @@ class PaymentService:
                         data=_event_data(record, metadata, charge, mint_job_id=job),
                     )
                     if self.tax_records is not None:
-                        await self.tax_records.payment_settled(uow, record, metadata)
+                        await self.tax_records.payment_settled(tx.tax, record, metadata)
                     settled = attrs.evolve(
                         record,
                         status=PaymentStatus.COMPLETED,
@@ -532,7 +538,7 @@ class PaymentService:
                         mint_status="queued",
                     )
             elif charge.status is ChargeStatus.DECLINED:
-                moved = await uow.transition(
+                moved = await tx.payments.transition(
                     tenant,
                     record.id,
                     PaymentEvent.FAILED,
@@ -542,7 +548,7 @@ class PaymentService:
                     failure_message=charge.failure_message,
                 )
                 if moved:
-                    await uow.append_event(
+                    await tx.outbox.append(
                         tenant_id=tenant,
                         event_type="payment.failed",
                         aggregate_type="payment",
@@ -560,7 +566,7 @@ class PaymentService:
                 # Requires action, cancelled, or accepted but not decided (processing: a
                 # webhook or reconciliation finishes it later): the status moves, no money.
                 event, target = _UNSETTLED_MOVES[charge.status]
-                await uow.transition(
+                await tx.payments.transition(
                     tenant,
                     record.id,
                     event,
@@ -569,10 +575,10 @@ class PaymentService:
                 )
             if settled is not None and answer is not None:
                 outcome = PaymentOutcome(record=settled, fees=metadata["fees"], charge=charge)
-                status, body = answer.render(outcome)
-                if status != 202:
-                    await uow.finish_idempotency(answer.scope, status, body)
-                    return attrs.evolve(outcome, answer=StoredAnswer(status=status, body=body))
+                stored = answer.answer_for(outcome)
+                if stored is not None:
+                    await tx.answers.finish(answer.scope, stored.status, stored.body)
+                    return attrs.evolve(outcome, answer=stored)
         if settled is None:
             # Someone else finished it (a concurrent retry): read what they recorded.
             settled = await self.payments.get(tenant, record.id)

@@ -33,10 +33,12 @@ from tt_ledger import (
     venue_dispute_share,
 )
 from tt_money import Money
-from tt_payments.adapters.payments_sql import PaymentsUnitOfWork, SqlPayments
+from tt_payments.ledger.ports import LedgerAccounts
 from tt_payments.payments import PaymentRecord
+from tt_payments.payments.ports import PaymentsTransaction
+from tt_payments.payments.refunds import RefundService
 from tt_payments.providers.types import Refund, RefundStatus
-from tt_payments.use_cases.refund_payment import RefundService
+from tt_payments.unit_of_work import UnitOfWork
 from tt_payments.webhooks import Dispute
 
 _log = logging.getLogger(__name__)
@@ -45,7 +47,8 @@ _OUTCOMES = {"won": DISPUTE_WON_KIND, "lost": DISPUTE_LOST_KIND}
 
 @attrs.frozen(kw_only=True)
 class DisputeService:
-    payments: SqlPayments
+    uow: UnitOfWork[PaymentsTransaction]
+    accounts: LedgerAccounts
     refunds: RefundService
 
     async def apply(self, record: PaymentRecord, provider: str, dispute: Dispute) -> str:
@@ -60,7 +63,7 @@ class DisputeService:
         reference = dispute_reference(tenant, provider, dispute.provider_dispute_id)
         share = venue_dispute_share(dispute.amount, ticket_price=record.amount, total=record.total)
         pending = AccountRef.venue(tenant, AccountKind.VENUE_PENDING, venue, currency)
-        await self.payments.ledger.ensure_accounts(
+        await self.accounts.ensure_accounts(
             [
                 pending,
                 AccountRef.venue(tenant, AccountKind.VENUE_AVAILABLE, venue, currency),
@@ -69,15 +72,15 @@ class DisputeService:
         )
         outcome = _OUTCOMES.get(dispute.status)
         posted = False
-        async with self.payments.unit_of_work() as uow:
-            await uow.lock_payment(tenant, record.id)
-            booked = await self._booked(uow, tenant, reference)
+        async with self.uow() as tx:
+            await tx.payments.lock_payment(tenant, record.id)
+            booked = await self._booked(tx, tenant, reference)
             if outcome is not None and booked & set(_OUTCOMES.values()) - {outcome}:
                 _log.error("dispute %s: %s after the other outcome", reference, dispute.status)
                 return "mismatch"
             if DISPUTE_OPENED_KIND not in booked and share.is_positive:
-                balance = await uow.balance(pending, lock=True)
-                await uow.post(
+                balance = await tx.ledger.balance(pending, lock=True)
+                await tx.ledger.post(
                     dispute_opened_entry(
                         entry_id=uuid.uuid4(),
                         tenant_id=tenant,
@@ -90,10 +93,10 @@ class DisputeService:
                 posted = True
             if outcome == DISPUTE_WON_KIND and outcome not in booked:
                 if share.is_positive:
-                    await uow.post(self._release(DISPUTE_WON_KIND, record, reference, share))
+                    await tx.ledger.post(self._release(DISPUTE_WON_KIND, record, reference, share))
                 posted = True
             if posted:
-                await uow.append_event(
+                await tx.outbox.append(
                     tenant_id=tenant,
                     event_type=f"dispute.{'won' if outcome == DISPUTE_WON_KIND else 'opened'}",
                     aggregate_type="payment",
@@ -143,12 +146,11 @@ class DisputeService:
         )
 
     async def _booked(
-        self, uow: PaymentsUnitOfWork, tenant: uuid.UUID, reference: uuid.UUID
+        self, tx: PaymentsTransaction, tenant: uuid.UUID, reference: uuid.UUID
     ) -> set[str]:
         kinds: set[str] = set()
         for kind in (DISPUTE_OPENED_KIND, DISPUTE_WON_KIND, DISPUTE_LOST_KIND):
-            if await self.payments.ledger.entries_for(
-                uow.connection,
+            if await tx.ledger.entries_for(
                 tenant,
                 reference_type=DISPUTE_REFERENCE,
                 reference_ids=[reference],

@@ -30,16 +30,15 @@ from tt_ledger import PaymentEvent, PaymentStatus
 from tt_ledger.payment_states import PAID_STATUSES
 from tt_ledger.payment_states import classify as classify_payment_event
 from tt_money import Money
-from tt_payments.adapters.payments_sql import SqlPayments
-from tt_payments.adapters.reconciliation_sql import SqlReconciliation
 from tt_payments.clock import utcnow
 from tt_payments.metrics import WebhookMetrics
 from tt_payments.payments import PaymentRecord
+from tt_payments.payments.disputes import DisputeService
+from tt_payments.payments.ports import FindingsDesk, PaymentStore
+from tt_payments.payments.refunds import RefundService
+from tt_payments.payments.service import PaymentService
 from tt_payments.ports import PaymentProvider
 from tt_payments.providers.types import Charge, ChargeStatus, Refund, RefundStatus
-from tt_payments.use_cases.disputes import DisputeService
-from tt_payments.use_cases.process_payment import PaymentService
-from tt_payments.use_cases.refund_payment import RefundService
 from tt_payments.webhooks import Dispute, ProviderEvent
 
 _log = logging.getLogger(__name__)
@@ -139,11 +138,11 @@ class ProviderEventService:
     disputes: DisputeService
     provider: PaymentProvider
     metrics: WebhookMetrics
-    findings: SqlReconciliation
+    findings: FindingsDesk
     clock: Callable[[], dt.datetime] = utcnow
 
     @property
-    def _store(self) -> SqlPayments:
+    def _store(self) -> PaymentStore:
         return self.payments.payments
 
     async def apply(self, event: ProviderEvent) -> str:

@@ -38,12 +38,14 @@ from tt_ledger import (
 from tt_ledger.payment_states import REFUNDABLE_STATUSES
 from tt_money import Money
 from tt_money.errors import InvalidInputError
-from tt_payments.adapters.payments_sql import SqlPayments
 from tt_payments.clock import utcnow
 from tt_payments.idempotency import IdempotencyKeyReusedError
 from tt_payments.identity import ForbiddenError, Principal
+from tt_payments.ledger.ports import LedgerAccounts
 from tt_payments.metrics import PaymentMetrics
 from tt_payments.payments import PaymentNotRefundableError, PaymentRecord, RefundRecord
+from tt_payments.payments.ports import PaymentStore, PaymentsTransaction
+from tt_payments.payments.service import PaymentService
 from tt_payments.ports import PaymentProvider
 from tt_payments.providers.types import (
     ProviderRejectedError,
@@ -53,8 +55,8 @@ from tt_payments.providers.types import (
     RefundStatus,
     provider_idempotency_key,
 )
-from tt_payments.use_cases.process_payment import PaymentService
-from tt_payments.use_cases.tax import TaxRecords
+from tt_payments.tax.service import TaxRecords
+from tt_payments.unit_of_work import UnitOfWork
 
 # What a processor's final refund status makes of ours.
 _REFUND_OUTCOME = {
@@ -81,7 +83,9 @@ PROVIDER_KEY_WINDOW = dt.timedelta(hours=23)
 
 @attrs.frozen(kw_only=True)
 class RefundService:
-    payments: SqlPayments
+    payments: PaymentStore
+    uow: UnitOfWork[PaymentsTransaction]
+    accounts: LedgerAccounts
     lookup: PaymentService
     provider: PaymentProvider
     metrics: PaymentMetrics
@@ -212,15 +216,15 @@ class RefundService:
         refund_id = refund_id or uuid.uuid5(
             record.id, f"{refund.provider}:{refund.provider_refund_id}"
         )
-        async with self.payments.unit_of_work() as uow:
-            await uow.lock_payment(record.tenant_id, record.id)
+        async with self.uow() as tx:
+            await tx.payments.lock_payment(record.tenant_id, record.id)
             existing = await self.payments.find_refund_for_provider(
                 record.tenant_id, record.id, refund_id, refund.provider_refund_id
             )
             if existing is None:
-                if not await uow.reserve_refund(record.tenant_id, record.id, refund.amount):
+                if not await tx.payments.reserve_refund(record.tenant_id, record.id, refund.amount):
                     return "exceeds"
-                await uow.insert_refund(
+                await tx.payments.insert_refund(
                     tenant_id=record.tenant_id,
                     id=refund_id,
                     transaction_id=record.id,
@@ -233,7 +237,7 @@ class RefundService:
                     metadata={"providerRefundId": refund.provider_refund_id},
                 )
                 if with_entry is not None:
-                    await uow.post(with_entry)
+                    await tx.ledger.post(with_entry)
         completed = await self._complete(
             record,
             RefundRecord(
@@ -272,17 +276,17 @@ class RefundService:
             reason=reason,
             created_at=self.clock(),
         )
-        async with self.payments.unit_of_work() as uow:
-            if not amount.is_positive or not await uow.reserve_refund(
+        async with self.uow() as tx:
+            if not amount.is_positive or not await tx.payments.reserve_refund(
                 record.tenant_id, record.id, amount
             ):
-                latest = await uow.refunded_total(record.tenant_id, record.id)
+                latest = await tx.payments.refunded_total(record.tenant_id, record.id)
                 left = latest[1] - latest[0]
                 raise RefundExceedsCaptureError(
                     f"the refund exceeds what is left to refund ({left} cents)",
                     details=(("amount", f"must be at most {left}"),),
                 )
-            await uow.insert_refund(
+            await tx.payments.insert_refund(
                 tenant_id=record.tenant_id,
                 id=refund.id,
                 transaction_id=record.id,
@@ -301,11 +305,11 @@ class RefundService:
     ) -> bool:
         accounts = VenueAccounts.of(record.tenant_id, record.venue_id, record.total.currency)
         pending_account = accounts.pending
-        await self.payments.ledger.ensure_accounts([accounts.pending, accounts.available])
+        await self.accounts.ensure_accounts([accounts.pending, accounts.available])
         tenant = record.tenant_id
-        async with self.payments.unit_of_work() as uow:
-            await uow.lock_payment(tenant, record.id)
-            if not await uow.update_refund(
+        async with self.uow() as tx:
+            await tx.payments.lock_payment(tenant, record.id)
+            if not await tx.payments.update_refund(
                 tenant,
                 refund.id,
                 "processing",
@@ -314,8 +318,8 @@ class RefundService:
                 completed_at=self.clock(),
             ):
                 return False  # a concurrent retry completed it
-            pending = await uow.balance(pending_account, lock=True)
-            capture, earlier = await uow.capture_and_refunds(tenant, record.id)
+            pending = await tx.ledger.balance(pending_account, lock=True)
+            capture, earlier = await tx.payments.capture_and_refunds(tenant, record.id)
             entry = refund_entry(
                 entry_id=uuid.uuid4(),
                 refund_id=refund.id,
@@ -324,22 +328,22 @@ class RefundService:
                 refund_amount=refund.amount,
                 venue_pending_balance=normal_balance(pending_account, pending),
             )
-            await uow.post(entry)
+            await tx.ledger.post(entry)
             if self.tax_records is not None:
-                await self.tax_records.refund_completed(uow, record, refund.id, entry)
-            refunded = await uow.completed_refunds_total(tenant, record.id)
+                await self.tax_records.refund_completed(tx.tax, record, refund.id, entry)
+            refunded = await tx.payments.completed_refunds_total(tenant, record.id)
             if refunded == record.total.minor:
-                await uow.transition(
+                await tx.payments.transition(
                     tenant, record.id, PaymentEvent.REFUNDED_FULLY, PaymentStatus.REFUNDED
                 )
             else:
-                await uow.transition(
+                await tx.payments.transition(
                     tenant,
                     record.id,
                     PaymentEvent.REFUNDED_PARTIALLY,
                     PaymentStatus.PARTIALLY_REFUNDED,
                 )
-            await uow.append_event(
+            await tx.outbox.append(
                 tenant_id=tenant,
                 event_type="refund.completed",
                 aggregate_type="refund",
@@ -357,12 +361,12 @@ class RefundService:
         return True
 
     async def _fail(self, record: PaymentRecord, refund: RefundRecord, reason: str) -> None:
-        async with self.payments.unit_of_work() as uow:
-            if await uow.update_refund(
+        async with self.uow() as tx:
+            if await tx.payments.update_refund(
                 record.tenant_id, refund.id, "processing", status="failed", failure_reason=reason
             ):
-                await uow.release_refund(record.tenant_id, record.id, refund.amount)
-                await uow.append_event(
+                await tx.payments.release_refund(record.tenant_id, record.id, refund.amount)
+                await tx.outbox.append(
                     tenant_id=record.tenant_id,
                     event_type="refund.failed",
                     aggregate_type="refund",

@@ -1,17 +1,19 @@
-"""Payment transactions, refunds, mint jobs and outbox rows in PostgreSQL.
+"""The payments context in PostgreSQL: payment transactions, refunds, intents, mint jobs
+and the processor's ordered events.
 
-``SqlPayments.unit_of_work()`` opens ONE database transaction; everything a use case does
-through it (the state change, the journal entry, the outbox row, the mint job) commits
-together or not at all. State changes are conditional UPDATEs on the current status, so
-two processes finishing the same payment cannot both win.
+``SqlPaymentsTransaction`` is what the context's ``SqlUnitOfWork`` binds to its one
+database transaction: everything a use case does through it (the state change, the
+journal entry, the outbox row, the mint job, the stored answer) commits together or not
+at all. State changes are conditional UPDATEs on the current status, so two processes
+finishing the same payment cannot both win. ``SqlPayments`` answers the reads and the
+short writes that are their own transaction.
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import uuid
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -25,14 +27,13 @@ from tt_ledger import (
     PAYMENT_TRANSACTION_REFERENCE,
     PAYMENT_TRANSITIONS,
     REFUND_COMPLETED_KIND,
-    AccountRef,
     JournalEntry,
     PaymentEvent,
     PaymentStatus,
 )
 from tt_ledger.payment_states import PAID_STATUSES, REFUNDABLE_STATUSES
 from tt_money import Money, currency_for
-from tt_payments.adapters.idempotency_sql import finish_in
+from tt_payments.adapters.idempotency_sql import SqlAnswerWriter
 from tt_payments.clock import utcnow
 from tt_payments.db.tables.payments import (
     nft_mint_queue,
@@ -41,10 +42,10 @@ from tt_payments.db.tables.payments import (
     payment_refunds,
     payment_transactions,
 )
-from tt_payments.idempotency import IdempotencyScope
-from tt_payments.ledger.sql import SqlLedger
-from tt_payments.outbox import sql as outbox_sql
-from tt_payments.payments import PaymentRecord, RefundRecord
+from tt_payments.ledger.sql import SqlLedger, SqlLedgerWriter
+from tt_payments.outbox.sql import SqlOutboxWriter
+from tt_payments.payments.records import PaymentRecord, RefundRecord
+from tt_payments.tax.sql import SqlTaxRecordWriter
 
 _SOURCES: dict[tuple[PaymentEvent, PaymentStatus], tuple[str, ...]] = {}
 for _source, _target, _event in PAYMENT_TRANSITIONS:
@@ -177,9 +178,13 @@ def _transition_statement(sources: tuple[str, ...], columns: tuple[str, ...]) ->
     return statement
 
 
-class PaymentsUnitOfWork:
+class SqlPaymentWriter:
+    """``PaymentWriter`` on one open transaction."""
+
+    __slots__ = ("_connection", "_ledger")
+
     def __init__(self, connection: AsyncConnection, ledger: SqlLedger) -> None:
-        self.connection = connection
+        self._connection = connection
         self._ledger = ledger
 
     async def transition(
@@ -199,7 +204,7 @@ class PaymentsUnitOfWork:
         if not sources:
             raise ValueError(f"{event.value} never leads to {target.value}")
         columns = tuple(sorted(changes))
-        moved = await self.connection.execute(
+        moved = await self._connection.execute(
             _transition_statement(sources, columns),
             {
                 "w_tenant_id": tenant_id,
@@ -210,22 +215,12 @@ class PaymentsUnitOfWork:
         )
         return moved.rowcount == 1
 
-    async def post(self, entry: JournalEntry) -> None:
-        await self._ledger.post(self.connection, entry)
-
-    async def finish_idempotency(self, scope: IdempotencyScope, status: int, body: bytes) -> None:
-        """Store the request's response under its key, committed with this transaction."""
-        await finish_in(self.connection, scope, status, body)
-
-    async def balance(self, account: AccountRef, *, lock: bool = False) -> Money:
-        return await self._ledger.balance(self.connection, account, lock=lock)
-
     async def capture_and_refunds(
         self, tenant_id: uuid.UUID, transaction_id: uuid.UUID
     ) -> tuple[JournalEntry, list[JournalEntry]]:
         """The payment's capture entry and the entries of its refunds completed so far."""
         (capture,) = await self._ledger.entries_for(
-            self.connection,
+            self._connection,
             tenant_id,
             reference_type=PAYMENT_TRANSACTION_REFERENCE,
             reference_ids=[transaction_id],
@@ -233,7 +228,7 @@ class PaymentsUnitOfWork:
         )
         completed = (
             (
-                await self.connection.execute(
+                await self._connection.execute(
                     sa.select(payment_refunds.c.id).where(
                         payment_refunds.c.tenant_id == tenant_id,
                         payment_refunds.c.transaction_id == transaction_id,
@@ -245,7 +240,7 @@ class PaymentsUnitOfWork:
             .all()
         )
         refunds = await self._ledger.entries_for(
-            self.connection,
+            self._connection,
             tenant_id,
             reference_type=PAYMENT_REFUND_REFERENCE,
             reference_ids=list(completed),
@@ -281,7 +276,7 @@ class PaymentsUnitOfWork:
             "platform_fee": platform_fee.minor,
             "venue_id": venue_id,
         }
-        await self.connection.execute(_UPSERT_INTENT, values)
+        await self._connection.execute(_UPSERT_INTENT, values)
 
     async def queue_mint(
         self,
@@ -296,7 +291,7 @@ class PaymentsUnitOfWork:
         """The payment's mint job: queued now, or the one it has (one per payment), so
         reconciliation can call this to put back a job that went missing."""
         job_id = uuid.uuid4()
-        inserted = await self.connection.execute(
+        inserted = await self._connection.execute(
             _QUEUE_MINT_JOB,
             {
                 "tenant_id": tenant_id,
@@ -310,31 +305,12 @@ class PaymentsUnitOfWork:
         )
         if inserted.first() is not None:
             return job_id
-        existing = await self.connection.execute(
+        existing = await self._connection.execute(
             sa.select(nft_mint_queue.c.id).where(
                 nft_mint_queue.c.tenant_id == tenant_id, nft_mint_queue.c.payment_id == payment_id
             )
         )
         return uuid.UUID(str(existing.scalar_one()))
-
-    async def append_event(
-        self,
-        *,
-        tenant_id: uuid.UUID,
-        event_type: str,
-        aggregate_type: str,
-        aggregate_id: uuid.UUID,
-        data: Mapping[str, object],
-    ) -> uuid.UUID:
-        """Add an event to the outbox; it is published after this transaction commits."""
-        return await outbox_sql.append_event(
-            self.connection,
-            tenant_id=tenant_id,
-            event_type=event_type,
-            aggregate_type=aggregate_type,
-            aggregate_id=aggregate_id,
-            data=data,
-        )
 
     async def reserve_refund(
         self, tenant_id: uuid.UUID, transaction_id: uuid.UUID, amount: Money
@@ -344,7 +320,7 @@ class PaymentsUnitOfWork:
         One conditional UPDATE: concurrent refunds serialize on the row and the loser
         sees the new total, so the sum can never pass the captured amount.
         """
-        reserved = await self.connection.execute(
+        reserved = await self._connection.execute(
             sa.update(payment_transactions)
             .where(
                 payment_transactions.c.tenant_id == tenant_id,
@@ -363,7 +339,7 @@ class PaymentsUnitOfWork:
     async def release_refund(
         self, tenant_id: uuid.UUID, transaction_id: uuid.UUID, amount: Money
     ) -> None:
-        await self.connection.execute(
+        await self._connection.execute(
             sa.update(payment_transactions)
             .where(
                 payment_transactions.c.tenant_id == tenant_id,
@@ -373,12 +349,12 @@ class PaymentsUnitOfWork:
         )
 
     async def insert_refund(self, **values: Any) -> None:
-        await self.connection.execute(sa.insert(payment_refunds).values(**values))
+        await self._connection.execute(sa.insert(payment_refunds).values(**values))
 
     async def update_refund(
         self, tenant_id: uuid.UUID, refund_id: uuid.UUID, from_status: str, **values: Any
     ) -> bool:
-        changed = await self.connection.execute(
+        changed = await self._connection.execute(
             sa.update(payment_refunds)
             .where(
                 payment_refunds.c.tenant_id == tenant_id,
@@ -391,7 +367,7 @@ class PaymentsUnitOfWork:
 
     async def lock_payment(self, tenant_id: uuid.UUID, transaction_id: uuid.UUID) -> None:
         """Hold the payment's row until this transaction ends (serializes its refunds)."""
-        await self.connection.execute(
+        await self._connection.execute(
             sa.select(payment_transactions.c.id)
             .where(
                 payment_transactions.c.tenant_id == tenant_id,
@@ -402,7 +378,7 @@ class PaymentsUnitOfWork:
 
     async def completed_refunds_total(self, tenant_id: uuid.UUID, transaction_id: uuid.UUID) -> int:
         total = (
-            await self.connection.execute(
+            await self._connection.execute(
                 sa.select(sa.func.coalesce(sa.func.sum(payment_refunds.c.amount), 0)).where(
                     payment_refunds.c.tenant_id == tenant_id,
                     payment_refunds.c.transaction_id == transaction_id,
@@ -417,7 +393,7 @@ class PaymentsUnitOfWork:
     ) -> tuple[int, int]:
         """(refunded so far, captured total) as reserved on the transaction row."""
         row = (
-            await self.connection.execute(
+            await self._connection.execute(
                 sa.select(
                     payment_transactions.c.refunded_amount, payment_transactions.c.total_amount
                 ).where(
@@ -429,16 +405,30 @@ class PaymentsUnitOfWork:
         return int(row[0]), int(row[1])
 
 
-class SqlPayments:
-    def __init__(self, engine: AsyncEngine, ledger: SqlLedger) -> None:
-        self._engine = engine
-        self.ledger = ledger
+class SqlPaymentsTransaction:
+    """``PaymentsTransaction``: the payment's rows, the ledger, the outbox, the stored
+    answer and the tax rows, on one connection."""
 
-    @contextlib.asynccontextmanager
-    async def unit_of_work(self) -> AsyncIterator[PaymentsUnitOfWork]:
-        """One transaction: committed when the block ends normally, rolled back otherwise."""
-        async with self._engine.begin() as connection:
-            yield PaymentsUnitOfWork(connection, self.ledger)
+    __slots__ = ("answers", "ledger", "outbox", "payments", "tax")
+
+    def __init__(self, connection: AsyncConnection, ledger: SqlLedger) -> None:
+        self.payments = SqlPaymentWriter(connection, ledger)
+        self.ledger = SqlLedgerWriter(ledger, connection)
+        self.outbox = SqlOutboxWriter(connection)
+        self.answers = SqlAnswerWriter(connection)
+        self.tax = SqlTaxRecordWriter(connection)
+
+
+def payments_transaction(ledger: SqlLedger) -> Callable[[AsyncConnection], SqlPaymentsTransaction]:
+    """The ``bind`` of the payments context's ``SqlUnitOfWork``."""
+    return lambda connection: SqlPaymentsTransaction(connection, ledger)
+
+
+class SqlPayments:
+    """``PaymentStore``: each call is its own short transaction."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
 
     async def insert_processing(
         self,
