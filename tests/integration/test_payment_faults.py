@@ -38,6 +38,7 @@ from tt_ledger import (
     REFUND_COMPLETED_KIND,
     PaymentEvent,
     PaymentStatus,
+    RefundStatus,
 )
 from tt_money import USD, Money
 from tt_payments import Container
@@ -404,7 +405,7 @@ async def refund_rows(
 async def assert_refunded_once(
     container: Container, core: PaymentCore, payment: PaymentRecord, refund: RefundRecord
 ) -> None:
-    assert refund.status == "completed"
+    assert refund.status is RefundStatus.COMPLETED
     assert core.processor.refunds_created == 1
     assert refund.provider_refund_id is not None
     at_processor = await core.processor.retrieve_refund(refund.provider_refund_id)
@@ -451,7 +452,7 @@ async def test_a_fault_in_a_refund_is_settled_once_by_the_retry(
     # When the admin refunds, the refund is left processing, its amount held, nothing posted
     first = await survive(refund())
     if first is not None:
-        assert first.status == "processing"
+        assert first.status is RefundStatus.PROCESSING
     assert await refund_rows(container, payment, status="processing") == (1, 0, 0)
     held = await core.store.get(shop.tenant, payment.id)
     assert held is not None
@@ -479,9 +480,9 @@ async def test_concurrent_retries_after_a_lost_refund_answer_post_one_reversal(
             shop.admin, payment.id, amount_minor=2500, reason="cancelled", idempotency_key=key
         )
 
-    assert (await refund()).status == "processing"
+    assert (await refund()).status is RefundStatus.PROCESSING
     retries = await asyncio.gather(*(refund() for _ in range(8)))
-    assert {retry.status for retry in retries} == {"completed"}
+    assert {retry.status for retry in retries} == {RefundStatus.COMPLETED}
     await assert_refunded_once(container, core, payment, retries[0])
 
 
@@ -511,7 +512,7 @@ async def test_a_refund_whose_answer_was_lost_is_finished_by_another_process(
     refund = await first.refunds.refund(
         shop.admin, payment.id, amount_minor=None, reason="cancelled", idempotency_key=key
     )
-    assert refund.status == "processing"
+    assert refund.status is RefundStatus.PROCESSING
     # When the retry reaches another process (after a restart, say)
     other = payment_core(container, processor)
     retry = await other.refunds.refund(

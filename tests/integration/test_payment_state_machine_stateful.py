@@ -85,6 +85,7 @@ from tt_ledger import (
     AccountKind,
     PaymentStatus,
     RefundExceedsCaptureError,
+    RefundStatus,
     Side,
 )
 from tt_money import USD, Money
@@ -410,7 +411,9 @@ class PaymentLedgerMachine(RuleBasedStateMachine):
             completed=fault is None,
         )
         assert record.amount.minor == amount
-        assert record.status == ("completed" if refund.completed else "processing")
+        assert record.status is (
+            RefundStatus.COMPLETED if refund.completed else RefundStatus.PROCESSING
+        )
         payment.refunds.append(refund)
         return RefundHandle(payment, refund)
 
@@ -434,7 +437,7 @@ class PaymentLedgerMachine(RuleBasedStateMachine):
         records = self.world.run(self._refund_again(handle, copies))
         handle.refund.reached_processor = handle.refund.completed = True
         for record in records:
-            assert record.status == "completed"
+            assert record.status is RefundStatus.COMPLETED
             assert record.amount.minor == handle.refund.amount
 
     async def _refund_again(self, handle: RefundHandle, copies: int) -> list[RefundRecord]:

@@ -37,7 +37,7 @@ from tt_api.schemas.payments import (
     TransactionResponse,
 )
 from tt_api.schemas.payments import RefundRequest as RefundRequestBody
-from tt_ledger import PaymentStatus
+from tt_ledger import PaymentStatus, RefundStatus
 from tt_money import FeeLineKind, Money, currency_for
 from tt_money.errors import TicketTokenError
 from tt_payments.idempotency import IdempotencyScope, StoredAnswer
@@ -208,8 +208,10 @@ class PaymentsController(Controller):
                 idempotency_key=require_idempotency_key(request),
             )
             body = RefundResponse(
-                success=refund.status == "completed",
-                refund=RefundBody(id=refund.id, amount=refund.amount.minor, status=refund.status),
+                success=refund.status is RefundStatus.COMPLETED,
+                refund=RefundBody(
+                    id=refund.id, amount=refund.amount.minor, status=refund.status.value
+                ),
             )
             return (200 if refund.settled else 202), body
 

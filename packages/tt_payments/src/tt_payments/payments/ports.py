@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 from tt_high_demand import AccessClaims, HighDemandConfig, PurchaseLimits
-from tt_ledger import JournalEntry, PaymentEvent, PaymentStatus
+from tt_ledger import JournalEntry, PaymentEvent, PaymentStatus, RefundStatus
 from tt_money import Money
 from tt_payments.idempotency import AnswerWriter
 from tt_payments.identity import Principal
@@ -223,12 +223,29 @@ class PaymentWriter(Protocol):
         self, tenant_id: uuid.UUID, transaction_id: uuid.UUID, amount: Money
     ) -> None: ...
 
-    async def insert_refund(self, **values: Any) -> None: ...
+    async def insert_refund(
+        self,
+        refund: RefundRecord,
+        *,
+        tenant_id: uuid.UUID,
+        idempotency_key: uuid.UUID,
+        requested_by: uuid.UUID,
+        metadata: Mapping[str, object],
+    ) -> None: ...
 
-    async def update_refund(
-        self, tenant_id: uuid.UUID, refund_id: uuid.UUID, from_status: str, **values: Any
+    async def move_refund(
+        self,
+        tenant_id: uuid.UUID,
+        refund_id: uuid.UUID,
+        source: RefundStatus,
+        target: RefundStatus,
+        *,
+        now: dt.datetime,
+        provider_refund_id: str | None = None,
+        failure_reason: str | None = None,
     ) -> bool:
-        """Change the refund if it is in ``from_status``."""
+        """Move the refund from ``source`` to ``target`` (False when it is not in
+        ``source``: someone else moved it first). ``completed_at`` is set on completed."""
         ...
 
     async def completed_refunds_total(

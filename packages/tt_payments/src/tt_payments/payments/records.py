@@ -9,7 +9,7 @@ import uuid
 
 import attrs
 
-from tt_ledger import PaymentStatus
+from tt_ledger import PaymentStatus, RefundStatus, refund_states
 from tt_money import Money
 from tt_money.errors import InvalidInputError, NotFoundError
 
@@ -177,15 +177,17 @@ class RefundRecord:
     id: uuid.UUID
     transaction_id: uuid.UUID
     amount: Money
-    status: str
-    """pending, processing, completed or failed (spec payment_refunds.status)."""
+    status: RefundStatus
+    """Where tt_ledger's refund state machine has it (spec payment_refunds.status). A
+    refund is recorded processing: it is sent to the processor in the same request."""
     provider_refund_id: str | None = None
     reason: str = ""
     created_at: dt.datetime | None = None
 
     @property
     def settled(self) -> bool:
-        return self.status in ("completed", "failed")
+        """Completed or failed: the refund state machine moves it no further."""
+        return refund_states.is_terminal(self.status)
 
 
 def address_fingerprint(*parts: str | None) -> str:

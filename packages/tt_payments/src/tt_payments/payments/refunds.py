@@ -30,11 +30,14 @@ from tt_ledger import (
     JournalEntry,
     PaymentEvent,
     PaymentStatus,
+    RefundEvent,
     RefundExceedsCaptureError,
     VenueAccounts,
     normal_balance,
     refund_entry,
+    refund_states,
 )
+from tt_ledger import RefundStatus as Ours
 from tt_ledger.payment_states import REFUNDABLE_STATUSES
 from tt_money import Money
 from tt_money.errors import InvalidInputError
@@ -60,9 +63,9 @@ from tt_payments.unit_of_work import UnitOfWork
 
 # What a processor's final refund status makes of ours.
 _REFUND_OUTCOME = {
-    RefundStatus.SUCCEEDED: "completed",
-    RefundStatus.FAILED: "failed",
-    RefundStatus.CANCELED: "failed",
+    RefundStatus.SUCCEEDED: RefundEvent.SUCCEEDED,
+    RefundStatus.FAILED: RefundEvent.FAILED,
+    RefundStatus.CANCELED: RefundEvent.FAILED,
 }
 
 
@@ -119,7 +122,7 @@ class RefundService:
             )
         if refund is None:
             refund = await self._reserve(principal, record, amount_minor, reason, idempotency_key)
-        if refund.status != "processing":
+        if refund.status is not Ours.PROCESSING:
             return refund
         if record.provider_payment_id is None:  # pragma: no cover - completed payments have one
             raise RuntimeError(f"payment {record.id} has no processor id")
@@ -159,7 +162,7 @@ class RefundService:
         )
         if found is None:  # pragma: no cover - we just wrote it
             raise RuntimeError(f"refund {refund.id} vanished")
-        self.metrics.refund_finished(status=found.status)
+        self.metrics.refund_finished(status=found.status.value)
         return found
 
     async def settle_provider_refund(
@@ -177,22 +180,23 @@ class RefundService:
             record.tenant_id, record.id, refund_id, refund.provider_refund_id
         )
         finished = _REFUND_OUTCOME.get(refund.status)
-        if ours is None and refund_id is None and finished == "completed":
+        if ours is None and refund_id is None and finished is RefundEvent.SUCCEEDED:
             booked = await self.book_processor_refund(
                 record, refund, reason=f"processor refund {refund.provider_refund_id}"
             )
             return {"booked": "applied", "duplicate": "duplicate"}.get(booked, "mismatch")
         if ours is None or finished is None:
             return "unmatched" if ours is None else "pending"
-        if ours.status == finished:
+        move = refund_states.classify(ours.status, finished)
+        if move == "duplicate":  # ours is where this event leads already
             return "duplicate"
-        if ours.status != "processing" or ours.amount != refund.amount:
+        if move != "apply" or ours.amount != refund.amount:
             return "mismatch"
-        if finished == "completed":
+        if finished is RefundEvent.SUCCEEDED:
             await self._complete(record, ours, refund.provider_refund_id)
         else:
             await self._fail(record, ours, refund.failure_reason or refund.status.value)
-        self.metrics.refund_finished(status=finished)
+        self.metrics.refund_finished(status=refund_states.transition(ours.status, finished).value)
         return "applied"
 
     async def book_processor_refund(
@@ -225,13 +229,14 @@ class RefundService:
                 if not await tx.payments.reserve_refund(record.tenant_id, record.id, refund.amount):
                     return "exceeds"
                 await tx.payments.insert_refund(
+                    RefundRecord(
+                        id=refund_id,
+                        transaction_id=record.id,
+                        amount=refund.amount,
+                        status=Ours.PROCESSING,
+                        reason=reason,
+                    ),
                     tenant_id=record.tenant_id,
-                    id=refund_id,
-                    transaction_id=record.id,
-                    amount=refund.amount.minor,
-                    currency=refund.amount.currency.code,
-                    reason=reason,
-                    status="processing",
                     idempotency_key=refund_id,
                     requested_by=SYSTEM_USER,
                     metadata={"providerRefundId": refund.provider_refund_id},
@@ -244,7 +249,7 @@ class RefundService:
                 id=refund_id,
                 transaction_id=record.id,
                 amount=refund.amount,
-                status="processing",
+                status=Ours.PROCESSING,
             ),
             refund.provider_refund_id,
         )
@@ -272,7 +277,7 @@ class RefundService:
             id=uuid.uuid4(),
             transaction_id=record.id,
             amount=amount,
-            status="processing",
+            status=Ours.PROCESSING,
             reason=reason,
             created_at=self.clock(),
         )
@@ -287,13 +292,8 @@ class RefundService:
                     details=(("amount", f"must be at most {left}"),),
                 )
             await tx.payments.insert_refund(
+                refund,
                 tenant_id=record.tenant_id,
-                id=refund.id,
-                transaction_id=record.id,
-                amount=amount.minor,
-                currency=amount.currency.code,
-                reason=reason,
-                status="processing",
                 idempotency_key=idempotency_key,
                 requested_by=principal.user_id,
                 metadata={},
@@ -309,13 +309,13 @@ class RefundService:
         tenant = record.tenant_id
         async with self.uow() as tx:
             await tx.payments.lock_payment(tenant, record.id)
-            if not await tx.payments.update_refund(
+            if not await tx.payments.move_refund(
                 tenant,
                 refund.id,
-                "processing",
-                status="completed",
-                stripe_refund_id=provider_refund_id,
-                completed_at=self.clock(),
+                Ours.PROCESSING,
+                refund_states.transition(Ours.PROCESSING, RefundEvent.SUCCEEDED),
+                now=self.clock(),
+                provider_refund_id=provider_refund_id,
             ):
                 return False  # a concurrent retry completed it
             pending = await tx.ledger.balance(pending_account, lock=True)
@@ -362,8 +362,13 @@ class RefundService:
 
     async def _fail(self, record: PaymentRecord, refund: RefundRecord, reason: str) -> None:
         async with self.uow() as tx:
-            if await tx.payments.update_refund(
-                record.tenant_id, refund.id, "processing", status="failed", failure_reason=reason
+            if await tx.payments.move_refund(
+                record.tenant_id,
+                refund.id,
+                Ours.PROCESSING,
+                refund_states.transition(Ours.PROCESSING, RefundEvent.FAILED),
+                now=self.clock(),
+                failure_reason=reason,
             ):
                 await tx.payments.release_refund(record.tenant_id, record.id, refund.amount)
                 await tx.outbox.append(

@@ -30,6 +30,7 @@ from tt_ledger import (
     JournalEntry,
     PaymentEvent,
     PaymentStatus,
+    RefundStatus,
 )
 from tt_ledger.payment_states import PAID_STATUSES, REFUNDABLE_STATUSES
 from tt_money import Money, currency_for
@@ -232,7 +233,7 @@ class SqlPaymentWriter:
                     sa.select(payment_refunds.c.id).where(
                         payment_refunds.c.tenant_id == tenant_id,
                         payment_refunds.c.transaction_id == transaction_id,
-                        payment_refunds.c.status == "completed",
+                        payment_refunds.c.status == RefundStatus.COMPLETED.value,
                     )
                 )
             )
@@ -348,20 +349,57 @@ class SqlPaymentWriter:
             .values(refunded_amount=payment_transactions.c.refunded_amount - amount.minor)
         )
 
-    async def insert_refund(self, **values: Any) -> None:
+    async def insert_refund(
+        self,
+        refund: RefundRecord,
+        *,
+        tenant_id: uuid.UUID,
+        idempotency_key: uuid.UUID,
+        requested_by: uuid.UUID,
+        metadata: Mapping[str, object],
+    ) -> None:
+        values: dict[str, object] = {
+            "tenant_id": tenant_id,
+            "id": refund.id,
+            "transaction_id": refund.transaction_id,
+            "amount": refund.amount.minor,
+            "currency": refund.amount.currency.code,
+            "reason": refund.reason,
+            "status": refund.status.value,
+            "idempotency_key": idempotency_key,
+            "requested_by": requested_by,
+            "metadata": dict(metadata),
+        }
+        # created_at: the database's clock, as the refund's age (the processor key window)
+        # is read back from the row.
         await self._connection.execute(sa.insert(payment_refunds).values(**values))
 
-    async def update_refund(
-        self, tenant_id: uuid.UUID, refund_id: uuid.UUID, from_status: str, **values: Any
+    async def move_refund(
+        self,
+        tenant_id: uuid.UUID,
+        refund_id: uuid.UUID,
+        source: RefundStatus,
+        target: RefundStatus,
+        *,
+        now: dt.datetime,
+        provider_refund_id: str | None = None,
+        failure_reason: str | None = None,
     ) -> bool:
+        values: dict[str, object] = {"status": target.value, "updated_at": sa.func.now()}
+        if provider_refund_id is not None:
+            values["stripe_refund_id"] = provider_refund_id
+        if failure_reason is not None:
+            values["failure_reason"] = failure_reason
+        if target is RefundStatus.COMPLETED:
+            values["completed_at"] = now
         changed = await self._connection.execute(
             sa.update(payment_refunds)
             .where(
                 payment_refunds.c.tenant_id == tenant_id,
                 payment_refunds.c.id == refund_id,
-                payment_refunds.c.status == from_status,
+                payment_refunds.c.status == source.value,
             )
-            .values(updated_at=sa.func.now(), **values)
+            .values(**values)
         )
         return changed.rowcount == 1
 
@@ -382,7 +420,7 @@ class SqlPaymentWriter:
                 sa.select(sa.func.coalesce(sa.func.sum(payment_refunds.c.amount), 0)).where(
                     payment_refunds.c.tenant_id == tenant_id,
                     payment_refunds.c.transaction_id == transaction_id,
-                    payment_refunds.c.status == "completed",
+                    payment_refunds.c.status == RefundStatus.COMPLETED.value,
                 )
             )
         ).scalar_one()
@@ -757,7 +795,7 @@ def _refund(row: sa.RowMapping) -> RefundRecord:
         id=row["id"],
         transaction_id=row["transaction_id"],
         amount=Money(int(row["amount"]), currency_for(row["currency"])),
-        status=row["status"],
+        status=RefundStatus(row["status"]),
         provider_refund_id=row["stripe_refund_id"],
         reason=row["reason"],
         created_at=row["created_at"],

@@ -28,6 +28,7 @@ from typing import Any
 import attrs
 
 from tt_ledger import PaymentStatus
+from tt_ledger import RefundStatus as OurRefundStatus
 from tt_ledger.payment_states import PAID_STATUSES
 from tt_payments.adapters.reconciliation_sql import SqlReconciliation
 from tt_payments.clock import utcnow
@@ -308,17 +309,19 @@ class ReconciliationService:
                 details={"ours": ours.amount.minor, "processor": refund.amount.minor},
             )
             return
-        if ours.status == "processing" and refund.status is not RefundStatus.PENDING:
+        if ours.status is OurRefundStatus.PROCESSING and refund.status is not RefundStatus.PENDING:
             outcome = await self.refunds.settle_provider_refund(record, ours.id, refund)
             report.fixes.append(f"refund {ours.id}: {outcome}")
-        elif (ours.status == "completed") != succeeded and ours.status != "processing":
+        elif (
+            ours.status is OurRefundStatus.COMPLETED
+        ) != succeeded and ours.status is not OurRefundStatus.PROCESSING:
             await self._finding(
                 report,
                 tenant=record.tenant_id,
                 kind="refund_status_mismatch",
                 object_id=refund.provider_refund_id,
                 payment_id=record.id,
-                details={"ours": ours.status, "processor": refund.status.value},
+                details={"ours": ours.status.value, "processor": refund.status.value},
             )
 
     async def _finding(
