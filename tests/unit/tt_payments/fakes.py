@@ -13,14 +13,32 @@ import contextlib
 import copy
 import datetime as dt
 import uuid
-from collections.abc import AsyncIterator, Callable, Collection, Iterable, Mapping
-from typing import Generic, TypeVar
+from collections.abc import AsyncIterator, Callable, Collection, Iterable, Mapping, Sequence
+from typing import Any, Generic, TypeVar
 
 import attrs
 
-from tt_ledger import AccountKind, AccountRef, JournalEntry, PayoutStatus
-from tt_money import Money
+from tt_high_demand import PurchaseCounts, PurchaseLimits, check_purchase
+from tt_ledger import (
+    PAYMENT_CAPTURED_KIND,
+    PAYMENT_REFUND_REFERENCE,
+    PAYMENT_TRANSACTION_REFERENCE,
+    PAYMENT_TRANSITIONS,
+    REFUND_COMPLETED_KIND,
+    AccountKind,
+    AccountRef,
+    JournalEntry,
+    PaymentEvent,
+    PaymentStatus,
+    PayoutStatus,
+    RefundStatus,
+)
+from tt_ledger.payment_states import REFUNDABLE_STATUSES
+from tt_money import Currency, Money
 from tt_payments.catalog import Event, Venue
+from tt_payments.clock import utcnow
+from tt_payments.idempotency import IdempotencyScope
+from tt_payments.payments.records import PaymentRecord, RefundRecord
 from tt_payments.payouts.records import PayoutRecord, PayoutSettings
 
 S = TypeVar("S")
@@ -51,8 +69,18 @@ class FakeUnitOfWork(Generic[S, R]):
             self.committed += 1
 
     def _restore(self, before: S) -> None:
-        for field in attrs.fields(type(before)):  # type: ignore[arg-type]
-            setattr(self.state, field.name, getattr(before, field.name))
+        _restore_into(self.state, before)
+
+
+def _restore_into(target: object, before: object) -> None:
+    """Put ``before``'s values back into ``target``, keeping every attrs object nested in
+    it the same object (fakes hold references to them, such as a state's ``Books``)."""
+    for field in attrs.fields(type(target)):  # type: ignore[misc]
+        now, then = getattr(target, field.name), getattr(before, field.name)
+        if attrs.has(type(now)):
+            _restore_into(now, then)
+        else:
+            setattr(target, field.name, then)
 
 
 @attrs.define
@@ -96,6 +124,23 @@ class FakeLedgerWriter:
         if any(existing.id == entry.id for existing in self._books.entries):
             raise AssertionError(f"entry {entry.id} posted twice")
         self._books.entries.append(entry)
+
+    async def entries_for(
+        self,
+        tenant_id: uuid.UUID,
+        *,
+        reference_type: str,
+        reference_ids: Sequence[uuid.UUID],
+        kind: str,
+    ) -> list[JournalEntry]:
+        return [
+            entry
+            for entry in self._books.entries
+            if entry.tenant_id == tenant_id
+            and entry.reference_type == reference_type
+            and entry.reference_id in reference_ids
+            and entry.kind == kind
+        ]
 
 
 class FakeOutboxWriter:
@@ -293,3 +338,437 @@ class FakeCatalog:
 
     async def get_event(self, tenant_id: uuid.UUID, event_id: uuid.UUID) -> Event | None:
         return self._events.get((tenant_id, event_id))
+
+
+# --- the payments context ------------------------------------------------------------
+
+
+@attrs.define
+class StoredRefund:
+    tenant_id: uuid.UUID
+    record: RefundRecord
+    requested_by: uuid.UUID
+    idempotency_key: uuid.UUID
+    metadata: dict[str, object]
+    failure_reason: str | None = None
+
+
+@attrs.define
+class PaymentsState:
+    books: Books = attrs.field(factory=Books)
+    payments: dict[tuple[uuid.UUID, uuid.UUID], PaymentRecord] = attrs.field(factory=dict)
+    metadata: dict[tuple[uuid.UUID, uuid.UUID], dict[str, Any]] = attrs.field(factory=dict)
+    holdings: dict[tuple[uuid.UUID, uuid.UUID], tuple[str, str | None, int]] = attrs.field(
+        factory=dict
+    )
+    """(payment method, address fingerprint, tickets) of each payment, for the limits."""
+    refunds: dict[tuple[uuid.UUID, uuid.UUID], StoredRefund] = attrs.field(factory=dict)
+    intents: list[dict[str, object]] = attrs.field(factory=list)
+    mint_jobs: dict[tuple[uuid.UUID, uuid.UUID], uuid.UUID] = attrs.field(factory=dict)
+    answers: dict[tuple[uuid.UUID, uuid.UUID, uuid.UUID], tuple[int, bytes]] = attrs.field(
+        factory=dict
+    )
+    tax_collections: dict[tuple[uuid.UUID, uuid.UUID], list[dict[str, Any]]] = attrs.field(
+        factory=dict
+    )
+    tax_reversals: dict[tuple[uuid.UUID, uuid.UUID], list[dict[str, Any]]] = attrs.field(
+        factory=dict
+    )
+
+
+_HOLDING = {
+    PaymentStatus.PROCESSING,
+    PaymentStatus.REQUIRES_ACTION,
+    PaymentStatus.COMPLETED,
+    PaymentStatus.PARTIALLY_REFUNDED,
+}
+# The payment_transactions columns a transition may set, as PaymentRecord fields.
+_PAYMENT_COLUMNS = {
+    "stripe_payment_intent_id": "provider_payment_id",
+    "completed_at": "completed_at",
+    "decline_code": "decline_code",
+    "failure_message": "failure_message",
+}
+
+
+class FakePaymentStore:
+    """``PaymentStore`` over a ``PaymentsState`` (the processor-event methods are the
+    webhook tests' business: they raise here)."""
+
+    def __init__(self, state: PaymentsState) -> None:
+        self._state = state
+
+    async def insert_processing(
+        self,
+        record: PaymentRecord,
+        metadata: Mapping[str, object],
+        *,
+        payment_method_id: str,
+        device_fingerprint: str | None,
+        ticket_count: int,
+        address_fingerprint: str | None = None,
+        limits: PurchaseLimits | None = None,
+    ) -> PaymentRecord:
+        existing = await self.find_by_idempotency_key(
+            record.tenant_id, record.user_id, record.idempotency_key
+        )
+        if existing is not None:
+            return existing
+        if limits is not None:
+            check_purchase(
+                limits,
+                requested_tickets=ticket_count,
+                held=self._held(record, payment_method_id, address_fingerprint),
+            )
+        key = (record.tenant_id, record.id)
+        self._state.payments[key] = record
+        self._state.metadata[key] = dict(metadata)
+        self._state.holdings[key] = (payment_method_id, address_fingerprint, ticket_count)
+        return record
+
+    def _held(self, record: PaymentRecord, method: str, address: str | None) -> PurchaseCounts:
+        by_user = by_method = by_address = 0
+        for key, other in self._state.payments.items():
+            if other.event_id != record.event_id or other.status not in _HOLDING:
+                continue
+            other_method, other_address, tickets = self._state.holdings[key]
+            by_user += tickets if other.user_id == record.user_id else 0
+            by_method += tickets if other_method == method else 0
+            by_address += tickets if address is not None and other_address == address else 0
+        return PurchaseCounts(by_user=by_user, by_payment_method=by_method, by_address=by_address)
+
+    async def find_by_idempotency_key(
+        self, tenant_id: uuid.UUID, user_id: uuid.UUID, key: uuid.UUID | None
+    ) -> PaymentRecord | None:
+        for record in self._state.payments.values():
+            if (record.tenant_id, record.user_id, record.idempotency_key) == (
+                tenant_id,
+                user_id,
+                key,
+            ):
+                return record
+        return None
+
+    async def get(self, tenant_id: uuid.UUID, transaction_id: uuid.UUID) -> PaymentRecord | None:
+        return self._state.payments.get((tenant_id, transaction_id))
+
+    async def get_in_any_tenant(self, transaction_id: uuid.UUID) -> PaymentRecord | None:
+        return next((r for r in self._state.payments.values() if r.id == transaction_id), None)
+
+    async def find_by_provider_payment(self, provider_payment_id: str) -> PaymentRecord | None:
+        return next(
+            (
+                r
+                for r in self._state.payments.values()
+                if r.provider_payment_id == provider_payment_id
+            ),
+            None,
+        )
+
+    async def metadata_of(self, tenant_id: uuid.UUID, transaction_id: uuid.UUID) -> dict[str, Any]:
+        return dict(self._state.metadata[(tenant_id, transaction_id)])
+
+    async def link_order(
+        self, tenant_id: uuid.UUID, transaction_id: uuid.UUID, order_id: uuid.UUID
+    ) -> bool:
+        key = (tenant_id, transaction_id)
+        record = self._state.payments[key]
+        if record.order_id not in (None, order_id):
+            return False
+        self._state.payments[key] = attrs.evolve(record, order_id=order_id)
+        return True
+
+    async def stats_since(self, tenant_id: uuid.UUID, since: dt.datetime) -> dict[str, int]:
+        raise NotImplementedError("the admin stats are tested against PostgreSQL")
+
+    async def find_refund(
+        self, tenant_id: uuid.UUID, requested_by: uuid.UUID, key: uuid.UUID
+    ) -> RefundRecord | None:
+        for stored in self._state.refunds.values():
+            if (stored.tenant_id, stored.requested_by, stored.idempotency_key) == (
+                tenant_id,
+                requested_by,
+                key,
+            ):
+                return stored.record
+        return None
+
+    async def find_refund_for_provider(
+        self,
+        tenant_id: uuid.UUID,
+        transaction_id: uuid.UUID,
+        refund_id: uuid.UUID | None,
+        provider_refund_id: str,
+    ) -> RefundRecord | None:
+        for stored in self._state.refunds.values():
+            refund = stored.record
+            if stored.tenant_id != tenant_id or refund.transaction_id != transaction_id:
+                continue
+            if (refund_id is not None and refund.id == refund_id) or (
+                refund_id is None and refund.provider_refund_id == provider_refund_id
+            ):
+                return refund
+        return None
+
+    async def record_event(self, **event: object) -> tuple[uuid.UUID, int, PaymentStatus] | None:
+        raise NotImplementedError("processor events are tested against PostgreSQL")
+
+    async def decide_event(self, *args: object) -> None:
+        raise NotImplementedError("processor events are tested against PostgreSQL")
+
+    async def newest_applied_charge_event(self, *args: object) -> dt.datetime | None:
+        raise NotImplementedError("processor events are tested against PostgreSQL")
+
+    async def held_events(self, limit: int, **where: object) -> list[dict[str, Any]]:
+        raise NotImplementedError("processor events are tested against PostgreSQL")
+
+    async def count_held_events(self) -> int:
+        raise NotImplementedError("processor events are tested against PostgreSQL")
+
+
+class FakePaymentWriter:
+    def __init__(self, state: PaymentsState) -> None:
+        self._state = state
+
+    async def transition(
+        self,
+        tenant_id: uuid.UUID,
+        transaction_id: uuid.UUID,
+        event: PaymentEvent,
+        target: PaymentStatus,
+        **changes: Any,
+    ) -> bool:
+        key = (tenant_id, transaction_id)
+        record = self._state.payments[key]
+        sources = {s for s, t, e in PAYMENT_TRANSITIONS if e is event and t is target}
+        if not sources:
+            raise ValueError(f"{event.value} never leads to {target.value}")
+        if record.status not in sources:
+            return False
+        fields = {_PAYMENT_COLUMNS[column]: value for column, value in changes.items()}
+        self._state.payments[key] = attrs.evolve(record, status=target, **fields)
+        return True
+
+    async def record_intent(self, **intent: object) -> None:
+        if intent["provider_payment_id"]:
+            self._state.intents.append(dict(intent))
+
+    async def queue_mint(
+        self,
+        *,
+        tenant_id: uuid.UUID,
+        payment_id: uuid.UUID,
+        ticket_ids: Sequence[uuid.UUID],
+        venue_id: uuid.UUID,
+        event_id: uuid.UUID,
+        blockchain: str,
+    ) -> uuid.UUID:
+        key = (tenant_id, payment_id)
+        if key not in self._state.mint_jobs:
+            self._state.mint_jobs[key] = uuid.uuid4()
+            self._state.payments[key] = attrs.evolve(
+                self._state.payments[key],
+                mint_job_id=self._state.mint_jobs[key],
+                mint_status="queued",
+            )
+        return self._state.mint_jobs[key]
+
+    async def lock_payment(self, tenant_id: uuid.UUID, transaction_id: uuid.UUID) -> None:
+        """Nothing to lock: the fake unit of work runs one block at a time."""
+
+    async def capture_and_refunds(
+        self, tenant_id: uuid.UUID, transaction_id: uuid.UUID
+    ) -> tuple[JournalEntry, list[JournalEntry]]:
+        entries = self._state.books.entries
+        (capture,) = [
+            e
+            for e in entries
+            if e.kind == PAYMENT_CAPTURED_KIND
+            and e.reference_type == PAYMENT_TRANSACTION_REFERENCE
+            and e.reference_id == transaction_id
+        ]
+        completed = {
+            stored.record.id
+            for stored in self._state.refunds.values()
+            if stored.record.transaction_id == transaction_id
+            and stored.record.status is RefundStatus.COMPLETED
+        }
+        refunds = [
+            e
+            for e in entries
+            if e.kind == REFUND_COMPLETED_KIND
+            and e.reference_type == PAYMENT_REFUND_REFERENCE
+            and e.reference_id in completed
+        ]
+        return capture, refunds
+
+    async def reserve_refund(
+        self, tenant_id: uuid.UUID, transaction_id: uuid.UUID, amount: Money
+    ) -> bool:
+        key = (tenant_id, transaction_id)
+        record = self._state.payments[key]
+        if record.status not in REFUNDABLE_STATUSES or record.refunded + amount > record.total:
+            return False
+        self._state.payments[key] = attrs.evolve(record, refunded=record.refunded + amount)
+        return True
+
+    async def release_refund(
+        self, tenant_id: uuid.UUID, transaction_id: uuid.UUID, amount: Money
+    ) -> None:
+        key = (tenant_id, transaction_id)
+        record = self._state.payments[key]
+        self._state.payments[key] = attrs.evolve(record, refunded=record.refunded - amount)
+
+    async def insert_refund(
+        self,
+        refund: RefundRecord,
+        *,
+        tenant_id: uuid.UUID,
+        idempotency_key: uuid.UUID,
+        requested_by: uuid.UUID,
+        metadata: Mapping[str, object],
+    ) -> None:
+        key = (tenant_id, refund.id)
+        if key in self._state.refunds or any(
+            (s.tenant_id, s.requested_by, s.idempotency_key)
+            == (tenant_id, requested_by, idempotency_key)
+            for s in self._state.refunds.values()
+        ):
+            raise AssertionError("a refund inserted twice (the database refuses it)")
+        stored = attrs.evolve(refund, created_at=refund.created_at or utcnow())
+        self._state.refunds[key] = StoredRefund(
+            tenant_id=tenant_id,
+            record=stored,
+            requested_by=requested_by,
+            idempotency_key=idempotency_key,
+            metadata=dict(metadata),
+        )
+
+    async def move_refund(
+        self,
+        tenant_id: uuid.UUID,
+        refund_id: uuid.UUID,
+        source: RefundStatus,
+        target: RefundStatus,
+        *,
+        now: dt.datetime,
+        provider_refund_id: str | None = None,
+        failure_reason: str | None = None,
+    ) -> bool:
+        stored = self._state.refunds[(tenant_id, refund_id)]
+        if stored.record.status is not source:
+            return False
+        changes: dict[str, object] = {"status": target}
+        if provider_refund_id is not None:
+            changes["provider_refund_id"] = provider_refund_id
+        stored.record = attrs.evolve(stored.record, **changes)  # type: ignore[arg-type]
+        stored.failure_reason = failure_reason or stored.failure_reason
+        return True
+
+    async def completed_refunds_total(self, tenant_id: uuid.UUID, transaction_id: uuid.UUID) -> int:
+        return sum(
+            s.record.amount.minor
+            for s in self._state.refunds.values()
+            if s.tenant_id == tenant_id
+            and s.record.transaction_id == transaction_id
+            and s.record.status is RefundStatus.COMPLETED
+        )
+
+    async def refunded_total(
+        self, tenant_id: uuid.UUID, transaction_id: uuid.UUID
+    ) -> tuple[int, int]:
+        record = self._state.payments[(tenant_id, transaction_id)]
+        return record.refunded.minor, record.total.minor
+
+
+class FakeAnswerWriter:
+    def __init__(self, state: PaymentsState) -> None:
+        self._state = state
+
+    async def finish(self, scope: IdempotencyScope, status: int, body: bytes) -> None:
+        self._state.answers[(scope.tenant_id, scope.user_id, scope.key)] = (status, body)
+
+
+class FakeTaxRecordWriter:
+    def __init__(self, state: PaymentsState) -> None:
+        self._state = state
+
+    async def insert_collection(
+        self, *, tenant_id: uuid.UUID, payment_id: uuid.UUID, lines: Sequence[Any], **rest: object
+    ) -> bool:
+        key = (tenant_id, payment_id)
+        if key in self._state.tax_collections:
+            return False
+        self._state.tax_collections[key] = [dict(line) for line in lines]
+        return True
+
+    async def collection_lines(
+        self, tenant_id: uuid.UUID, payment_id: uuid.UUID
+    ) -> list[dict[str, Any]] | None:
+        return self._state.tax_collections.get((tenant_id, payment_id))
+
+    async def insert_reversal(
+        self, *, tenant_id: uuid.UUID, refund_id: uuid.UUID, lines: Sequence[Any], **rest: object
+    ) -> bool:
+        key = (tenant_id, refund_id)
+        if key in self._state.tax_reversals:
+            return False
+        self._state.tax_reversals[key] = [dict(line) for line in lines]
+        return True
+
+
+@attrs.frozen
+class FakePaymentsTransaction:
+    payments: FakePaymentWriter
+    ledger: FakeLedgerWriter
+    outbox: FakeOutboxWriter
+    answers: FakeAnswerWriter
+    tax: FakeTaxRecordWriter
+
+    @classmethod
+    def bind(cls, state: PaymentsState) -> FakePaymentsTransaction:
+        return cls(
+            FakePaymentWriter(state),
+            FakeLedgerWriter(state.books),
+            FakeOutboxWriter(state.books),
+            FakeAnswerWriter(state),
+            FakeTaxRecordWriter(state),
+        )
+
+
+class FakeSalesVolume:
+    """No sales yet: every venue is in its first fee tier."""
+
+    async def completed_volume(
+        self,
+        tenant_id: uuid.UUID,
+        venue_id: uuid.UUID,
+        currency: Currency,
+        since: dt.datetime,
+        until: dt.datetime,
+    ) -> Money:
+        return Money(0, currency)
+
+
+@attrs.define
+class RecordingMetrics:
+    """``PaymentMetrics`` that keeps what it was told."""
+
+    finished: list[tuple[str, str, Money | None]] = attrs.field(factory=list)
+    refunds: list[str] = attrs.field(factory=list)
+    in_flight_now: int = 0
+
+    def payment_finished(self, *, status: str, method: str, amount: Money | None) -> None:
+        self.finished.append((status, method, amount))
+
+    def refund_finished(self, *, status: str) -> None:
+        self.refunds.append(status)
+
+    def processing_seconds(self, *, method: str, seconds: float) -> None:
+        pass
+
+    def in_flight(self, delta: int) -> None:
+        self.in_flight_now += delta
+
+    def exposition(self) -> tuple[bytes, str]:
+        return b"", "text/plain"
