@@ -28,7 +28,7 @@ from tt_payments.use_cases.fees import FeeCalculator
 from tt_payments.use_cases.fraud import FraudAdmin
 from tt_payments.use_cases.high_demand import HighDemandService
 from tt_payments.use_cases.tax import TaxCompliance
-from tt_payments.use_cases.webhooks import WebhookService
+from tt_payments.webhooks.service import WebhookService
 from tt_tax import TaxCalculator
 
 ContainerDep: TypeAlias = Annotated[Container, Dependency(kind="named"), SkipValidationMarker()]

@@ -48,7 +48,8 @@ if TYPE_CHECKING:
     from tt_payments.use_cases.jobs import PeriodicJobs
     from tt_payments.use_cases.reconciliation import ReconciliationService
     from tt_payments.use_cases.tax import TaxCompliance
-    from tt_payments.use_cases.webhooks import SeenWebhooks, WebhookService
+    from tt_payments.webhooks.ports import SeenWebhooks
+    from tt_payments.webhooks.service import WebhookService
     from tt_tax import RateSource, TaxCalculator
 
 

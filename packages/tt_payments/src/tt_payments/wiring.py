@@ -34,7 +34,6 @@ from tt_payments.adapters.stripe_event_types import (
     STRIPE_REFUND_EVENTS,
 )
 from tt_payments.adapters.tax_sql import SqlTaxCompliance
-from tt_payments.adapters.webhook_inbox_sql import SqlWebhookInbox
 from tt_payments.adapters.webhook_seen_redis import RedisSeenWebhooks
 from tt_payments.bootstrap import Container, Overrides, token_service
 from tt_payments.clock import Clock, utcnow
@@ -69,9 +68,10 @@ from tt_payments.use_cases.high_demand import HighDemandService
 from tt_payments.use_cases.jobs import PeriodicJobs
 from tt_payments.use_cases.reconciliation import ReconciliationService
 from tt_payments.use_cases.tax import TaxCompliance
-from tt_payments.use_cases.webhooks import WebhookService
 from tt_payments.volume_cache import CachedSalesVolume
 from tt_payments.webhooks import ProviderEvent, square_event
+from tt_payments.webhooks.service import WebhookService
+from tt_payments.webhooks.sql import SqlWebhookInbox
 from tt_tax import BundledRates, FallbackRates, NexusTracker, Payer, RateSource, TaxCalculator
 
 if TYPE_CHECKING:

@@ -21,7 +21,7 @@ from tt_payments.payouts.service import PayoutService
 from tt_payments.settlement.service import BalanceService
 from tt_payments.use_cases.reconciliation import ReconciliationService
 from tt_payments.use_cases.tax import TaxCompliance
-from tt_payments.use_cases.webhooks import WebhookService
+from tt_payments.webhooks.service import WebhookService
 
 RETRY_WEBHOOKS = "retry_webhooks"
 CLEANUP_WEBHOOKS = "cleanup_webhooks"

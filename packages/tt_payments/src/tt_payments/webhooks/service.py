@@ -14,14 +14,14 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Protocol
 
 import attrs
 
-from tt_payments.adapters.webhook_inbox_sql import InboxRow, SqlWebhookInbox
 from tt_payments.clock import utcnow
 from tt_payments.metrics import WebhookMetrics
-from tt_payments.webhooks import ProviderEvent
+from tt_payments.webhooks.events import ProviderEvent
+from tt_payments.webhooks.ports import SeenWebhooks, WebhookInbox
+from tt_payments.webhooks.records import InboxRow
 
 _log = logging.getLogger(__name__)
 
@@ -29,15 +29,9 @@ Handler = Callable[[ProviderEvent], Awaitable[str]]
 """Applies one event and says what happened (``applied``, ``held``, ``ignored``, ...)."""
 
 
-class SeenWebhooks(Protocol):
-    async def seen(self, provider: str, event_id: str) -> bool: ...
-
-    async def remember(self, provider: str, event_id: str) -> None: ...
-
-
 @attrs.frozen(kw_only=True)
 class WebhookService:
-    inbox: SqlWebhookInbox
+    inbox: WebhookInbox
     seen: SeenWebhooks
     handlers: Mapping[str, Handler]
     """By event type; a type with no handler is stored and marked ``no handler``."""

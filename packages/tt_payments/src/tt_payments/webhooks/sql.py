@@ -9,16 +9,15 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any
 
-import attrs
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tt_payments.clock import utcnow
 from tt_payments.db.tables.webhooks import webhook_inbox, webhook_inbox_archive
-from tt_payments.webhooks import ProviderEvent
+from tt_payments.webhooks.events import ProviderEvent
+from tt_payments.webhooks.records import InboxRow
 
 MAX_BACKOFF = dt.timedelta(hours=1)
 
@@ -30,20 +29,9 @@ _WHERE = (
 _PROCESSED = sa.update(webhook_inbox).where(*_WHERE, webhook_inbox.c.status != "processed")
 
 
-@attrs.frozen(kw_only=True)
-class InboxRow:
-    provider: str
-    webhook_id: str
-    event_type: str
-    payload: dict[str, Any]
-    signature: str
-    status: str
-    attempts: int
-    error_message: str | None
-    outcome: str | None
-
-
 class SqlWebhookInbox:
+    """``WebhookInbox`` in PostgreSQL: each call is its own short transaction."""
+
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
 
