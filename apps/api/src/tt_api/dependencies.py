@@ -16,6 +16,7 @@ from litestar.di import Dependency, Provide
 from litestar.params import SkipValidationMarker
 
 from tt_payments import Container, Settings
+from tt_payments.fraud.service import FraudAdmin
 from tt_payments.idempotency import IdempotencyStore
 from tt_payments.internal_auth import InternalAuthenticator
 from tt_payments.metrics import PaymentMetrics
@@ -25,7 +26,6 @@ from tt_payments.payouts import PayoutService
 from tt_payments.ports import Catalog
 from tt_payments.settlement import BalanceService
 from tt_payments.use_cases.fees import FeeCalculator
-from tt_payments.use_cases.fraud import FraudAdmin
 from tt_payments.use_cases.high_demand import HighDemandService
 from tt_payments.use_cases.tax import TaxCompliance
 from tt_payments.webhooks.service import WebhookService

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from tt_payments.adapters.embedded import EmbeddedServers
     from tt_payments.adapters.idempotency_sql import SqlIdempotencyStore
     from tt_payments.db import database
+    from tt_payments.fraud.service import FraudAdmin
     from tt_payments.internal_auth import InternalAuthenticator, NonceStore
     from tt_payments.ledger.sql import SqlLedger
     from tt_payments.metrics import PaymentMetrics
@@ -42,7 +43,6 @@ if TYPE_CHECKING:
     from tt_payments.tokens import TokenService
     from tt_payments.unit_of_work import UnitOfWork
     from tt_payments.use_cases.fees import FeeCalculator
-    from tt_payments.use_cases.fraud import FraudAdmin
     from tt_payments.use_cases.health import HealthReport
     from tt_payments.use_cases.high_demand import HighDemandService
     from tt_payments.use_cases.jobs import PeriodicJobs

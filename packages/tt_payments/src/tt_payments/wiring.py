@@ -20,7 +20,6 @@ from tt_high_demand.adapters.redis_waiting_room import RedisWaitingRoomStore
 from tt_money import USD, FeeSchedule, Money
 from tt_payments.adapters import cache
 from tt_payments.adapters.catalog_sql import SqlCatalog, SqlSalesVolume
-from tt_payments.adapters.fraud_sql import SqlFraudRecords
 from tt_payments.adapters.high_demand_sql import SqlHighDemand
 from tt_payments.adapters.idempotency_sql import SqlIdempotencyStore
 from tt_payments.adapters.log_publisher import LogPublisher
@@ -39,6 +38,8 @@ from tt_payments.bootstrap import Container, Overrides, token_service
 from tt_payments.clock import Clock, utcnow
 from tt_payments.db import database
 from tt_payments.db.unit_of_work import SqlUnitOfWork
+from tt_payments.fraud.service import FraudAdmin, FraudCheck
+from tt_payments.fraud.sql import SqlFraudRecords
 from tt_payments.internal_auth import InternalAuthenticator
 from tt_payments.keys import load_queue_token_secret
 from tt_payments.ledger.sql import SqlLedger
@@ -63,7 +64,6 @@ from tt_payments.settlement.sql import settlement_transaction
 from tt_payments.tax.service import TaxRecords
 from tt_payments.unit_of_work import UnitOfWork
 from tt_payments.use_cases.fees import FeeCalculator
-from tt_payments.use_cases.fraud import FraudAdmin, FraudCheck
 from tt_payments.use_cases.high_demand import HighDemandService
 from tt_payments.use_cases.jobs import PeriodicJobs
 from tt_payments.use_cases.reconciliation import ReconciliationService

@@ -51,14 +51,10 @@ from tt_fraud import (
     scalper_features,
 )
 from tt_money.errors import TicketTokenError
-from tt_payments.adapters.fraud_sql import (
-    BotDetectionRow,
-    FraudCheckRow,
-    KnownScalperRow,
-    SqlFraudRecords,
-)
 from tt_payments.checks import CheckResult, PaymentAttempt
 from tt_payments.clock import utcnow
+from tt_payments.fraud.ports import FraudRecords
+from tt_payments.fraud.records import BotDetectionRow, FraudCheckRow, KnownScalperRow
 from tt_payments.identity import Principal, Role
 
 HISTORY_WINDOW = dt.timedelta(days=30)
@@ -77,7 +73,7 @@ class FraudCheck:
     def __init__(
         self,
         *,
-        records: SqlFraudRecords,
+        records: FraudRecords,
         velocity: VelocityCounter,
         bots: BotDetector | None = None,
         scalpers: ScalperDetector | None = None,
@@ -285,7 +281,7 @@ def _is_ip(value: str | None) -> bool:
 class FraudAdmin:
     """Admin only: fraud decisions, the known-scalper list, and fraud policies."""
 
-    def __init__(self, records: SqlFraudRecords, check: FraudCheck) -> None:
+    def __init__(self, records: FraudRecords, check: FraudCheck) -> None:
         self._records = records
         self._check = check
 

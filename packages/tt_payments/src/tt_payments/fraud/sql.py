@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Mapping, Sequence
 from decimal import Decimal
 
-import attrs
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -29,6 +27,7 @@ from tt_payments.db.tables.fraud import (
 )
 from tt_payments.db.tables.high_demand import event_high_demand
 from tt_payments.db.tables.payments import payment_transactions
+from tt_payments.fraud.records import BotDetectionRow, DeviceHistory, FraudCheckRow, KnownScalperRow
 
 TENANT_POLICY = uuid.UUID(int=0)
 """The ``event_id`` under which a tenant's own policy is stored."""
@@ -103,54 +102,6 @@ _DEVICE_FACTS = sa.select(
     _KNOWN_SCALPER.label("known"),
     _DEVICES_OF_USER.scalar_subquery().label("other_devices"),
 )
-
-
-@attrs.frozen(kw_only=True)
-class DeviceHistory:
-    """What PostgreSQL knows about a buyer and the device they pay from."""
-
-    purchases: PurchaseHistory
-    """Their purchases, the accounts seen on the device, the known-scalper flag."""
-    devices_of_user: int
-    """Devices the buyer used in the window, this one included."""
-
-
-@attrs.frozen(kw_only=True)
-class FraudCheckRow:
-    """One row of fraud_checks, as the admin API shows it."""
-
-    id: uuid.UUID
-    user_id: uuid.UUID
-    event_id: uuid.UUID | None
-    device_fingerprint: str | None
-    ip_address: str | None
-    score: Decimal
-    signals: Sequence[Mapping[str, object]]
-    decision: str
-    rule: str | None
-    timestamp: dt.datetime
-    idempotency_key: uuid.UUID | None = None
-    """The payment attempt's key: joins a decision to its payment."""
-
-
-@attrs.frozen(kw_only=True)
-class BotDetectionRow:
-    session_id: str
-    is_bot: bool
-    confidence: Decimal
-    indicators: tuple[str, ...]
-    user_agent: str | None
-
-
-@attrs.frozen(kw_only=True)
-class KnownScalperRow:
-    id: uuid.UUID
-    user_id: uuid.UUID | None
-    device_fingerprint: str | None
-    reason: str
-    confidence_score: Decimal
-    active: bool
-    added_at: dt.datetime
 
 
 class SqlFraudRecords:
