@@ -100,6 +100,7 @@ from tt_payments.db.tables.payments import (
     payment_transactions,
 )
 from tt_payments.db.unit_of_work import SqlUnitOfWork
+from tt_payments.high_demand.service import HighDemandChange
 from tt_payments.identity import Principal, Role
 from tt_payments.ledger.sql import SqlLedger
 from tt_payments.payments import (
@@ -113,7 +114,6 @@ from tt_payments.payments.service import PaymentOutcome
 from tt_payments.payments.sql import SqlPayments, payments_transaction
 from tt_payments.providers.simulated import FaultPoint, SimulatedProvider
 from tt_payments.use_cases import catalog as catalog_use_cases
-from tt_payments.use_cases.high_demand import HighDemandChange
 from tt_tax import Address
 
 T = TypeVar("T")

@@ -27,7 +27,7 @@ from tt_payments.db.tables.reconciliation import reconciliation_findings
 from tt_payments.identity import Role
 from tt_payments.providers.simulated import FaultPoint, SimulatedProvider
 from tt_payments.providers.types import ChargeRequest, RefundRequest, provider_idempotency_key
-from tt_payments.use_cases.reconciliation import LOCK, ReconciliationReport
+from tt_payments.reconciliation.service import LOCK, ReconciliationReport
 
 PROCESS = "/api/v1/payments/process"
 

@@ -25,7 +25,7 @@ from tt_payments import Container, Settings, bootstrap
 from tt_payments.db import migrate
 from tt_payments.db.tables.payments import payment_transactions
 from tt_payments.identity import Role
-from tt_payments.use_cases.reconciliation import ReconciliationReport
+from tt_payments.reconciliation.service import ReconciliationReport
 
 pytestmark = pytest.mark.filterwarnings("ignore:Use 'content=<...>':DeprecationWarning")
 PROCESS = "/api/v1/payments/process"

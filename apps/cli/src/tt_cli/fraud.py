@@ -16,8 +16,8 @@ from tt_cli.runtime import AsJson, Tenant, operator, with_container
 
 if TYPE_CHECKING:
     from tt_payments import Container
-    from tt_payments.fraud.service import FraudPolicy
     from tt_payments.fraud.records import FraudCheckRow, KnownScalperRow
+    from tt_payments.fraud.service import FraudPolicy
 
 fraud_app = typer.Typer(
     help="Fraud detection: decisions, known scalpers, velocity limits and rules.",

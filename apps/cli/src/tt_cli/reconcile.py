@@ -14,7 +14,7 @@ from tt_cli.runtime import with_container
 
 if TYPE_CHECKING:
     from tt_payments import Container
-    from tt_payments.use_cases.reconciliation import ReconciliationReport
+    from tt_payments.reconciliation.service import ReconciliationReport
 
 reconcile_app = typer.Typer(
     help="Reconciliation: find and fix differences with the payment processor.",

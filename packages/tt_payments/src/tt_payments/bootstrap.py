@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from tt_payments.adapters.idempotency_sql import SqlIdempotencyStore
     from tt_payments.db import database
     from tt_payments.fraud.service import FraudAdmin
+    from tt_payments.high_demand.service import HighDemandService
     from tt_payments.internal_auth import InternalAuthenticator, NonceStore
     from tt_payments.ledger.sql import SqlLedger
     from tt_payments.metrics import PaymentMetrics
@@ -39,14 +40,13 @@ if TYPE_CHECKING:
     from tt_payments.payouts.service import PayoutService
     from tt_payments.ports import PaymentProvider, PayoutProvider
     from tt_payments.queue_tokens import JwtAccessTokenCodec
+    from tt_payments.reconciliation.service import ReconciliationService
     from tt_payments.settlement.service import BalanceService
     from tt_payments.tokens import TokenService
     from tt_payments.unit_of_work import UnitOfWork
     from tt_payments.use_cases.fees import FeeCalculator
     from tt_payments.use_cases.health import HealthReport
-    from tt_payments.use_cases.high_demand import HighDemandService
     from tt_payments.use_cases.jobs import PeriodicJobs
-    from tt_payments.use_cases.reconciliation import ReconciliationService
     from tt_payments.use_cases.tax import TaxCompliance
     from tt_payments.webhooks.ports import SeenWebhooks
     from tt_payments.webhooks.service import WebhookService

@@ -20,12 +20,10 @@ from tt_high_demand.adapters.redis_waiting_room import RedisWaitingRoomStore
 from tt_money import USD, FeeSchedule, Money
 from tt_payments.adapters import cache
 from tt_payments.adapters.catalog_sql import SqlCatalog, SqlSalesVolume
-from tt_payments.adapters.high_demand_sql import SqlHighDemand
 from tt_payments.adapters.idempotency_sql import SqlIdempotencyStore
 from tt_payments.adapters.log_publisher import LogPublisher
 from tt_payments.adapters.nonce_redis import RedisNonceStore
 from tt_payments.adapters.prometheus_metrics import PrometheusPaymentMetrics
-from tt_payments.adapters.reconciliation_sql import SqlReconciliation
 from tt_payments.adapters.stripe_event_types import (
     STRIPE_DISPUTE_EVENTS,
     STRIPE_PAYMENT_EVENTS,
@@ -37,9 +35,12 @@ from tt_payments.adapters.webhook_seen_redis import RedisSeenWebhooks
 from tt_payments.bootstrap import Container, Overrides, token_service
 from tt_payments.clock import Clock, utcnow
 from tt_payments.db import database
+from tt_payments.db.locks import SqlLocks
 from tt_payments.db.unit_of_work import SqlUnitOfWork
 from tt_payments.fraud.service import FraudAdmin, FraudCheck
 from tt_payments.fraud.sql import SqlFraudRecords
+from tt_payments.high_demand.service import HighDemandService
+from tt_payments.high_demand.sql import SqlHighDemand
 from tt_payments.internal_auth import InternalAuthenticator
 from tt_payments.keys import load_queue_token_secret
 from tt_payments.ledger.sql import SqlLedger
@@ -58,15 +59,15 @@ from tt_payments.ports import PaymentProvider, PayoutProvider
 from tt_payments.providers.simulated import SimulatedProvider
 from tt_payments.providers.simulated_payouts import SimulatedPayouts
 from tt_payments.queue_tokens import JwtAccessTokenCodec
+from tt_payments.reconciliation.service import ReconciliationService
+from tt_payments.reconciliation.sql import SqlReconciliation
 from tt_payments.settings import Settings, SettingsError
 from tt_payments.settlement.service import BalanceService
 from tt_payments.settlement.sql import settlement_transaction
 from tt_payments.tax.service import TaxRecords
 from tt_payments.unit_of_work import UnitOfWork
 from tt_payments.use_cases.fees import FeeCalculator
-from tt_payments.use_cases.high_demand import HighDemandService
 from tt_payments.use_cases.jobs import PeriodicJobs
-from tt_payments.use_cases.reconciliation import ReconciliationService
 from tt_payments.use_cases.tax import TaxCompliance
 from tt_payments.volume_cache import CachedSalesVolume
 from tt_payments.webhooks import ProviderEvent, square_event
@@ -213,8 +214,9 @@ def build_container(settings: Settings, overrides: Overrides) -> Container:
             render_pdf=_render_1099da_pdf,
             clock=clock,
         )
+        locks = SqlLocks(engine)
         reconciliation = ReconciliationService(
-            engine=engine,
+            locks=locks,
             records=findings,
             payments=payments,
             refunds=refunds,
@@ -246,7 +248,7 @@ def build_container(settings: Settings, overrides: Overrides) -> Container:
             webhooks=webhooks,
             reconciliation=reconciliation,
             jobs=PeriodicJobs(
-                engine=engine,
+                locks=locks,
                 webhooks=webhooks,
                 provider_events=provider_events,
                 reconciliation=reconciliation,

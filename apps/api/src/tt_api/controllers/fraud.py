@@ -25,8 +25,8 @@ from tt_api.schemas.fraud import (
 )
 from tt_fraud import rules_to_json
 from tt_money.errors import InvalidInputError, NotFoundError
-from tt_payments.fraud.service import FraudPolicy
 from tt_payments.fraud.records import KnownScalperRow
+from tt_payments.fraud.service import FraudPolicy
 
 _DECISIONS = ("approve", "review", "challenge", "decline")
 MAX_PAGE = 500

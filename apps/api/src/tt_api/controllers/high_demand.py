@@ -21,7 +21,7 @@ from tt_api.schemas.high_demand import (
     QueueStatusBody,
 )
 from tt_high_demand import HighDemandConfig, PurchaseLimits, QueueStatus
-from tt_payments.use_cases.high_demand import HighDemandChange
+from tt_payments.high_demand.service import HighDemandChange
 
 
 class AdminHighDemandController(Controller):

@@ -31,3 +31,13 @@ async def advisory_lock(engine: AsyncEngine, name: str) -> AsyncIterator[bool]:
 
 _TRY_LOCK = text("SELECT pg_try_advisory_lock(:key)")
 _UNLOCK = text("SELECT pg_advisory_unlock(:key)")
+
+
+class SqlLocks:
+    """``Locks`` as PostgreSQL session advisory locks on ``engine``."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    def exclusive(self, name: str) -> contextlib.AbstractAsyncContextManager[bool]:
+        return advisory_lock(self._engine, name)

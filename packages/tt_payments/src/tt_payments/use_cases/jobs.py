@@ -14,12 +14,11 @@ from typing import Any
 
 import attrs
 
-from tt_payments.db.database import Engine
-from tt_payments.db.locks import advisory_lock
+from tt_payments.locks import Locks
 from tt_payments.payments.provider_events import ProviderEventService
 from tt_payments.payouts.service import PayoutService
+from tt_payments.reconciliation.service import ReconciliationService
 from tt_payments.settlement.service import BalanceService
-from tt_payments.use_cases.reconciliation import ReconciliationService
 from tt_payments.use_cases.tax import TaxCompliance
 from tt_payments.webhooks.service import WebhookService
 
@@ -46,7 +45,7 @@ every 5 minutes; ``tt reconcile run --since`` reaches further back)."""
 
 @attrs.frozen(kw_only=True)
 class PeriodicJobs:
-    engine: Engine
+    locks: Locks
     webhooks: WebhookService
     provider_events: ProviderEventService
     reconciliation: ReconciliationService
@@ -114,7 +113,7 @@ class PeriodicJobs:
     async def _exclusive(
         self, name: str, job: Callable[[], Awaitable[dict[str, Any]]]
     ) -> dict[str, Any] | None:
-        async with advisory_lock(self.engine, f"tickettoken.job.{name}") as got:
+        async with self.locks.exclusive(f"tickettoken.job.{name}") as got:
             if not got:
                 return None
             return await job()

@@ -31,8 +31,8 @@ from tt_high_demand import (
     new_seed,
 )
 from tt_money.errors import ConflictError, NotFoundError, TicketTokenError
-from tt_payments.adapters.high_demand_sql import SqlHighDemand
 from tt_payments.clock import utcnow
+from tt_payments.high_demand.ports import HighDemandStore
 from tt_payments.identity import Principal, Role
 from tt_payments.payments import EventNotFoundError
 from tt_payments.ports import Catalog
@@ -63,7 +63,7 @@ class HighDemandService:
     def __init__(
         self,
         *,
-        store: SqlHighDemand,
+        store: HighDemandStore,
         room: WaitingRoom,
         catalog: Catalog,
         cache_seconds: int = 2,

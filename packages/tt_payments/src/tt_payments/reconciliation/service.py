@@ -30,10 +30,8 @@ import attrs
 from tt_ledger import PaymentStatus
 from tt_ledger import RefundStatus as OurRefundStatus
 from tt_ledger.payment_states import PAID_STATUSES
-from tt_payments.adapters.reconciliation_sql import SqlReconciliation
 from tt_payments.clock import utcnow
-from tt_payments.db.database import Engine
-from tt_payments.db.locks import advisory_lock
+from tt_payments.locks import Locks
 from tt_payments.payments import PaymentRecord
 from tt_payments.payments.ports import PaymentStore
 from tt_payments.payments.refunds import RefundService
@@ -47,6 +45,7 @@ from tt_payments.providers.types import (
     ProviderUnavailableError,
     RefundStatus,
 )
+from tt_payments.reconciliation.ports import ReconciliationRecords
 from tt_payments.webhooks import metadata_ids, uuid_or_none
 
 _log = logging.getLogger(__name__)
@@ -88,8 +87,8 @@ class ReconciliationReport:
 
 @attrs.frozen(kw_only=True)
 class ReconciliationService:
-    engine: Engine
-    records: SqlReconciliation
+    locks: Locks
+    records: ReconciliationRecords
     payments: PaymentService
     refunds: RefundService
     provider: PaymentProvider
@@ -106,7 +105,7 @@ class ReconciliationService:
         another run holds the lock."""
         end = until or self.clock()
         report = ReconciliationReport(since=since or end - DEFAULT_WINDOW, until=end)
-        async with advisory_lock(self.engine, LOCK) as got:
+        async with self.locks.exclusive(LOCK) as got:
             if not got:
                 return None
             await self._orphans(report)
