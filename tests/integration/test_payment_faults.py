@@ -43,6 +43,7 @@ from tt_ledger import (
 from tt_money import USD, Money
 from tt_payments import Container
 from tt_payments.catalog import Event, Venue
+from tt_payments.catalog import service as catalog_use_cases
 from tt_payments.db.tables.ledger import ledger_entries
 from tt_payments.db.tables.outbox import outbox
 from tt_payments.db.tables.payments import nft_mint_queue, payment_intents, payment_refunds
@@ -54,7 +55,6 @@ from tt_payments.payments.service import PaymentService
 from tt_payments.payments.sql import SqlPayments, SqlPaymentsTransaction, SqlPaymentWriter
 from tt_payments.providers.simulated import FaultPoint, SimulatedProvider
 from tt_payments.providers.types import ChargeStatus
-from tt_payments.use_cases import catalog as catalog_use_cases
 from tt_tax import Address
 
 T = TypeVar("T")

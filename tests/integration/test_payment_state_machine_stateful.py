@@ -91,6 +91,7 @@ from tt_ledger import (
 from tt_money import USD, Money
 from tt_payments import Container, Settings, bootstrap
 from tt_payments.catalog import Event, Venue
+from tt_payments.catalog import service as catalog_use_cases
 from tt_payments.db.tables.ledger import ledger_accounts, ledger_entries, ledger_postings
 from tt_payments.db.tables.outbox import outbox
 from tt_payments.db.tables.payments import (
@@ -113,7 +114,6 @@ from tt_payments.payments.refunds import RefundService
 from tt_payments.payments.service import PaymentOutcome
 from tt_payments.payments.sql import SqlPayments, payments_transaction
 from tt_payments.providers.simulated import FaultPoint, SimulatedProvider
-from tt_payments.use_cases import catalog as catalog_use_cases
 from tt_tax import Address
 
 T = TypeVar("T")

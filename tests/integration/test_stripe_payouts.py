@@ -34,8 +34,8 @@ from tt_ledger.payout_states import PayoutStatus
 from tt_ledger.payouts import PayoutMethod
 from tt_money import USD, Money
 from tt_payments.adapters.stripe_payouts import StripeConnectPayouts
-from tt_payments.ports import PayoutProvider
 from tt_payments.providers.payouts import PayoutRequest
+from tt_payments.providers.ports import PayoutProvider
 from tt_payments.providers.types import ProviderRejectedError, ProviderUnavailableError
 
 # The SDK's HTTPXClient posts its form body as ``data=`` bytes, which httpx deprecates.

@@ -14,8 +14,8 @@ import pytest
 from tt_ledger.payout_states import PayoutStatus
 from tt_ledger.payouts import PayoutMethod
 from tt_money import USD, Money
-from tt_payments.ports import PayoutProvider
 from tt_payments.providers.payouts import PayoutRequest
+from tt_payments.providers.ports import PayoutProvider
 from tt_payments.providers.simulated_payouts import (
     ACCOUNT_CLOSED,
     FAILING_DESTINATION,

@@ -8,7 +8,7 @@ import attrs
 import pytest
 
 from tt_money import EUR, USD, Money
-from tt_payments.ports import PaymentProvider
+from tt_payments.providers.ports import PaymentProvider
 from tt_payments.providers.simulated import FaultPoint, SimulatedProvider
 from tt_payments.providers.types import (
     Charge,

@@ -6,7 +6,7 @@ import datetime as dt
 import uuid
 
 from tt_money import USD, Currency, Money
-from tt_payments.volume_cache import CachedSalesVolume
+from tt_payments.catalog.volume_cache import CachedSalesVolume
 
 NOW = dt.datetime(2026, 11, 26, tzinfo=dt.UTC)
 

@@ -44,8 +44,8 @@ def put_venue_cli(
 ) -> None:
     """Create or replace a venue; prints it as JSON."""
     from tt_marketplace import RoyaltySettings
+    from tt_payments.catalog import service as catalog_use_cases
     from tt_payments.catalog import venue_from_fields
-    from tt_payments.use_cases import catalog as catalog_use_cases
 
     venue = venue_from_fields(
         tenant_id=tenant,
@@ -87,7 +87,7 @@ def put_event_cli(
     except ValueError:
         raise fail(f"--starts-at {starts_at!r} is not an ISO 8601 date-time") from None
     from tt_payments.catalog import Event
-    from tt_payments.use_cases import catalog as catalog_use_cases
+    from tt_payments.catalog import service as catalog_use_cases
 
     event = Event(tenant_id=tenant, id=event_id, venue_id=venue, name=name, starts_at=start)
 

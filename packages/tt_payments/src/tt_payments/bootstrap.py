@@ -21,9 +21,9 @@ from tt_payments.settings import Settings
 
 if TYPE_CHECKING:
     from tt_payments.adapters import cache
-    from tt_payments.adapters.catalog_sql import SqlCatalog
     from tt_payments.adapters.embedded import EmbeddedServers
     from tt_payments.adapters.idempotency_sql import SqlIdempotencyStore
+    from tt_payments.catalog.sql import SqlCatalog
     from tt_payments.db import database
     from tt_payments.fraud.service import FraudAdmin
     from tt_payments.high_demand.service import HighDemandService
@@ -33,18 +33,18 @@ if TYPE_CHECKING:
     from tt_payments.outbox import OutboxRelay
     from tt_payments.outbox.ports import EventPublisher
     from tt_payments.outbox.sql import SqlOutbox
+    from tt_payments.payments.fees import FeeCalculator
     from tt_payments.payments.ports import PaymentsTransaction
     from tt_payments.payments.provider_events import ProviderEventService
     from tt_payments.payments.refunds import RefundService
     from tt_payments.payments.service import PaymentService
     from tt_payments.payouts.service import PayoutService
-    from tt_payments.ports import PaymentProvider, PayoutProvider
+    from tt_payments.providers.ports import PaymentProvider, PayoutProvider
     from tt_payments.queue_tokens import JwtAccessTokenCodec
     from tt_payments.reconciliation.service import ReconciliationService
     from tt_payments.settlement.service import BalanceService
     from tt_payments.tokens import TokenService
     from tt_payments.unit_of_work import UnitOfWork
-    from tt_payments.use_cases.fees import FeeCalculator
     from tt_payments.use_cases.health import HealthReport
     from tt_payments.use_cases.jobs import PeriodicJobs
     from tt_payments.use_cases.tax import TaxCompliance

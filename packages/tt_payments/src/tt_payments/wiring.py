@@ -19,7 +19,6 @@ from tt_high_demand import WaitingRoom
 from tt_high_demand.adapters.redis_waiting_room import RedisWaitingRoomStore
 from tt_money import USD, FeeSchedule, Money
 from tt_payments.adapters import cache
-from tt_payments.adapters.catalog_sql import SqlCatalog, SqlSalesVolume
 from tt_payments.adapters.idempotency_sql import SqlIdempotencyStore
 from tt_payments.adapters.log_publisher import LogPublisher
 from tt_payments.adapters.nonce_redis import RedisNonceStore
@@ -33,6 +32,8 @@ from tt_payments.adapters.stripe_event_types import (
 from tt_payments.adapters.tax_sql import SqlTaxCompliance
 from tt_payments.adapters.webhook_seen_redis import RedisSeenWebhooks
 from tt_payments.bootstrap import Container, Overrides, token_service
+from tt_payments.catalog.sql import SqlCatalog, SqlSalesVolume
+from tt_payments.catalog.volume_cache import CachedSalesVolume
 from tt_payments.clock import Clock, utcnow
 from tt_payments.db import database
 from tt_payments.db.locks import SqlLocks
@@ -48,6 +49,7 @@ from tt_payments.outbox import OutboxRelay
 from tt_payments.outbox.ports import EventPublisher
 from tt_payments.outbox.sql import SqlOutbox
 from tt_payments.payments.disputes import DisputeService
+from tt_payments.payments.fees import FeeCalculator
 from tt_payments.payments.ports import PaymentsTransaction
 from tt_payments.payments.provider_events import ProviderEventService
 from tt_payments.payments.refunds import RefundService
@@ -55,7 +57,7 @@ from tt_payments.payments.service import PaymentService
 from tt_payments.payments.sql import SqlPayments, payments_transaction
 from tt_payments.payouts.service import PayoutService
 from tt_payments.payouts.sql import payouts_transaction
-from tt_payments.ports import PaymentProvider, PayoutProvider
+from tt_payments.providers.ports import PaymentProvider, PayoutProvider
 from tt_payments.providers.simulated import SimulatedProvider
 from tt_payments.providers.simulated_payouts import SimulatedPayouts
 from tt_payments.queue_tokens import JwtAccessTokenCodec
@@ -66,10 +68,8 @@ from tt_payments.settlement.service import BalanceService
 from tt_payments.settlement.sql import settlement_transaction
 from tt_payments.tax.service import TaxRecords
 from tt_payments.unit_of_work import UnitOfWork
-from tt_payments.use_cases.fees import FeeCalculator
 from tt_payments.use_cases.jobs import PeriodicJobs
 from tt_payments.use_cases.tax import TaxCompliance
-from tt_payments.volume_cache import CachedSalesVolume
 from tt_payments.webhooks import ProviderEvent, square_event
 from tt_payments.webhooks.service import WebhookService
 from tt_payments.webhooks.sql import SqlWebhookInbox

@@ -39,11 +39,11 @@ from tt_payments.catalog import Event, Venue
 from tt_payments.idempotency import IdempotencyKeyReusedError, IdempotencyScope, StoredAnswer
 from tt_payments.identity import Principal, Role
 from tt_payments.payments import PaymentNotRefundableError, PaymentRequest, TicketLine
+from tt_payments.payments.fees import FeeCalculator
 from tt_payments.payments.refunds import RefundService
 from tt_payments.payments.service import AnswerInTransaction, PaymentOutcome, PaymentService
 from tt_payments.providers.simulated import FaultPoint, SimulatedProvider
 from tt_payments.tax.service import TaxRecords
-from tt_payments.use_cases.fees import FeeCalculator
 from tt_tax import Address, BundledRates, TaxCalculator
 
 NOW = dt.datetime(2026, 3, 10, 18, 0, tzinfo=dt.UTC)

@@ -23,7 +23,7 @@ from tt_api.schemas.catalog import (
 from tt_marketplace import RoyaltySettings
 from tt_money import VenueTier
 from tt_payments.catalog import Event, Venue, venue_from_fields
-from tt_payments.use_cases import catalog as catalog_use_cases
+from tt_payments.catalog import service as catalog_use_cases
 
 
 class AdminCatalogController(Controller):

@@ -48,8 +48,8 @@ from tt_payments.payments import (
     TicketLine,
     address_fingerprint,
 )
+from tt_payments.payments.fees import FeeQuote
 from tt_payments.payments.service import AnswerInTransaction, PaymentOutcome
-from tt_payments.use_cases.fees import FeeQuote
 
 
 class PaymentsController(Controller):

@@ -10,7 +10,7 @@ from typing import Annotated
 import msgspec
 
 from tt_api.schemas.catalog import Schema
-from tt_payments.use_cases.fees import MAX_TICKETS_PER_QUOTE
+from tt_payments.payments.fees import MAX_TICKETS_PER_QUOTE
 
 # Amounts are integer cents; the ceiling keeps every sum far inside a signed 64-bit BIGINT.
 Cents = Annotated[int, msgspec.Meta(ge=1, le=100_000_000_000)]

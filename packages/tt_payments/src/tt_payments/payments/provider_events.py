@@ -37,7 +37,7 @@ from tt_payments.payments.disputes import DisputeService
 from tt_payments.payments.ports import FindingsDesk, PaymentStore
 from tt_payments.payments.refunds import RefundService
 from tt_payments.payments.service import PaymentService
-from tt_payments.ports import PaymentProvider
+from tt_payments.providers.ports import PaymentProvider
 from tt_payments.providers.types import Charge, ChargeStatus, Refund, RefundStatus
 from tt_payments.webhooks import Dispute, ProviderEvent
 

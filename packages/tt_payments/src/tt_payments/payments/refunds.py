@@ -49,7 +49,7 @@ from tt_payments.metrics import PaymentMetrics
 from tt_payments.payments import PaymentNotRefundableError, PaymentRecord, RefundRecord
 from tt_payments.payments.ports import PaymentStore, PaymentsTransaction
 from tt_payments.payments.service import PaymentService
-from tt_payments.ports import PaymentProvider
+from tt_payments.providers.ports import PaymentProvider
 from tt_payments.providers.types import (
     ProviderRejectedError,
     ProviderUnavailableError,

@@ -33,6 +33,7 @@ from tt_ledger.payment_states import PAID_STATUSES
 from tt_money import FeeLineKind, Money
 from tt_money.errors import ConflictError, InvalidInputError, RefusedError
 from tt_payments.catalog import VenueNotFoundError
+from tt_payments.catalog.ports import Catalog
 from tt_payments.checks import CheckResult, PaymentAttempt, PrePaymentCheck, combine
 from tt_payments.clock import utcnow
 from tt_payments.idempotency import IdempotencyKeyReusedError, IdempotencyScope, StoredAnswer
@@ -45,8 +46,9 @@ from tt_payments.payments import (
     PaymentRequest,
     TransactionNotFoundError,
 )
+from tt_payments.payments.fees import FeeCalculator, FeeQuote
 from tt_payments.payments.ports import PaymentStore, PaymentsTransaction, WaitingRoomGate
-from tt_payments.ports import Catalog, PaymentProvider
+from tt_payments.providers.ports import PaymentProvider
 from tt_payments.providers.types import (
     Charge,
     ChargeRequest,
@@ -57,7 +59,6 @@ from tt_payments.providers.types import (
 )
 from tt_payments.tax.service import TaxRecords, tax_metadata
 from tt_payments.unit_of_work import UnitOfWork
-from tt_payments.use_cases.fees import FeeCalculator, FeeQuote
 
 NOTHING_HELD = PurchaseCounts(by_user=0, by_payment_method=0, by_address=0)
 

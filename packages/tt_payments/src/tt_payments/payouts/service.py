@@ -53,13 +53,14 @@ from tt_ledger import (
 from tt_money import Currency, Money
 from tt_money.errors import ConflictError, NotFoundError, TicketTokenError
 from tt_payments.catalog import VenueNotFoundError
+from tt_payments.catalog.ports import Catalog
 from tt_payments.clock import Clock, utcnow
 from tt_payments.identity import ForbiddenError, Principal, Role
 from tt_payments.ledger.ports import LedgerAccounts
 from tt_payments.payouts.ports import PayoutsTransaction
 from tt_payments.payouts.records import PayoutRecord, PayoutSettings, RunReport
-from tt_payments.ports import Catalog, PayoutProvider
 from tt_payments.providers.payouts import PayoutRequest, PayoutResult
+from tt_payments.providers.ports import PayoutProvider
 from tt_payments.providers.types import (
     ProviderRejectedError,
     ProviderUnavailableError,

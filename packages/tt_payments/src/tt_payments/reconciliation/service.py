@@ -36,7 +36,7 @@ from tt_payments.payments import PaymentRecord
 from tt_payments.payments.ports import PaymentStore
 from tt_payments.payments.refunds import RefundService
 from tt_payments.payments.service import PaymentService
-from tt_payments.ports import PaymentProvider
+from tt_payments.providers.ports import PaymentProvider
 from tt_payments.providers.types import (
     ChargeStatus,
     ListedCharge,

@@ -35,11 +35,11 @@ from tt_money.errors import InvalidInputError, NotFoundError
 from tt_payments.adapters import tax_sql
 from tt_payments.adapters.tax_sql import NexusRow, SqlTaxCompliance, StoredForm
 from tt_payments.catalog import VenueNotFoundError, default_time_zone
+from tt_payments.catalog.ports import Catalog
 from tt_payments.clock import utcnow
 from tt_payments.db.database import Connection
 from tt_payments.identity import Principal
 from tt_payments.outbox.sql import append_event
-from tt_payments.ports import Catalog
 from tt_tax import (
     FIRST_REPORTABLE_DAY,
     Address,

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from cachetools import TTLCache
 
 from tt_money import Currency, Money
-from tt_payments.ports import SalesVolume
+from tt_payments.catalog.ports import SalesVolume
 
 
 class CachedSalesVolume:

@@ -1,13 +1,11 @@
-"""Ports of the service layer: what the use cases need from storage and the outside."""
+"""Ports of the providers context: the card processor and the payout provider, as every
+context that pays or is paid sees them (simulated, Stripe, ...)."""
 
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from typing import Protocol
 
-from tt_money import Currency, Money
-from tt_payments.catalog import Event, Venue
 from tt_payments.providers.payouts import PayoutRequest, PayoutResult
 from tt_payments.providers.types import (
     Charge,
@@ -17,37 +15,6 @@ from tt_payments.providers.types import (
     Refund,
     RefundRequest,
 )
-
-
-class Catalog(Protocol):
-    """The venue and event projections of one database."""
-
-    async def put_venue(self, venue: Venue) -> bool:
-        """Insert or replace ``venue``; True when it was new."""
-        ...
-
-    async def get_venue(self, tenant_id: uuid.UUID, venue_id: uuid.UUID) -> Venue | None: ...
-
-    async def put_event(self, event: Event) -> bool:
-        """Insert or replace ``event``; True when it was new. Its venue must exist."""
-        ...
-
-    async def get_event(self, tenant_id: uuid.UUID, event_id: uuid.UUID) -> Event | None: ...
-
-
-class SalesVolume(Protocol):
-    """Completed sales, the input to a venue's fee tier."""
-
-    async def completed_volume(
-        self,
-        tenant_id: uuid.UUID,
-        venue_id: uuid.UUID,
-        currency: Currency,
-        since: dt.datetime,
-        until: dt.datetime,
-    ) -> Money:
-        """Ticket value of the venue's completed payments in ``[since, until)``."""
-        ...
 
 
 class PaymentProvider(Protocol):
