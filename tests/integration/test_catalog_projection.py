@@ -13,7 +13,7 @@ from tt_money.errors import InvalidInputError
 from tt_payments import Container
 from tt_payments.catalog import Event, Venue, VenueNotFoundError
 from tt_payments.identity import ForbiddenError, Principal, Role
-from tt_payments.use_cases import catalog as use_cases
+from tt_payments.catalog import service as use_cases
 from tt_tax import Address, UnknownJurisdictionError
 
 

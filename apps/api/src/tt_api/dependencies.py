@@ -27,7 +27,7 @@ from tt_payments.payments.refunds import RefundService
 from tt_payments.payments.service import PaymentService
 from tt_payments.payouts import PayoutService
 from tt_payments.settlement import BalanceService
-from tt_payments.use_cases.tax import TaxCompliance
+from tt_payments.tax.compliance import TaxCompliance
 from tt_payments.webhooks.service import WebhookService
 from tt_tax import TaxCalculator
 

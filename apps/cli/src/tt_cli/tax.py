@@ -15,7 +15,7 @@ from tt_cli.runtime import AsJson, Tenant, with_container
 
 if TYPE_CHECKING:
     from tt_payments import Container
-    from tt_payments.use_cases.tax import FormsReport, NexusStatus
+    from tt_payments.tax.compliance import FormsReport, NexusStatus
 
 tax_app = typer.Typer(help="Sales-tax nexus and Form 1099-DA.", no_args_is_help=True)
 forms_app = typer.Typer(help="Forms 1099-DA (NOTES item 8).", no_args_is_help=True)

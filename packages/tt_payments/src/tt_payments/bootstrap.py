@@ -43,11 +43,11 @@ if TYPE_CHECKING:
     from tt_payments.queue_tokens import JwtAccessTokenCodec
     from tt_payments.reconciliation.service import ReconciliationService
     from tt_payments.settlement.service import BalanceService
+    from tt_payments.tax.compliance import TaxCompliance
     from tt_payments.tokens import TokenService
     from tt_payments.unit_of_work import UnitOfWork
     from tt_payments.use_cases.health import HealthReport
     from tt_payments.use_cases.jobs import PeriodicJobs
-    from tt_payments.use_cases.tax import TaxCompliance
     from tt_payments.webhooks.ports import SeenWebhooks
     from tt_payments.webhooks.service import WebhookService
     from tt_tax import RateSource, TaxCalculator

@@ -29,7 +29,6 @@ from tt_payments.adapters.stripe_event_types import (
     STRIPE_PAYOUT_EVENTS,
     STRIPE_REFUND_EVENTS,
 )
-from tt_payments.adapters.tax_sql import SqlTaxCompliance
 from tt_payments.adapters.webhook_seen_redis import RedisSeenWebhooks
 from tt_payments.bootstrap import Container, Overrides, token_service
 from tt_payments.catalog.sql import SqlCatalog, SqlSalesVolume
@@ -66,10 +65,11 @@ from tt_payments.reconciliation.sql import SqlReconciliation
 from tt_payments.settings import Settings, SettingsError
 from tt_payments.settlement.service import BalanceService
 from tt_payments.settlement.sql import settlement_transaction
+from tt_payments.tax.compliance import TaxCompliance
 from tt_payments.tax.service import TaxRecords
+from tt_payments.tax.sql import SqlTaxCompliance, SqlTaxTransaction
 from tt_payments.unit_of_work import UnitOfWork
 from tt_payments.use_cases.jobs import PeriodicJobs
-from tt_payments.use_cases.tax import TaxCompliance
 from tt_payments.webhooks import ProviderEvent, square_event
 from tt_payments.webhooks.service import WebhookService
 from tt_payments.webhooks.sql import SqlWebhookInbox
@@ -205,6 +205,7 @@ def build_container(settings: Settings, overrides: Overrides) -> Container:
             calculator=tax,
             catalog=catalog,
             store=SqlTaxCompliance(engine),
+            uow=SqlUnitOfWork(engine, SqlTaxTransaction),
             nexus=nexus,
             payer=Payer(
                 name=settings.tax_payer_name,

@@ -20,7 +20,7 @@ from tt_api.schemas.tax import (
     YearSummaryBody,
 )
 from tt_money.errors import InvalidInputError
-from tt_payments.use_cases.tax import UserYear
+from tt_payments.tax.compliance import UserYear
 
 BASE = "/api/v1/compliance"
 _YEARS = range(2000, 2200)

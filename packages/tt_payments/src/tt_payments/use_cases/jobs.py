@@ -19,7 +19,7 @@ from tt_payments.payments.provider_events import ProviderEventService
 from tt_payments.payouts.service import PayoutService
 from tt_payments.reconciliation.service import ReconciliationService
 from tt_payments.settlement.service import BalanceService
-from tt_payments.use_cases.tax import TaxCompliance
+from tt_payments.tax.compliance import TaxCompliance
 from tt_payments.webhooks.service import WebhookService
 
 RETRY_WEBHOOKS = "retry_webhooks"

@@ -32,14 +32,13 @@ import attrs
 
 from tt_money import USD, Money
 from tt_money.errors import InvalidInputError, NotFoundError
-from tt_payments.adapters import tax_sql
-from tt_payments.adapters.tax_sql import NexusRow, SqlTaxCompliance, StoredForm
 from tt_payments.catalog import VenueNotFoundError, default_time_zone
 from tt_payments.catalog.ports import Catalog
 from tt_payments.clock import utcnow
-from tt_payments.db.database import Connection
 from tt_payments.identity import Principal
-from tt_payments.outbox.sql import append_event
+from tt_payments.tax.ports import TaxComplianceStore, TaxTransaction
+from tt_payments.tax.records import NexusRow, StoredForm
+from tt_payments.unit_of_work import UnitOfWork
 from tt_tax import (
     FIRST_REPORTABLE_DAY,
     Address,
@@ -154,7 +153,8 @@ class TaxCompliance:
 
     calculator: TaxCalculator
     catalog: Catalog
-    store: SqlTaxCompliance
+    store: TaxComplianceStore
+    uow: UnitOfWork[TaxTransaction]
     nexus: NexusTracker
     payer: Payer
     render_pdf: PdfRenderer
@@ -198,17 +198,16 @@ class TaxCompliance:
         the outbox, in the same transaction: once per tenant, state and year. Returns the
         crossings. Run by the ``track_nexus`` job and ``tt tax nexus``; reruns are safe."""
         crossings = 0
-        async with self.store.engine.begin() as connection:
-            for tenant, state, year, totals in await tax_sql.nexus_sums(connection):
-                row = await tax_sql.set_nexus_totals(connection, tenant, state, year, totals)
+        async with self.uow() as tx:
+            for tenant, state, year, totals in await tx.nexus.sums():
+                row = await tx.nexus.set_totals(tenant, state, year, totals)
                 threshold = self._threshold(state)
                 if threshold is None or row.crossed_at is not None or not threshold.is_met(totals):
                     continue
-                if not await tax_sql.mark_nexus_crossed(connection, tenant, state, year):
+                if not await tx.nexus.mark_crossed(tenant, state, year):
                     continue
-                crossing = await self._crossing_sale(connection, tenant, state, year, threshold)
-                await append_event(
-                    connection,
+                crossing = await self._crossing_sale(tx, tenant, state, year, threshold)
+                await tx.outbox.append(
                     tenant_id=tenant,
                     event_type=NEXUS_CROSSED_EVENT,
                     aggregate_type="tax_nexus",
@@ -220,16 +219,14 @@ class TaxCompliance:
 
     @staticmethod
     async def _crossing_sale(
-        connection: Connection,
+        tx: TaxTransaction,
         tenant: uuid.UUID,
         state: str,
         year: int,
         threshold: NexusThreshold,
     ) -> uuid.UUID | None:
         totals = NexusTotals()
-        for payment_id, cents in await tax_sql.collections_in_order(
-            connection, tenant, state, year
-        ):
+        for payment_id, cents in await tx.nexus.collections_in_order(tenant, state, year):
             totals = totals.plus_sale(cents)
             if threshold.is_met(totals):
                 return payment_id
