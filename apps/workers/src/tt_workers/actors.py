@@ -25,7 +25,7 @@ _log = logging.getLogger(__name__)
 class Actors:
     relay_outbox: dramatiq.Actor[[], Any]
     periodic: dict[str, dramatiq.Actor[[], Any]]
-    """The periodic jobs (tt_payments.use_cases.jobs), by name."""
+    """The periodic jobs (tt_payments.jobs), by name."""
 
 
 def declare_actors(broker: dramatiq.Broker, services: Services) -> Actors:

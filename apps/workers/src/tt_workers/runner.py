@@ -8,7 +8,7 @@ import threading
 import dramatiq
 
 from tt_payments import Container
-from tt_payments.use_cases.jobs import SCHEDULE
+from tt_payments.jobs import SCHEDULE
 from tt_workers.actors import declare_actors
 from tt_workers.broker import build_broker
 from tt_workers.services import Schedule, Services

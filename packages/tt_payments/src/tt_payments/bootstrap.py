@@ -26,8 +26,10 @@ if TYPE_CHECKING:
     from tt_payments.catalog.sql import SqlCatalog
     from tt_payments.db import database
     from tt_payments.fraud.service import FraudAdmin
+    from tt_payments.health import HealthReport
     from tt_payments.high_demand.service import HighDemandService
     from tt_payments.internal_auth import InternalAuthenticator, NonceStore
+    from tt_payments.jobs import PeriodicJobs
     from tt_payments.ledger.sql import SqlLedger
     from tt_payments.metrics import PaymentMetrics
     from tt_payments.outbox import OutboxRelay
@@ -46,8 +48,6 @@ if TYPE_CHECKING:
     from tt_payments.tax.compliance import TaxCompliance
     from tt_payments.tokens import TokenService
     from tt_payments.unit_of_work import UnitOfWork
-    from tt_payments.use_cases.health import HealthReport
-    from tt_payments.use_cases.jobs import PeriodicJobs
     from tt_payments.webhooks.ports import SeenWebhooks
     from tt_payments.webhooks.service import WebhookService
     from tt_tax import RateSource, TaxCalculator
@@ -117,7 +117,7 @@ class Container:
         # Loaded already by the time a container exists: these imports cost nothing here.
         from tt_payments.adapters import cache  # noqa: PLC0415
         from tt_payments.db import database  # noqa: PLC0415
-        from tt_payments.use_cases.health import check_health  # noqa: PLC0415
+        from tt_payments.health import check_health  # noqa: PLC0415
 
         return await check_health(
             {
@@ -128,7 +128,7 @@ class Container:
 
     async def database_health(self) -> HealthReport:
         from tt_payments.db import database  # noqa: PLC0415
-        from tt_payments.use_cases.health import check_health  # noqa: PLC0415
+        from tt_payments.health import check_health  # noqa: PLC0415
 
         return await check_health({"database": functools.partial(database.ping, self.engine)})
 

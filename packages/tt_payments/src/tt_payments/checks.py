@@ -1,4 +1,4 @@
-"""The pre-payment checks: bot, fraud and velocity (``use_cases/fraud.py``).
+"""The pre-payment checks: bot, fraud and velocity (``fraud.service``).
 
 Each check sees the attempt before any money moves and either raises one of our errors
 (403 ``BOT_DETECTED``, 429 ``RATE_LIMIT_EXCEEDED``, ...) or returns a ``CheckResult``

@@ -42,6 +42,7 @@ from tt_payments.fraud.sql import SqlFraudRecords
 from tt_payments.high_demand.service import HighDemandService
 from tt_payments.high_demand.sql import SqlHighDemand
 from tt_payments.internal_auth import InternalAuthenticator
+from tt_payments.jobs import PeriodicJobs
 from tt_payments.keys import load_queue_token_secret
 from tt_payments.ledger.sql import SqlLedger
 from tt_payments.outbox import OutboxRelay
@@ -69,7 +70,6 @@ from tt_payments.tax.compliance import TaxCompliance
 from tt_payments.tax.service import TaxRecords
 from tt_payments.tax.sql import SqlTaxCompliance, SqlTaxTransaction
 from tt_payments.unit_of_work import UnitOfWork
-from tt_payments.use_cases.jobs import PeriodicJobs
 from tt_payments.webhooks import ProviderEvent, square_event
 from tt_payments.webhooks.service import WebhookService
 from tt_payments.webhooks.sql import SqlWebhookInbox

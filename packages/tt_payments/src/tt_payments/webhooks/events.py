@@ -3,7 +3,7 @@
 Stripe's signature is checked with the stripe SDK (``adapters/stripe_webhooks.py``);
 Square's is a plain HMAC and lives here. Either way a delivery becomes a
 ``ProviderEvent``, is written to the ``webhook_inbox`` (unique per provider and event id)
-BEFORE it is processed, and is applied at most once (use_cases/webhooks.py).
+BEFORE it is processed, and is applied at most once (``webhooks.service``).
 """
 
 from __future__ import annotations

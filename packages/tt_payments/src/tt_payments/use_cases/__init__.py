@@ -1,1 +1,0 @@
-"""Use cases: plain async functions that take their ports as arguments."""
