@@ -27,10 +27,10 @@ import attrs
 import httpx
 from cryptography.hazmat.primitives import serialization
 
-from tt_payments.identity import Role
-from tt_payments.keys import load_key_pair
+from tt_payments.auth.identity import Role
+from tt_payments.auth.keys import load_key_pair
+from tt_payments.auth.tokens import TokenService
 from tt_payments.settings import Settings
-from tt_payments.tokens import TokenService
 
 TT = str(Path(sys.executable).with_name("tt"))
 

@@ -34,10 +34,10 @@ from tt_api import create_app
 from tt_payments import Container, Overrides, Settings, bootstrap
 from tt_payments.adapters import cache
 from tt_payments.adapters.embedded import EmbeddedServers
+from tt_payments.auth.identity import Role
+from tt_payments.auth.keys import load_key_pair
 from tt_payments.db import migrate
 from tt_payments.db.database import with_database
-from tt_payments.identity import Role
-from tt_payments.keys import load_key_pair
 
 REQUIRE_SERVERS = os.environ.get("TT_TEST_REQUIRE_SERVERS") == "1"
 

@@ -15,8 +15,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from pre_payment_checks import human_session
 
 from tt_payments import Settings
+from tt_payments.auth.identity import Role
 from tt_payments.bootstrap import token_service
-from tt_payments.identity import Role
 
 tenant, venue, event, count, out = (
     sys.argv[1],

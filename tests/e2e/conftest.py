@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.e2e.processes import Process
 from tt_payments import Settings
+from tt_payments.auth.identity import Role
 from tt_payments.db import database, migrate
-from tt_payments.identity import Role
 
 # Velocity limits out of the way: for tests that make many payments in one tenant from
 # the one test client (its IP would pass 10 payments a minute) and test something else.

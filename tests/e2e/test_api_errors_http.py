@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from tt_payments import Container
-from tt_payments.identity import Role
+from tt_payments.auth.identity import Role
 
 AuthHeaders = Callable[..., dict[str, str]]
 

@@ -10,8 +10,8 @@ import httpx
 import sqlalchemy as sa
 
 from tt_payments import Container
+from tt_payments.auth.identity import Role
 from tt_payments.db.tables.payments import payment_transactions
-from tt_payments.identity import Role
 
 AuthHeaders = Callable[..., dict[str, str]]
 

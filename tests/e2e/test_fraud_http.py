@@ -13,9 +13,9 @@ import sqlalchemy as sa
 
 from tests.e2e.test_process_payment_http import PROCESS, body, count, keyed, venue_and_event
 from tt_payments import Container
+from tt_payments.auth.identity import Role
 from tt_payments.db.tables.fraud import bot_detections, device_activity, fraud_checks
 from tt_payments.db.tables.payments import payment_transactions
-from tt_payments.identity import Role
 
 AuthHeaders = Callable[..., dict[str, str]]
 CHECKS = "/api/v1/admin/fraud/checks"

@@ -23,9 +23,9 @@ from tests.e2e.test_fraud_http import headless_session, human_session
 from tests.e2e.test_process_payment_http import PROCESS, body, count, keyed, venue_and_event
 from tt_api import create_app
 from tt_payments import Container, Settings, bootstrap
+from tt_payments.auth.identity import Role
 from tt_payments.db.tables.high_demand import waiting_room_activity
 from tt_payments.db.tables.payments import payment_transactions
-from tt_payments.identity import Role
 
 AuthHeaders = Callable[..., dict[str, str]]
 UNUSED_REDIS = "redis://127.0.0.1:1/0"

@@ -24,8 +24,8 @@ from tests.conftest import INTERNAL_SECRETS, AuthHeaders, service_with
 from tests.e2e.test_process_payment_http import PROCESS, body, keyed, venue_and_event
 from tt_payments import Container, Overrides, Settings
 from tt_payments.adapters.nonce_redis import RedisNonceStore
+from tt_payments.auth.internal import signed_headers
 from tt_payments.db.tables.payments import payment_transactions
-from tt_payments.internal_auth import signed_headers
 
 PATH = "/internal/payment-complete"
 

@@ -15,12 +15,12 @@ import sqlalchemy as sa
 from tests.conftest import service_with
 from tt_money import USD, Money
 from tt_payments import Container, Overrides, Settings
+from tt_payments.auth.identity import Role
 from tt_payments.db.tables.idempotency import payment_idempotency
 from tt_payments.db.tables.ledger import ledger_entries
 from tt_payments.db.tables.outbox import outbox
 from tt_payments.db.tables.payments import nft_mint_queue, payment_refunds, payment_transactions
 from tt_payments.idempotency import AnswerWriter
-from tt_payments.identity import Role
 from tt_payments.ledger.ports import LedgerWriter
 from tt_payments.outbox.ports import OutboxWriter
 from tt_payments.payments.ports import PaymentsTransaction, PaymentWriter

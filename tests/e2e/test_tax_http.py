@@ -21,10 +21,10 @@ from tests.e2e.processes import cli_env, tt
 from tests.e2e.test_internal_auth_http import signed
 from tests.e2e.test_process_payment_http import PROCESS, body, keyed, venue_and_event
 from tt_payments import Container, Overrides, Settings
+from tt_payments.auth.identity import Role
 from tt_payments.db.tables.outbox import outbox
 from tt_payments.db.tables.payments import payment_transactions
 from tt_payments.db.tables.tax import tax_collection_reversals, tax_collections, tax_nexus_totals
-from tt_payments.identity import Role
 from tt_tax import Disposition, Payee
 
 CALCULATE_TAX = "/internal/calculate-tax"

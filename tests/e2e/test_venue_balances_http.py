@@ -15,7 +15,7 @@ from tests.e2e.processes import cli_env, tt
 from tests.e2e.test_process_payment_http import PROCESS, body, keyed, venue_and_event
 from tt_ledger import SettlementPolicy
 from tt_payments import Container, Settings
-from tt_payments.identity import Principal, Role
+from tt_payments.auth.identity import Principal, Role
 
 AuthHeaders = Callable[..., dict[str, str]]
 # venue_and_event's show starts 2026-12-31 20:00 -06:00 (2027-01-01 02:00 UTC).

@@ -21,7 +21,7 @@ from tests.e2e.test_webhooks_http import deliver
 from tt_ledger import DailyPayoutLimitError, PayoutRules, PayoutStatus, VenueAccounts
 from tt_money import USD, Money
 from tt_payments import Container, Settings, bootstrap
-from tt_payments.identity import Principal, Role
+from tt_payments.auth.identity import Principal, Role
 from tt_payments.payouts import PayoutRecord, PayoutSettings
 from tt_payments.providers.payouts import PayoutResult
 from tt_payments.providers.simulated_payouts import PayoutFaultPoint, SimulatedPayouts

@@ -11,9 +11,9 @@ from tt_marketplace import RoyaltySettings
 from tt_money import USD, Money, VenueFeeTerms, VenueTier
 from tt_money.errors import InvalidInputError
 from tt_payments import Container
+from tt_payments.auth.identity import ForbiddenError, Principal, Role
 from tt_payments.catalog import Event, Venue, VenueNotFoundError
 from tt_payments.catalog import service as use_cases
-from tt_payments.identity import ForbiddenError, Principal, Role
 from tt_tax import Address, UnknownJurisdictionError
 
 

@@ -42,12 +42,12 @@ from tt_ledger import (
 )
 from tt_money import USD, Money
 from tt_payments import Container
+from tt_payments.auth.identity import Principal, Role
 from tt_payments.catalog import Event, Venue
 from tt_payments.catalog import service as catalog_use_cases
 from tt_payments.db.tables.ledger import ledger_entries
 from tt_payments.db.tables.outbox import outbox
 from tt_payments.db.tables.payments import nft_mint_queue, payment_intents, payment_refunds
-from tt_payments.identity import Principal, Role
 from tt_payments.ledger.sql import SqlLedger
 from tt_payments.payments import PaymentRecord, PaymentRequest, RefundRecord, TicketLine
 from tt_payments.payments.refunds import RefundService

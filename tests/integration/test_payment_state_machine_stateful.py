@@ -90,6 +90,7 @@ from tt_ledger import (
 )
 from tt_money import USD, Money
 from tt_payments import Container, Settings, bootstrap
+from tt_payments.auth.identity import Principal, Role
 from tt_payments.catalog import Event, Venue
 from tt_payments.catalog import service as catalog_use_cases
 from tt_payments.db.tables.ledger import ledger_accounts, ledger_entries, ledger_postings
@@ -102,7 +103,6 @@ from tt_payments.db.tables.payments import (
 )
 from tt_payments.db.unit_of_work import SqlUnitOfWork
 from tt_payments.high_demand.service import HighDemandChange
-from tt_payments.identity import Principal, Role
 from tt_payments.ledger.sql import SqlLedger
 from tt_payments.payments import (
     PaymentNotRefundableError,

@@ -18,13 +18,13 @@ import sqlalchemy as sa
 from tt_api.app import create_app
 from tt_money import USD, Money
 from tt_payments import Container, Settings, bootstrap
+from tt_payments.auth.identity import Role
 from tt_payments.db import migrate
 from tt_payments.db.locks import advisory_lock
 from tt_payments.db.tables.ledger import ledger_entries
 from tt_payments.db.tables.outbox import outbox
 from tt_payments.db.tables.payments import nft_mint_queue, payment_refunds, payment_transactions
 from tt_payments.db.tables.reconciliation import reconciliation_findings
-from tt_payments.identity import Role
 from tt_payments.providers.simulated import FaultPoint, SimulatedProvider
 from tt_payments.providers.types import ChargeRequest, RefundRequest, provider_idempotency_key
 from tt_payments.reconciliation.service import LOCK, ReconciliationReport

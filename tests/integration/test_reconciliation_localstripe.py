@@ -22,9 +22,9 @@ import stripe
 from tests.integration.conftest import API_KEY
 from tt_api.app import create_app
 from tt_payments import Container, Settings, bootstrap
+from tt_payments.auth.identity import Role
 from tt_payments.db import migrate
 from tt_payments.db.tables.payments import payment_transactions
-from tt_payments.identity import Role
 from tt_payments.reconciliation.service import ReconciliationReport
 
 pytestmark = pytest.mark.filterwarnings("ignore:Use 'content=<...>':DeprecationWarning")

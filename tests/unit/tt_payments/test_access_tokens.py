@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from tt_payments.identity import Role
-from tt_payments.keys import load_key_pair
+from tt_payments.auth.identity import Role
+from tt_payments.auth.keys import load_key_pair
+from tt_payments.auth.tokens import AuthError, TokenService
 from tt_payments.settings import Settings, SettingsError
-from tt_payments.tokens import AuthError, TokenService
 
 
 @pytest.fixture(scope="module")

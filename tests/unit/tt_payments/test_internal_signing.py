@@ -8,15 +8,15 @@ import hmac
 
 import pytest
 
-from tt_payments.internal_auth import (
+from tt_payments.auth.internal import (
     InternalAuthenticator,
     canonical_string,
     sign,
     signed_headers,
     sorted_query,
 )
+from tt_payments.auth.tokens import AuthError
 from tt_payments.settings import parse_service_secrets
-from tt_payments.tokens import AuthError
 
 
 def test_the_canonical_string_is_the_documented_six_lines() -> None:

@@ -8,19 +8,19 @@ import textwrap
 import uuid
 from pathlib import Path
 
-from tt_payments.identity import Role
-from tt_payments.keys import load_key_pair
+from tt_payments.auth.identity import Role
+from tt_payments.auth.keys import load_key_pair
+from tt_payments.auth.tokens import TokenService
 from tt_payments.settings import Settings
-from tt_payments.tokens import TokenService
 
 SIGN = textwrap.dedent(
     """
     import sys, uuid
     from pathlib import Path
-    from tt_payments.identity import Role
-    from tt_payments.keys import load_key_pair
+    from tt_payments.auth.identity import Role
+    from tt_payments.auth.keys import load_key_pair
     from tt_payments.settings import Settings
-    from tt_payments.tokens import TokenService
+    from tt_payments.auth.tokens import TokenService
     keys = load_key_pair(Settings(data_dir=Path(sys.argv[1])), create=True)
     tokens = TokenService(keys, issuer="i", audience="a")
     print(tokens.issue(subject=uuid.uuid4(), tenant_id=uuid.uuid4(), role=Role.USER))

@@ -8,8 +8,8 @@ from litestar.connection import ASGIConnection
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 from litestar.types import ASGIApp
 
-from tt_payments.identity import Principal
-from tt_payments.tokens import AuthError, TokenService
+from tt_payments.auth.identity import Principal
+from tt_payments.auth.tokens import AuthError, TokenService
 
 PUBLIC_PATHS = {"/health", "/health/db", "/info", "/metrics", "/schema"}
 SIGNED_PATHS = {"/internal", "/api/v1/webhooks"}

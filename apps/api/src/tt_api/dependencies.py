@@ -16,11 +16,11 @@ from litestar.di import Dependency, Provide
 from litestar.params import SkipValidationMarker
 
 from tt_payments import Container, Settings
+from tt_payments.auth.internal import InternalAuthenticator
 from tt_payments.catalog.ports import Catalog
 from tt_payments.fraud.service import FraudAdmin
 from tt_payments.high_demand.service import HighDemandService
 from tt_payments.idempotency import IdempotencyStore
-from tt_payments.internal_auth import InternalAuthenticator
 from tt_payments.metrics import PaymentMetrics
 from tt_payments.payments.fees import FeeCalculator
 from tt_payments.payments.refunds import RefundService

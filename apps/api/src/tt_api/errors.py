@@ -24,9 +24,9 @@ from tt_money.errors import (
     TicketTokenError,
     TooManyRequestsError,
 )
+from tt_payments.auth.identity import ForbiddenError
+from tt_payments.auth.tokens import AuthError
 from tt_payments.clock import utcnow
-from tt_payments.identity import ForbiddenError
-from tt_payments.tokens import AuthError
 from tt_payments.webhooks import WebhookSignatureError
 
 _log = logging.getLogger("tt_api.errors")

@@ -16,6 +16,7 @@ from litestar import MediaType, Request, Response
 
 from tt_api.errors import domain_error, retry_headers
 from tt_money.errors import InvalidInputError, TicketTokenError
+from tt_payments.auth.identity import Principal
 from tt_payments.idempotency import (
     IdempotencyScope,
     IdempotencyStore,
@@ -23,7 +24,6 @@ from tt_payments.idempotency import (
     StoredAnswer,
     request_hash,
 )
-from tt_payments.identity import Principal
 
 HEADER = "idempotency-key"
 

@@ -21,8 +21,8 @@ from tt_cli.tax import tax_app
 from tt_cli.webhooks import webhooks_app
 from tt_cli.worker import worker_cli
 from tt_payments import Settings
+from tt_payments.auth.identity import Role
 from tt_payments.bootstrap import migrate_schema, token_service
-from tt_payments.identity import Role
 
 app = typer.Typer(
     help="TicketToken Payments: run the service and operate it.",

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, TypeVar
 import typer
 
 from tt_cli.output import fail
-from tt_payments.identity import Principal, Role
+from tt_payments.auth.identity import Principal, Role
 
 if TYPE_CHECKING:
     from tt_payments import Container

@@ -67,7 +67,7 @@ def serve_cli(
     try:
         require_current_schema(container)
         if not container.queue_tokens.configured:
-            from tt_payments.keys import QUEUE_TOKEN_SECRET_MISSING
+            from tt_payments.auth.keys import QUEUE_TOKEN_SECRET_MISSING
 
             raise fail(QUEUE_TOKEN_SECRET_MISSING)
         app = create_app(container)

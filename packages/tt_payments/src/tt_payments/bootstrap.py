@@ -23,12 +23,14 @@ if TYPE_CHECKING:
     from tt_payments.adapters import cache
     from tt_payments.adapters.embedded import EmbeddedServers
     from tt_payments.adapters.idempotency_sql import SqlIdempotencyStore
+    from tt_payments.auth.internal import InternalAuthenticator, NonceStore
+    from tt_payments.auth.queue_tokens import JwtAccessTokenCodec
+    from tt_payments.auth.tokens import TokenService
     from tt_payments.catalog.sql import SqlCatalog
     from tt_payments.db import database
     from tt_payments.fraud.service import FraudAdmin
     from tt_payments.health import HealthReport
     from tt_payments.high_demand.service import HighDemandService
-    from tt_payments.internal_auth import InternalAuthenticator, NonceStore
     from tt_payments.jobs import PeriodicJobs
     from tt_payments.ledger.sql import SqlLedger
     from tt_payments.metrics import PaymentMetrics
@@ -42,11 +44,9 @@ if TYPE_CHECKING:
     from tt_payments.payments.service import PaymentService
     from tt_payments.payouts.service import PayoutService
     from tt_payments.providers.ports import PaymentProvider, PayoutProvider
-    from tt_payments.queue_tokens import JwtAccessTokenCodec
     from tt_payments.reconciliation.service import ReconciliationService
     from tt_payments.settlement.service import BalanceService
     from tt_payments.tax.compliance import TaxCompliance
-    from tt_payments.tokens import TokenService
     from tt_payments.unit_of_work import UnitOfWork
     from tt_payments.webhooks.ports import SeenWebhooks
     from tt_payments.webhooks.service import WebhookService
@@ -155,8 +155,8 @@ class Container:
 
 def token_service(settings: Settings) -> TokenService:
     """Tokens signed and verified with the configured (or, embedded, generated) keys."""
-    from tt_payments.keys import load_key_pair  # noqa: PLC0415 - cryptography, when used
-    from tt_payments.tokens import TokenService  # noqa: PLC0415 - PyJWT, when used
+    from tt_payments.auth.keys import load_key_pair  # noqa: PLC0415 - cryptography, when used
+    from tt_payments.auth.tokens import TokenService  # noqa: PLC0415 - PyJWT, when used
 
     keys = load_key_pair(settings, create=settings.embedded)
     return TokenService(keys, issuer=settings.jwt_issuer, audience=settings.jwt_audience)

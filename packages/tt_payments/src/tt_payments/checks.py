@@ -15,7 +15,7 @@ from typing import Protocol
 
 import attrs
 
-from tt_payments.identity import Principal
+from tt_payments.auth.identity import Principal
 from tt_payments.payments import PaymentRequest
 
 

@@ -30,6 +30,9 @@ from tt_payments.adapters.stripe_event_types import (
     STRIPE_REFUND_EVENTS,
 )
 from tt_payments.adapters.webhook_seen_redis import RedisSeenWebhooks
+from tt_payments.auth.internal import InternalAuthenticator
+from tt_payments.auth.keys import load_queue_token_secret
+from tt_payments.auth.queue_tokens import JwtAccessTokenCodec
 from tt_payments.bootstrap import Container, Overrides, token_service
 from tt_payments.catalog.sql import SqlCatalog, SqlSalesVolume
 from tt_payments.catalog.volume_cache import CachedSalesVolume
@@ -41,9 +44,7 @@ from tt_payments.fraud.service import FraudAdmin, FraudCheck
 from tt_payments.fraud.sql import SqlFraudRecords
 from tt_payments.high_demand.service import HighDemandService
 from tt_payments.high_demand.sql import SqlHighDemand
-from tt_payments.internal_auth import InternalAuthenticator
 from tt_payments.jobs import PeriodicJobs
-from tt_payments.keys import load_queue_token_secret
 from tt_payments.ledger.sql import SqlLedger
 from tt_payments.outbox import OutboxRelay
 from tt_payments.outbox.ports import EventPublisher
@@ -60,7 +61,6 @@ from tt_payments.payouts.sql import payouts_transaction
 from tt_payments.providers.ports import PaymentProvider, PayoutProvider
 from tt_payments.providers.simulated import SimulatedProvider
 from tt_payments.providers.simulated_payouts import SimulatedPayouts
-from tt_payments.queue_tokens import JwtAccessTokenCodec
 from tt_payments.reconciliation.service import ReconciliationService
 from tt_payments.reconciliation.sql import SqlReconciliation
 from tt_payments.settings import Settings, SettingsError

@@ -35,9 +35,9 @@ from tt_ledger import (
     RefundStatus,
 )
 from tt_money import USD, FeeSchedule, Money
+from tt_payments.auth.identity import Principal, Role
 from tt_payments.catalog import Event, Venue
 from tt_payments.idempotency import IdempotencyKeyReusedError, IdempotencyScope, StoredAnswer
-from tt_payments.identity import Principal, Role
 from tt_payments.payments import PaymentNotRefundableError, PaymentRequest, TicketLine
 from tt_payments.payments.fees import FeeCalculator
 from tt_payments.payments.refunds import RefundService

@@ -33,8 +33,8 @@ from tt_ledger import (
     VenueAccounts,
 )
 from tt_money import USD, Money
+from tt_payments.auth.identity import ForbiddenError, Principal, Role
 from tt_payments.catalog import Venue
-from tt_payments.identity import ForbiddenError, Principal, Role
 from tt_payments.payouts import PayoutAccountMissingError, PayoutService, PayoutSettings
 from tt_payments.providers.payouts import PayoutResult
 from tt_payments.providers.simulated_payouts import (

@@ -1,4 +1,4 @@
-"""Service-to-service routes under /internal, signed with HMAC (tt_payments.internal_auth).
+"""Service-to-service routes under /internal, signed with HMAC (tt_payments.auth.internal).
 
 No bearer token here: the signature proves which service calls. It is checked before the
 body is decoded, over the raw bytes, so an unsigned request learns nothing about the
@@ -20,7 +20,7 @@ from tt_api.schemas.fees import exact_number
 from tt_api.schemas.internal import PaymentCompleteRequest, PaymentCompleteResponse
 from tt_api.schemas.tax import CalculateTaxRequest, CalculateTaxResponse, TaxBreakdownLine
 from tt_money.errors import InvalidInputError
-from tt_payments.internal_auth import InternalAuthenticator
+from tt_payments.auth.internal import InternalAuthenticator
 from tt_tax import Address, InvalidAddressError, TaxLineKind, TaxResult
 
 SERVICE_STATE = "internal_service"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
-from tt_payments.internal_auth import InternalAuthUnavailableError
+from tt_payments.auth.internal import InternalAuthUnavailableError
 
 
 class RedisNonceStore:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from tt_payments.auth.identity import Principal, Role
 from tt_payments.catalog import Event, Venue, VenueNotFoundError
 from tt_payments.catalog.ports import Catalog
 from tt_payments.clock import utcnow
-from tt_payments.identity import Principal, Role
 from tt_tax import AddressError, TaxCalculator
 
 

@@ -51,11 +51,11 @@ from tt_fraud import (
     scalper_features,
 )
 from tt_money.errors import TicketTokenError
+from tt_payments.auth.identity import Principal, Role
 from tt_payments.checks import CheckResult, PaymentAttempt
 from tt_payments.clock import utcnow
 from tt_payments.fraud.ports import FraudRecords
 from tt_payments.fraud.records import BotDetectionRow, FraudCheckRow, KnownScalperRow
-from tt_payments.identity import Principal, Role
 
 HISTORY_WINDOW = dt.timedelta(days=30)
 _log = logging.getLogger(__name__)

@@ -16,10 +16,10 @@ import attrs
 from tt_chain import Blockchain, GasChargePolicy, GasEstimator, GasQuote, recommend_blockchain
 from tt_money import FeeBreakdown, FeeSchedule, Money, build_fee_breakdown
 from tt_money.errors import InvalidInputError
+from tt_payments.auth.identity import Principal
 from tt_payments.catalog import Venue, VenueNotFoundError
 from tt_payments.catalog.ports import Catalog, SalesVolume
 from tt_payments.clock import utcnow
-from tt_payments.identity import Principal
 from tt_tax import TaxCalculator, TaxResult
 
 TIER_WINDOW = dt.timedelta(days=30)

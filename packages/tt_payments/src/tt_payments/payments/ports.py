@@ -13,8 +13,8 @@ from typing import Any, Protocol
 from tt_high_demand import AccessClaims, HighDemandConfig, PurchaseLimits
 from tt_ledger import JournalEntry, PaymentEvent, PaymentStatus, RefundStatus
 from tt_money import Money
+from tt_payments.auth.identity import Principal
 from tt_payments.idempotency import AnswerWriter
-from tt_payments.identity import Principal
 from tt_payments.ledger.ports import LedgerWriter
 from tt_payments.outbox.ports import OutboxWriter
 from tt_payments.payments.records import PaymentRecord, RefundRecord

@@ -41,9 +41,9 @@ from tt_ledger import RefundStatus as Ours
 from tt_ledger.payment_states import REFUNDABLE_STATUSES
 from tt_money import Money
 from tt_money.errors import InvalidInputError
+from tt_payments.auth.identity import ForbiddenError, Principal
 from tt_payments.clock import utcnow
 from tt_payments.idempotency import IdempotencyKeyReusedError
-from tt_payments.identity import ForbiddenError, Principal
 from tt_payments.ledger.ports import LedgerAccounts
 from tt_payments.metrics import PaymentMetrics
 from tt_payments.payments import PaymentNotRefundableError, PaymentRecord, RefundRecord

@@ -32,12 +32,12 @@ from tt_ledger import PaymentEvent, PaymentStatus, payment_captured_entry
 from tt_ledger.payment_states import PAID_STATUSES
 from tt_money import FeeLineKind, Money
 from tt_money.errors import ConflictError, InvalidInputError, RefusedError
+from tt_payments.auth.identity import Principal, Role
 from tt_payments.catalog import VenueNotFoundError
 from tt_payments.catalog.ports import Catalog
 from tt_payments.checks import CheckResult, PaymentAttempt, PrePaymentCheck, combine
 from tt_payments.clock import utcnow
 from tt_payments.idempotency import IdempotencyKeyReusedError, IdempotencyScope, StoredAnswer
-from tt_payments.identity import Principal, Role
 from tt_payments.ledger.ports import LedgerAccounts
 from tt_payments.metrics import PaymentMetrics
 from tt_payments.payments import (

@@ -52,10 +52,10 @@ from tt_ledger import (
 )
 from tt_money import Currency, Money
 from tt_money.errors import ConflictError, NotFoundError, TicketTokenError
+from tt_payments.auth.identity import ForbiddenError, Principal, Role
 from tt_payments.catalog import VenueNotFoundError
 from tt_payments.catalog.ports import Catalog
 from tt_payments.clock import Clock, utcnow
-from tt_payments.identity import ForbiddenError, Principal, Role
 from tt_payments.ledger.ports import LedgerAccounts
 from tt_payments.payouts.ports import PayoutsTransaction
 from tt_payments.payouts.records import PayoutRecord, PayoutSettings, RunReport

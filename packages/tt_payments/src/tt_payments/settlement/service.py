@@ -27,10 +27,10 @@ from tt_ledger import (
     plan_settlements,
 )
 from tt_money import Money, currency_for
+from tt_payments.auth.identity import ForbiddenError, Principal, Role
 from tt_payments.catalog import VenueNotFoundError
 from tt_payments.catalog.ports import Catalog
 from tt_payments.clock import Clock, utcnow
-from tt_payments.identity import ForbiddenError, Principal, Role
 from tt_payments.ledger.ports import LedgerAccounts
 from tt_payments.settlement.ports import SettlementTransaction
 from tt_payments.settlement.records import SettlementReport, VenueKey

@@ -32,10 +32,10 @@ import attrs
 
 from tt_money import USD, Money
 from tt_money.errors import InvalidInputError, NotFoundError
+from tt_payments.auth.identity import Principal
 from tt_payments.catalog import VenueNotFoundError, default_time_zone
 from tt_payments.catalog.ports import Catalog
 from tt_payments.clock import utcnow
-from tt_payments.identity import Principal
 from tt_payments.tax.ports import TaxComplianceStore, TaxTransaction
 from tt_payments.tax.records import NexusRow, StoredForm
 from tt_payments.unit_of_work import UnitOfWork

@@ -17,9 +17,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey, RSAPublicKey
 
 from tt_money.errors import TicketTokenError
+from tt_payments.auth.identity import Principal, Role
+from tt_payments.auth.keys import KeyPair
 from tt_payments.clock import utcnow
-from tt_payments.identity import Principal, Role
-from tt_payments.keys import KeyPair
 
 ALGORITHM = "RS256"
 _LEEWAY_SECONDS = 30

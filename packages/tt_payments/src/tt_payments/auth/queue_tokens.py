@@ -15,7 +15,7 @@ import uuid
 import jwt
 
 from tt_high_demand import AccessClaims, InvalidAccessTokenError, WaitingRoomUnavailableError
-from tt_payments.keys import QUEUE_TOKEN_SECRET_MISSING
+from tt_payments.auth.keys import QUEUE_TOKEN_SECRET_MISSING
 from tt_payments.settings import QUEUE_TOKEN_SECRET_MIN_LENGTH
 
 ALGORITHM = "HS256"

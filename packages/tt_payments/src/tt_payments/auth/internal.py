@@ -34,7 +34,7 @@ from typing import Protocol
 import attrs
 
 from tt_money.errors import TicketTokenError
-from tt_payments.tokens import AuthError
+from tt_payments.auth.tokens import AuthError
 
 SERVICE_HEADER = "x-internal-service"
 TIMESTAMP_HEADER = "x-internal-timestamp"
