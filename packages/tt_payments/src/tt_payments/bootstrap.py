@@ -22,7 +22,6 @@ from tt_payments.settings import Settings
 if TYPE_CHECKING:
     from tt_payments.adapters import cache
     from tt_payments.adapters.embedded import EmbeddedServers
-    from tt_payments.adapters.idempotency_sql import SqlIdempotencyStore
     from tt_payments.auth.internal import InternalAuthenticator, NonceStore
     from tt_payments.auth.queue_tokens import JwtAccessTokenCodec
     from tt_payments.auth.tokens import TokenService
@@ -31,6 +30,7 @@ if TYPE_CHECKING:
     from tt_payments.fraud.service import FraudAdmin
     from tt_payments.health import HealthReport
     from tt_payments.high_demand.service import HighDemandService
+    from tt_payments.idempotency.sql import SqlIdempotencyStore
     from tt_payments.jobs import PeriodicJobs
     from tt_payments.ledger.sql import SqlLedger
     from tt_payments.metrics import PaymentMetrics

@@ -19,7 +19,6 @@ from tt_high_demand import WaitingRoom
 from tt_high_demand.adapters.redis_waiting_room import RedisWaitingRoomStore
 from tt_money import USD, FeeSchedule, Money
 from tt_payments.adapters import cache
-from tt_payments.adapters.idempotency_sql import SqlIdempotencyStore
 from tt_payments.adapters.log_publisher import LogPublisher
 from tt_payments.adapters.nonce_redis import RedisNonceStore
 from tt_payments.adapters.prometheus_metrics import PrometheusPaymentMetrics
@@ -44,6 +43,7 @@ from tt_payments.fraud.service import FraudAdmin, FraudCheck
 from tt_payments.fraud.sql import SqlFraudRecords
 from tt_payments.high_demand.service import HighDemandService
 from tt_payments.high_demand.sql import SqlHighDemand
+from tt_payments.idempotency.sql import SqlIdempotencyStore
 from tt_payments.jobs import PeriodicJobs
 from tt_payments.ledger.sql import SqlLedger
 from tt_payments.outbox import OutboxRelay

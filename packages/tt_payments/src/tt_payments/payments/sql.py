@@ -34,7 +34,6 @@ from tt_ledger import (
 )
 from tt_ledger.payment_states import PAID_STATUSES, REFUNDABLE_STATUSES
 from tt_money import Money, currency_for
-from tt_payments.adapters.idempotency_sql import SqlAnswerWriter
 from tt_payments.clock import utcnow
 from tt_payments.db.tables.payments import (
     nft_mint_queue,
@@ -43,6 +42,7 @@ from tt_payments.db.tables.payments import (
     payment_refunds,
     payment_transactions,
 )
+from tt_payments.idempotency.sql import SqlAnswerWriter
 from tt_payments.ledger.sql import SqlLedger, SqlLedgerWriter
 from tt_payments.outbox.sql import SqlOutboxWriter
 from tt_payments.payments.records import PaymentRecord, RefundRecord

@@ -23,7 +23,6 @@ import hashlib
 import json
 import uuid
 from collections.abc import Mapping
-from typing import Protocol
 
 import attrs
 
@@ -95,26 +94,3 @@ def retention(status: int) -> dt.timedelta | None:
     if status >= 500:
         return None
     return KEEP_SUCCESS if status < 400 else KEEP_CLIENT_ERROR
-
-
-class IdempotencyStore(Protocol):
-    async def begin(self, scope: IdempotencyScope) -> Claim:
-        """Claim the key, or raise IdempotencyKeyReusedError / DuplicateInProgressError."""
-        ...
-
-    async def finish(self, scope: IdempotencyScope, status: int, body: bytes) -> None:
-        """Store the response (or forget the key for a 5xx)."""
-        ...
-
-    async def release(self, scope: IdempotencyScope) -> None:
-        """End the lease without a final answer, so a retry resumes at once (202)."""
-        ...
-
-
-class AnswerWriter(Protocol):
-    """Answers stored inside an operation's own final transaction (``StoredAnswer``)."""
-
-    async def finish(self, scope: IdempotencyScope, status: int, body: bytes) -> None:
-        """Store the response for ``scope``, committed with the transaction (a 5xx is
-        forgotten instead, so the request may be retried)."""
-        ...
