@@ -36,7 +36,6 @@ from tests.conftest import (
 from tests.e2e.test_process_payment_http import PROCESS, body, keyed, venue_and_event
 from tt_api import create_app
 from tt_payments import Container, Overrides, Settings, bootstrap
-from tt_payments.adapters.stripe_webhooks import stripe_signature_header
 from tt_payments.adapters.webhook_seen_redis import RedisSeenWebhooks
 from tt_payments.auth.identity import Role
 from tt_payments.db import migrate
@@ -49,6 +48,7 @@ from tt_payments.db.tables.payments import (
 from tt_payments.db.tables.reconciliation import reconciliation_findings
 from tt_payments.db.tables.webhooks import webhook_inbox
 from tt_payments.providers.simulated import FaultPoint, SimulatedProvider
+from tt_payments.providers.stripe.webhooks import stripe_signature_header
 from tt_payments.providers.types import provider_idempotency_key
 
 STRIPE = "/api/v1/webhooks/stripe"

@@ -33,9 +33,9 @@ from tests.integration.conftest import API_KEY, free_port
 from tt_ledger.payout_states import PayoutStatus
 from tt_ledger.payouts import PayoutMethod
 from tt_money import USD, Money
-from tt_payments.adapters.stripe_payouts import StripeConnectPayouts
 from tt_payments.providers.payouts import PayoutRequest
 from tt_payments.providers.ports import PayoutProvider
+from tt_payments.providers.stripe.payouts import StripeConnectPayouts
 from tt_payments.providers.types import ProviderRejectedError, ProviderUnavailableError
 
 # The SDK's HTTPXClient posts its form body as ``data=`` bytes, which httpx deprecates.

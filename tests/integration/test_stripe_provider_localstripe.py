@@ -27,8 +27,8 @@ import stripe
 
 from tests.integration.conftest import API_KEY, free_port
 from tt_money import USD, Money
-from tt_payments.adapters.stripe_provider import StripeProvider
 from tt_payments.providers.ports import PaymentProvider
+from tt_payments.providers.stripe.charges import StripeProvider
 from tt_payments.providers.types import (
     Charge,
     ChargeRequest,

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from tt_payments.adapters.stripe_webhooks import stripe_signature_header, verify_stripe_event
+from tt_payments.providers.stripe.webhooks import stripe_signature_header, verify_stripe_event
 from tt_payments.webhooks import WebhookSignatureError
 
 SECRET = "whsec_unit_test_secret"

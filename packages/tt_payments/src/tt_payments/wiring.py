@@ -22,12 +22,6 @@ from tt_payments.adapters import cache
 from tt_payments.adapters.log_publisher import LogPublisher
 from tt_payments.adapters.nonce_redis import RedisNonceStore
 from tt_payments.adapters.prometheus_metrics import PrometheusPaymentMetrics
-from tt_payments.adapters.stripe_event_types import (
-    STRIPE_DISPUTE_EVENTS,
-    STRIPE_PAYMENT_EVENTS,
-    STRIPE_PAYOUT_EVENTS,
-    STRIPE_REFUND_EVENTS,
-)
 from tt_payments.adapters.webhook_seen_redis import RedisSeenWebhooks
 from tt_payments.auth.internal import InternalAuthenticator
 from tt_payments.auth.keys import load_queue_token_secret
@@ -61,6 +55,12 @@ from tt_payments.payouts.sql import payouts_transaction
 from tt_payments.providers.ports import PaymentProvider, PayoutProvider
 from tt_payments.providers.simulated import SimulatedProvider
 from tt_payments.providers.simulated_payouts import SimulatedPayouts
+from tt_payments.providers.stripe.event_types import (
+    STRIPE_DISPUTE_EVENTS,
+    STRIPE_PAYMENT_EVENTS,
+    STRIPE_PAYOUT_EVENTS,
+    STRIPE_REFUND_EVENTS,
+)
 from tt_payments.reconciliation.service import ReconciliationService
 from tt_payments.reconciliation.sql import SqlReconciliation
 from tt_payments.settings import Settings, SettingsError
@@ -298,7 +298,7 @@ def _migrate(database_url: str) -> None:
 
 def _stored_stripe_event(payload: Mapping[str, object], signature: str) -> ProviderEvent:
     # The Stripe SDK loads when a stored Stripe delivery is replayed, not for every container.
-    from tt_payments.adapters.stripe_webhooks import stripe_event  # noqa: PLC0415
+    from tt_payments.providers.stripe.webhooks import stripe_event  # noqa: PLC0415
 
     return stripe_event(payload, signature=signature)
 
@@ -341,7 +341,7 @@ def build_provider(settings: Settings) -> PaymentProvider:
     if settings.processor == "stripe":
         if settings.stripe_secret_key is None:
             raise SettingsError("TT_PROCESSOR=stripe needs TT_STRIPE_SECRET_KEY")
-        from tt_payments.adapters.stripe_provider import StripeProvider  # noqa: PLC0415
+        from tt_payments.providers.stripe.charges import StripeProvider  # noqa: PLC0415
 
         return StripeProvider(settings.stripe_secret_key, api_base=settings.stripe_api_base)
     return SimulatedProvider(latency=settings.simulated_latency_ms / 1000)
@@ -352,7 +352,7 @@ def build_payout_provider(settings: Settings, *, clock: Clock = utcnow) -> Payou
     if settings.processor == "stripe":
         if settings.stripe_secret_key is None:
             raise SettingsError("TT_PROCESSOR=stripe needs TT_STRIPE_SECRET_KEY")
-        from tt_payments.adapters.stripe_payouts import StripeConnectPayouts  # noqa: PLC0415
+        from tt_payments.providers.stripe.payouts import StripeConnectPayouts  # noqa: PLC0415
 
         return StripeConnectPayouts(settings.stripe_secret_key, api_base=settings.stripe_api_base)
     return SimulatedPayouts(clock=clock)

@@ -12,7 +12,7 @@ from litestar import Controller, Request, post
 
 from tt_api.dependencies import SettingsDep, WebhooksDep
 from tt_api.schemas.webhooks import WebhookAck
-from tt_payments.adapters.stripe_webhooks import verify_stripe_event
+from tt_payments.providers.stripe.webhooks import verify_stripe_event
 from tt_payments.webhooks import SQUARE_SIGNATURE_HEADER, parse_square_event, verify_square
 
 

@@ -48,7 +48,7 @@ from stripe.params import (
 )
 
 from tt_money import Money
-from tt_payments.adapters.stripe_client import StripeConnection, calling_stripe, translated
+from tt_payments.providers.stripe.client import StripeConnection, calling_stripe, translated
 from tt_payments.providers.types import (
     Charge,
     ChargeRequest,

@@ -19,14 +19,14 @@ import stripe
 
 from tt_money import Money
 from tt_money.errors import InvalidInputError
-from tt_payments.adapters.stripe_event_types import (
+from tt_payments.providers.payouts import PayoutResult
+from tt_payments.providers.stripe.event_types import (
     STRIPE_DISPUTE_EVENTS,
     STRIPE_INTENT_STATUSES,
     STRIPE_PAYOUT_EVENTS,
     STRIPE_REFUND_EVENTS,
 )
-from tt_payments.adapters.stripe_payouts import stripe_payout_result
-from tt_payments.providers.payouts import PayoutResult
+from tt_payments.providers.stripe.payouts import stripe_payout_result
 from tt_payments.providers.types import Charge, ChargeStatus, Refund, RefundStatus
 from tt_payments.webhooks import (
     SIGNATURE_TOLERANCE_SECONDS,

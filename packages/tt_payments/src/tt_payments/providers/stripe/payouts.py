@@ -50,8 +50,8 @@ from stripe.params import PayoutCreateParams, TransferCreateParams
 from tt_ledger.payout_states import PayoutStatus
 from tt_ledger.payouts import PayoutMethod
 from tt_money import Money
-from tt_payments.adapters.stripe_client import StripeConnection, calling_stripe, translated
 from tt_payments.providers.payouts import PayoutRequest, PayoutResult
+from tt_payments.providers.stripe.client import StripeConnection, calling_stripe, translated
 from tt_payments.providers.types import ProviderRejectedError, ProviderUnavailableError
 
 __all__ = ["StripeConnectPayouts"]
