@@ -13,7 +13,7 @@ from tt_cli.runtime import with_container
 
 if TYPE_CHECKING:
     from tt_payments import Container
-    from tt_payments.ledger.sql import VerifyReport
+    from tt_payments.ledger.records import VerifyReport
 
 ledger_app = typer.Typer(help="The double-entry ledger.", no_args_is_help=True)
 

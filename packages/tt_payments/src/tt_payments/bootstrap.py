@@ -25,18 +25,17 @@ if TYPE_CHECKING:
     from tt_payments.auth.internal import InternalAuthenticator, NonceStore
     from tt_payments.auth.queue_tokens import JwtAccessTokenCodec
     from tt_payments.auth.tokens import TokenService
-    from tt_payments.catalog.sql import SqlCatalog
+    from tt_payments.catalog.ports import Catalog
     from tt_payments.db import database
     from tt_payments.fraud.service import FraudAdmin
     from tt_payments.health import HealthReport
     from tt_payments.high_demand.service import HighDemandService
-    from tt_payments.idempotency.sql import SqlIdempotencyStore
+    from tt_payments.idempotency.ports import IdempotencyStore
     from tt_payments.jobs import PeriodicJobs
-    from tt_payments.ledger.sql import SqlLedger
+    from tt_payments.ledger.ports import LedgerAudit
     from tt_payments.metrics import PaymentMetrics
     from tt_payments.outbox import OutboxRelay
-    from tt_payments.outbox.ports import EventPublisher
-    from tt_payments.outbox.sql import SqlOutbox
+    from tt_payments.outbox.ports import EventPublisher, OutboxStore
     from tt_payments.payments.fees import FeeCalculator
     from tt_payments.payments.ports import PaymentsTransaction
     from tt_payments.payments.provider_events import ProviderEventService
@@ -87,16 +86,16 @@ class Container:
     engine: database.Engine
     redis: cache.Client
     tokens: TokenService
-    catalog: SqlCatalog
+    catalog: Catalog
     tax: TaxCalculator
     fees: FeeCalculator
     provider: PaymentProvider
     metrics: PaymentMetrics
-    ledger: SqlLedger
+    ledger: LedgerAudit
     payments: PaymentService
     refunds: RefundService
-    idempotency: SqlIdempotencyStore
-    outbox: SqlOutbox
+    idempotency: IdempotencyStore
+    outbox: OutboxStore
     publisher: EventPublisher
     outbox_relay: OutboxRelay
     internal_auth: InternalAuthenticator

@@ -9,6 +9,7 @@ from typing import Protocol
 
 from tt_ledger import AccountRef, JournalEntry
 from tt_money import Money
+from tt_payments.ledger.records import VerifyReport
 
 
 class LedgerAccounts(Protocol):
@@ -40,4 +41,10 @@ class LedgerWriter(Protocol):
         kind: str,
     ) -> list[JournalEntry]:
         """The entries of ``kind`` recorded for these references, with their postings."""
+        ...
+
+
+class LedgerAudit(Protocol):
+    async def verify(self) -> VerifyReport:
+        """Every entry balanced, every maintained balance equal to its postings' sum."""
         ...

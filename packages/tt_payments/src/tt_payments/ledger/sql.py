@@ -12,7 +12,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Sequence
 
-import attrs
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -20,12 +19,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from tt_ledger import AccountKind, AccountRef, JournalEntry, Posting
 from tt_money import Money, currency_for
 from tt_payments.db.tables.ledger import ledger_accounts, ledger_entries, ledger_postings
+from tt_payments.ledger.records import AccountDifference, VerifyReport
 
 # Balances that guard a limit (payouts come out of available; reserves are held): these
 # are locked and kept current. Hot accounts (revenue, tax, clearing) are never updated.
 MAINTAINED_KINDS = frozenset({AccountKind.VENUE_AVAILABLE, AccountKind.VENUE_RESERVED})
 
-# Built once, executed with parameters (see payments_sql: statement building is hot).
+# Built once, executed with parameters (see payments.sql: statement building is hot).
 _INSERT_ENTRY = sa.insert(ledger_entries)
 _INSERT_POSTINGS = sa.insert(ledger_postings)
 _ADD_TO_BALANCE = (
@@ -36,29 +36,6 @@ _ADD_TO_BALANCE = (
     )
     .values(balance=ledger_accounts.c.balance + sa.bindparam("delta", type_=sa.BigInteger))
 )
-
-
-@attrs.frozen(kw_only=True)
-class AccountDifference:
-    account_id: uuid.UUID
-    tenant_id: uuid.UUID
-    kind: str
-    owner: str
-    currency: str
-    stored: int
-    from_postings: int
-
-
-@attrs.frozen(kw_only=True)
-class VerifyReport:
-    accounts_checked: int
-    entries_checked: int
-    unbalanced_entries: tuple[uuid.UUID, ...]
-    differences: tuple[AccountDifference, ...]
-
-    @property
-    def ok(self) -> bool:
-        return not self.unbalanced_entries and not self.differences
 
 
 class SqlLedger:
