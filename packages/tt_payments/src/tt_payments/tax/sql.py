@@ -42,83 +42,6 @@ def _layer_sums(lines: Sequence[Mapping[str, Any]]) -> dict[str, int]:
     return sums
 
 
-async def insert_collection(
-    connection: AsyncConnection,
-    *,
-    tenant_id: uuid.UUID,
-    payment_id: uuid.UUID,
-    venue_id: uuid.UUID,
-    state: str,
-    jurisdiction: str,
-    currency: str,
-    taxable_amount: int,
-    lines: Sequence[Mapping[str, Any]],
-    tax_source: str,
-    tax_date: dt.date,
-) -> bool:
-    """One INSERT; False when the payment already has its row (nothing is written)."""
-    inserted = await connection.execute(
-        insert(tax_collections)
-        .values(
-            tenant_id=tenant_id,
-            payment_id=payment_id,
-            venue_id=venue_id,
-            state=state,
-            jurisdiction=jurisdiction,
-            currency=currency,
-            taxable_amount=taxable_amount,
-            lines=[dict(line) for line in lines],
-            tax_source=tax_source,
-            tax_date=tax_date,
-            collected_at=sa.func.now(),
-            **_layer_sums(lines),
-        )
-        .on_conflict_do_nothing()
-        .returning(tax_collections.c.payment_id)
-    )
-    return inserted.first() is not None
-
-
-async def collection_lines(
-    connection: AsyncConnection, tenant_id: uuid.UUID, payment_id: uuid.UUID
-) -> list[dict[str, Any]] | None:
-    """The payment's collected tax lines, or None when it has no collection."""
-    row = await connection.execute(
-        sa.select(tax_collections.c.lines).where(
-            tax_collections.c.tenant_id == tenant_id, tax_collections.c.payment_id == payment_id
-        )
-    )
-    lines = row.scalar_one_or_none()
-    return None if lines is None else list(lines)
-
-
-async def insert_reversal(
-    connection: AsyncConnection,
-    *,
-    tenant_id: uuid.UUID,
-    refund_id: uuid.UUID,
-    payment_id: uuid.UUID,
-    currency: str,
-    lines: Sequence[Mapping[str, Any]],
-) -> bool:
-    """One INSERT; False when the refund already has its reversal."""
-    inserted = await connection.execute(
-        insert(tax_collection_reversals)
-        .values(
-            tenant_id=tenant_id,
-            refund_id=refund_id,
-            payment_id=payment_id,
-            currency=currency,
-            lines=[dict(line) for line in lines],
-            reversed_at=sa.func.now(),
-            **_layer_sums(lines),
-        )
-        .on_conflict_do_nothing()
-        .returning(tax_collection_reversals.c.refund_id)
-    )
-    return inserted.first() is not None
-
-
 _YEAR = sa.extract("year", tax_collections.c.tax_date).cast(sa.Integer)
 _NEW_TOTALS = insert(tax_nexus_totals).values(
     tenant_id=sa.bindparam("tenant_id"),
@@ -136,87 +59,6 @@ _SET_TOTALS = _NEW_TOTALS.on_conflict_do_update(
         "updated_at": sa.func.now(),
     },
 ).returning(tax_nexus_totals.c.crossed_at)
-
-
-async def nexus_sums(connection: AsyncConnection) -> list[tuple[uuid.UUID, str, int, NexusTotals]]:
-    """Every tenant's taxable sales and their count per state and year, from the
-    collections (the truth: each is written with its payment)."""
-    rows = (
-        await connection.execute(
-            sa.select(
-                tax_collections.c.tenant_id,
-                tax_collections.c.state,
-                _YEAR.label("year"),
-                sa.func.sum(tax_collections.c.taxable_amount).label("sales"),
-                sa.func.count().label("transactions"),
-            ).group_by(tax_collections.c.tenant_id, tax_collections.c.state, _YEAR)
-        )
-    ).all()
-    return [
-        (
-            row.tenant_id,
-            row.state,
-            int(row.year),
-            NexusTotals(int(row.sales), int(row.transactions)),
-        )
-        for row in rows
-    ]
-
-
-async def set_nexus_totals(
-    connection: AsyncConnection, tenant_id: uuid.UUID, state: str, year: int, totals: NexusTotals
-) -> NexusRow:
-    """Store the totals (absolute: reruns change nothing); answers the row."""
-    crossed_at = (
-        await connection.execute(
-            _SET_TOTALS,
-            {
-                "tenant_id": tenant_id,
-                "state": state,
-                "year": year,
-                "sales": totals.sales_cents,
-                "transactions": totals.transactions,
-            },
-        )
-    ).scalar_one()
-    return NexusRow(state=state, year=year, totals=totals, crossed_at=crossed_at)
-
-
-async def collections_in_order(
-    connection: AsyncConnection, tenant_id: uuid.UUID, state: str, year: int
-) -> list[tuple[uuid.UUID, int]]:
-    """(payment, taxable cents) of the state's collections in the year, in the order
-    they were collected: the sale that crossed a threshold is found by walking them."""
-    rows = (
-        await connection.execute(
-            sa.select(tax_collections.c.payment_id, tax_collections.c.taxable_amount)
-            .where(
-                tax_collections.c.tenant_id == tenant_id,
-                tax_collections.c.state == state,
-                tax_collections.c.tax_date >= dt.date(year, 1, 1),
-                tax_collections.c.tax_date < dt.date(year + 1, 1, 1),
-            )
-            .order_by(tax_collections.c.collected_at, tax_collections.c.payment_id)
-        )
-    ).all()
-    return [(row.payment_id, int(row.taxable_amount)) for row in rows]
-
-
-async def mark_nexus_crossed(
-    connection: AsyncConnection, tenant_id: uuid.UUID, state: str, year: int
-) -> bool:
-    """Record that the threshold was met; False if it already was (emit nothing then)."""
-    marked = await connection.execute(
-        sa.update(tax_nexus_totals)
-        .where(
-            tax_nexus_totals.c.tenant_id == tenant_id,
-            tax_nexus_totals.c.state == state,
-            tax_nexus_totals.c.year == year,
-            tax_nexus_totals.c.crossed_at.is_(None),
-        )
-        .values(crossed_at=sa.func.now())
-    )
-    return marked.rowcount == 1
 
 
 _FORM_COLUMNS = (
@@ -463,24 +305,39 @@ class SqlTaxRecordWriter:
         tax_source: str,
         tax_date: dt.date,
     ) -> bool:
-        return await insert_collection(
-            self._connection,
-            tenant_id=tenant_id,
-            payment_id=payment_id,
-            venue_id=venue_id,
-            state=state,
-            jurisdiction=jurisdiction,
-            currency=currency,
-            taxable_amount=taxable_amount,
-            lines=lines,
-            tax_source=tax_source,
-            tax_date=tax_date,
+        """One INSERT; False when the payment already has its row (nothing is written)."""
+        inserted = await self._connection.execute(
+            insert(tax_collections)
+            .values(
+                tenant_id=tenant_id,
+                payment_id=payment_id,
+                venue_id=venue_id,
+                state=state,
+                jurisdiction=jurisdiction,
+                currency=currency,
+                taxable_amount=taxable_amount,
+                lines=[dict(line) for line in lines],
+                tax_source=tax_source,
+                tax_date=tax_date,
+                collected_at=sa.func.now(),
+                **_layer_sums(lines),
+            )
+            .on_conflict_do_nothing()
+            .returning(tax_collections.c.payment_id)
         )
+        return inserted.first() is not None
 
     async def collection_lines(
         self, tenant_id: uuid.UUID, payment_id: uuid.UUID
     ) -> list[dict[str, Any]] | None:
-        return await collection_lines(self._connection, tenant_id, payment_id)
+        """The payment's collected tax lines, or None when it has no collection."""
+        row = await self._connection.execute(
+            sa.select(tax_collections.c.lines).where(
+                tax_collections.c.tenant_id == tenant_id, tax_collections.c.payment_id == payment_id
+            )
+        )
+        lines = row.scalar_one_or_none()
+        return None if lines is None else list(lines)
 
     async def insert_reversal(
         self,
@@ -491,14 +348,22 @@ class SqlTaxRecordWriter:
         currency: str,
         lines: Sequence[Mapping[str, Any]],
     ) -> bool:
-        return await insert_reversal(
-            self._connection,
-            tenant_id=tenant_id,
-            refund_id=refund_id,
-            payment_id=payment_id,
-            currency=currency,
-            lines=lines,
+        """One INSERT; False when the refund already has its reversal."""
+        inserted = await self._connection.execute(
+            insert(tax_collection_reversals)
+            .values(
+                tenant_id=tenant_id,
+                refund_id=refund_id,
+                payment_id=payment_id,
+                currency=currency,
+                lines=[dict(line) for line in lines],
+                reversed_at=sa.func.now(),
+                **_layer_sums(lines),
+            )
+            .on_conflict_do_nothing()
+            .returning(tax_collection_reversals.c.refund_id)
         )
+        return inserted.first() is not None
 
 
 class SqlNexusWriter:
@@ -510,20 +375,79 @@ class SqlNexusWriter:
         self._connection = connection
 
     async def sums(self) -> list[tuple[uuid.UUID, str, int, NexusTotals]]:
-        return await nexus_sums(self._connection)
+        """Every tenant's taxable sales and their count per state and year, from the
+        collections (the truth: each is written with its payment)."""
+        rows = (
+            await self._connection.execute(
+                sa.select(
+                    tax_collections.c.tenant_id,
+                    tax_collections.c.state,
+                    _YEAR.label("year"),
+                    sa.func.sum(tax_collections.c.taxable_amount).label("sales"),
+                    sa.func.count().label("transactions"),
+                ).group_by(tax_collections.c.tenant_id, tax_collections.c.state, _YEAR)
+            )
+        ).all()
+        return [
+            (
+                row.tenant_id,
+                row.state,
+                int(row.year),
+                NexusTotals(int(row.sales), int(row.transactions)),
+            )
+            for row in rows
+        ]
 
     async def set_totals(
         self, tenant_id: uuid.UUID, state: str, year: int, totals: NexusTotals
     ) -> NexusRow:
-        return await set_nexus_totals(self._connection, tenant_id, state, year, totals)
+        """Store the totals (absolute: reruns change nothing); answers the row."""
+        crossed_at = (
+            await self._connection.execute(
+                _SET_TOTALS,
+                {
+                    "tenant_id": tenant_id,
+                    "state": state,
+                    "year": year,
+                    "sales": totals.sales_cents,
+                    "transactions": totals.transactions,
+                },
+            )
+        ).scalar_one()
+        return NexusRow(state=state, year=year, totals=totals, crossed_at=crossed_at)
 
     async def collections_in_order(
         self, tenant_id: uuid.UUID, state: str, year: int
     ) -> list[tuple[uuid.UUID, int]]:
-        return await collections_in_order(self._connection, tenant_id, state, year)
+        """(payment, taxable cents) of the state's collections in the year, in the order
+        they were collected: the sale that crossed a threshold is found by walking them."""
+        rows = (
+            await self._connection.execute(
+                sa.select(tax_collections.c.payment_id, tax_collections.c.taxable_amount)
+                .where(
+                    tax_collections.c.tenant_id == tenant_id,
+                    tax_collections.c.state == state,
+                    tax_collections.c.tax_date >= dt.date(year, 1, 1),
+                    tax_collections.c.tax_date < dt.date(year + 1, 1, 1),
+                )
+                .order_by(tax_collections.c.collected_at, tax_collections.c.payment_id)
+            )
+        ).all()
+        return [(row.payment_id, int(row.taxable_amount)) for row in rows]
 
     async def mark_crossed(self, tenant_id: uuid.UUID, state: str, year: int) -> bool:
-        return await mark_nexus_crossed(self._connection, tenant_id, state, year)
+        """Record that the threshold was met; False if it already was (emit nothing then)."""
+        marked = await self._connection.execute(
+            sa.update(tax_nexus_totals)
+            .where(
+                tax_nexus_totals.c.tenant_id == tenant_id,
+                tax_nexus_totals.c.state == state,
+                tax_nexus_totals.c.year == year,
+                tax_nexus_totals.c.crossed_at.is_(None),
+            )
+            .values(crossed_at=sa.func.now())
+        )
+        return marked.rowcount == 1
 
 
 class SqlTaxTransaction:
