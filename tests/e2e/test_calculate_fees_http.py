@@ -119,7 +119,7 @@ async def test_tier_follows_trailing_30_day_completed_volume(
         (5_000_000, "failed", now - dt.timedelta(days=2)),
         (5_000_000, "completed", now - dt.timedelta(days=31)),
     ]
-    async with container.engine.begin() as connection:
+    async with container.infrastructure.engine.begin() as connection:
         for amount, status, created in rows:
             await connection.execute(
                 sa.insert(payment_transactions).values(

@@ -95,7 +95,7 @@ async def test_a_headless_browser_is_403_bot_detected_and_recorded(
     assert response.status_code == 403
     assert response.json()["code"] == "BOT_DETECTED"
     assert await count(container, payment_transactions, tenant_id=tenant) == 0
-    async with container.engine.connect() as connection:
+    async with container.infrastructure.engine.connect() as connection:
         check = (
             (
                 await connection.execute(
@@ -129,7 +129,7 @@ async def test_a_person_is_approved_and_the_device_remembered(
     order = {**body(venue, event), "sessionData": human_session()}
     response = await client.post(PROCESS, json=order, headers=keyed(auth()))
     assert response.status_code == 200, response.text
-    async with container.engine.connect() as connection:
+    async with container.infrastructure.engine.connect() as connection:
         decision = (
             await connection.execute(
                 sa.select(fraud_checks.c.decision).where(fraud_checks.c.tenant_id == tenant)
@@ -277,7 +277,7 @@ async def test_a_review_rule_lets_the_payment_through_flagged(
     )
     response = await client.post(PROCESS, json=body(venue, event), headers=keyed(auth()))
     assert response.status_code == 200, response.text
-    async with container.engine.connect() as connection:
+    async with container.infrastructure.engine.connect() as connection:
         metadata = (
             await connection.execute(
                 sa.select(payment_transactions.c.metadata).where(

@@ -160,7 +160,7 @@ async def test_a_high_demand_payment_needs_a_valid_token_and_uses_it_once(
     assert reused.status_code == 403
     assert reused.json()["code"] == "INVALID_ACCESS_TOKEN"
     assert await count(container, payment_transactions, tenant_id=tenant) == 1
-    async with container.engine.connect() as connection:
+    async with container.infrastructure.engine.connect() as connection:
         actions = (
             (
                 await connection.execute(
@@ -257,7 +257,7 @@ async def test_fifty_concurrent_purchases_by_one_user_never_pass_the_limit(
     assert codes.count(200) == 4, sorted(codes)
     refusals = {answer.json()["code"] for answer in answers if answer.status_code != 200}
     assert refusals == {"PURCHASE_LIMIT_EXCEEDED"}
-    async with container.engine.connect() as connection:
+    async with container.infrastructure.engine.connect() as connection:
         held = (
             await connection.execute(
                 sa.select(sa.func.sum(payment_transactions.c.ticket_count)).where(
@@ -445,7 +445,7 @@ async def test_an_admin_can_revoke_a_buyers_token(
     )
     assert refused.status_code == 403
     assert refused.json()["code"] == "INVALID_ACCESS_TOKEN"
-    async with container.engine.connect() as connection:
+    async with container.infrastructure.engine.connect() as connection:
         actions = (
             (
                 await connection.execute(

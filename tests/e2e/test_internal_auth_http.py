@@ -206,7 +206,7 @@ async def test_a_forged_or_stale_request_is_refused(
     assert response.status_code == 401, response.text
     assert response.json()["code"] == code
     # And nothing happened: the payment still has no order
-    async with container.engine.connect() as connection:
+    async with container.infrastructure.engine.connect() as connection:
         linked = (
             await connection.execute(
                 sa.select(payment_transactions.c.order_id).where(

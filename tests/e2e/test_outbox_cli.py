@@ -82,9 +82,9 @@ async def test_outbox_status_json_reports_the_tenants_backlog(
     # Given two unpublished events written at fixed past moments: the newer due since,
     # the older failed once and retried only tomorrow; and one dead letter
     oldest_written = dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
-    first = await append_event(container.engine, tenant)
-    second = await append_event(container.engine, tenant)
-    async with container.engine.begin() as connection:
+    first = await append_event(container.infrastructure.engine, tenant)
+    second = await append_event(container.infrastructure.engine, tenant)
+    async with container.infrastructure.engine.begin() as connection:
         await connection.execute(
             sa.update(outbox)
             .where(outbox.c.tenant_id == tenant, outbox.c.event_id == first)
@@ -119,9 +119,9 @@ async def test_outbox_status_json_reports_the_tenants_backlog(
         )
 
     # When an operator asks for the tenant's status as JSON
-    asked_after = await database_clock(container.engine)
+    asked_after = await database_clock(container.infrastructure.engine)
     result = tt(cli_env(settings), "outbox", "status", "--tenant", str(tenant), "--json")
-    answered_before = await database_clock(container.engine)
+    answered_before = await database_clock(container.infrastructure.engine)
 
     # Then it counts them: one due now, one waiting for its retry
     assert result.returncode == 0, result.stderr
@@ -148,7 +148,7 @@ async def test_outbox_redrive_moves_dead_letters_back_once(
 ) -> None:
     # Given a dead letter
     event_id = uuid.uuid4()
-    async with container.engine.begin() as connection:
+    async with container.infrastructure.engine.begin() as connection:
         await connection.execute(
             sa.insert(outbox_dlq).values(
                 tenant_id=tenant,
@@ -177,7 +177,7 @@ async def test_outbox_redrive_moves_dead_letters_back_once(
     # Then it moved once, and is back in the outbox with its attempts reset
     assert json.loads(first.stdout) == {"redriven": 1}, first.stderr
     assert json.loads(second.stdout) == {"redriven": 0}, second.stderr
-    async with container.engine.connect() as connection:
+    async with container.infrastructure.engine.connect() as connection:
         attempts = (
             await connection.execute(
                 sa.select(outbox.c.attempts).where(

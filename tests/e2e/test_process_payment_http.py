@@ -122,7 +122,7 @@ async def count(container: Container, table: sa.Table, **where: object) -> int:
     query = sa.select(sa.func.count()).select_from(table)
     for column, value in where.items():
         query = query.where(table.c[column] == value)
-    async with container.engine.connect() as connection:
+    async with container.infrastructure.engine.connect() as connection:
         return int((await connection.execute(query)).scalar_one())
 
 
@@ -192,7 +192,7 @@ async def test_a_declined_card_is_402_and_the_payment_is_recorded_failed(
     assert error["code"] == "PAYMENT_FAILED"
     assert error["declineCode"] == decline_code
     payment_id = uuid.UUID(error["transactionId"])
-    async with container.engine.connect() as connection:
+    async with container.infrastructure.engine.connect() as connection:
         status = (
             await connection.execute(
                 sa.select(payment_transactions.c.status).where(
@@ -398,7 +398,7 @@ async def test_fifty_concurrent_partial_refunds_never_exceed_the_capture(
     refused = [answer for answer in answers if answer.status_code == 400]
     assert len(succeeded) + len(refused) == 50
     assert len(succeeded) == 40
-    async with container.engine.connect() as connection:
+    async with container.infrastructure.engine.connect() as connection:
         refunded = (
             await connection.execute(
                 sa.select(sa.func.sum(payment_refunds.c.amount)).where(
@@ -497,7 +497,7 @@ async def test_a_key_reused_for_another_order_after_its_record_lapsed_is_refused
     first = await client.post(PROCESS, json=order, headers=headers)
     assert first.status_code == 200, first.text
     # The idempotency record lapses (24 h) but the payment keeps its key
-    async with container.engine.begin() as connection:
+    async with container.infrastructure.engine.begin() as connection:
         await connection.execute(
             sa.delete(payment_idempotency).where(payment_idempotency.c.tenant_id == tenant)
         )
@@ -507,7 +507,7 @@ async def test_a_key_reused_for_another_order_after_its_record_lapsed_is_refused
     assert response.json()["code"] == "IDEMPOTENCY_KEY_REUSED"
     # Once that refusal's record lapses too, the same order under the same key still
     # answers the payment it made
-    async with container.engine.begin() as connection:
+    async with container.infrastructure.engine.begin() as connection:
         await connection.execute(
             sa.delete(payment_idempotency).where(payment_idempotency.c.tenant_id == tenant)
         )
@@ -566,7 +566,7 @@ async def test_a_payment_processing_for_a_day_is_never_charged_again(
     provider(container).fail_next(FaultPoint.TIMEOUT_BEFORE_CHARGE)
     first = await client.post(PROCESS, json=order, headers=headers)
     assert first.status_code == 202, first.text
-    async with container.engine.begin() as connection:
+    async with container.infrastructure.engine.begin() as connection:
         await connection.execute(
             sa.update(payment_transactions)
             .where(payment_transactions.c.tenant_id == tenant)
@@ -620,7 +620,7 @@ async def test_a_refund_retry_sends_what_was_recorded_and_completes_once(
     first = await client.post(path, json={"amount": 700, "reason": "seat"}, headers=headers)
     assert first.status_code == 202, first.text
     # When the key's record lapses and the retry says another reason
-    async with container.engine.begin() as connection:
+    async with container.infrastructure.engine.begin() as connection:
         await connection.execute(
             sa.delete(payment_idempotency).where(payment_idempotency.c.tenant_id == tenant)
         )

@@ -106,7 +106,7 @@ async def test_calculate_fees_reports_its_tax_source(
 
 
 async def rows(container: Container, query: sa.Select[tuple[object, ...]]) -> list[sa.Row[object]]:
-    async with container.engine.connect() as connection:
+    async with container.infrastructure.engine.connect() as connection:
         return list((await connection.execute(query)).all())
 
 
@@ -201,7 +201,7 @@ async def test_the_sale_that_crosses_a_states_threshold_emits_one_event(
     year = collection.tax_date.year
     assert year == MIDSUMMER.year
     # (earlier sales this year, collected before the first)
-    async with container.engine.begin() as connection:
+    async with container.infrastructure.engine.begin() as connection:
         await connection.execute(
             sa.insert(tax_collections).values(
                 tenant_id=tenant,

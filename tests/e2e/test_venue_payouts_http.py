@@ -384,7 +384,7 @@ async def test_paid_then_failed_from_a_stale_copy_books_the_return_against_clear
     # Late news after failed changes nothing.
     assert (await container.payouts.apply(stale, result)).status is PayoutStatus.FAILED
     accounts = VenueAccounts.of(tenant, uuid.UUID(venue), USD)
-    async with container.engine.connect() as connection:
+    async with container.infrastructure.engine.connect() as connection:
         in_transit = await container.ledger.balance(connection, accounts.in_transit)
     assert in_transit.minor == 0
     assert (await balance(client, auth, venue))["balance"]["available"] == 19000  # type: ignore[index]

@@ -68,7 +68,7 @@ async def inbox_status(engine: AsyncEngine, event_id: str) -> str | None:
 async def test_retry_processes_due_failures_and_status_counts_them(
     container: Container, settings: Settings
 ) -> None:
-    event_id = await failed_delivery(container.engine)
+    event_id = await failed_delivery(container.infrastructure.engine)
     env = cli_env(settings)
     before = tt(env, "webhooks", "status", "--json")
     assert before.returncode == 0, before.stderr
@@ -77,13 +77,15 @@ async def test_retry_processes_due_failures_and_status_counts_them(
     assert retried.returncode == 0, retried.stderr
     report = json.loads(retried.stdout)
     assert report["inbox"].get("unhandled", 0) >= 1
-    assert await inbox_status(container.engine, event_id) == "processed"
+    assert await inbox_status(container.infrastructure.engine, event_id) == "processed"
 
 
 async def test_retry_refuses_to_overlap_a_run_in_progress(
     container: Container, settings: Settings
 ) -> None:
-    async with advisory_lock(container.engine, "tickettoken.job.retry_webhooks") as got:
+    async with advisory_lock(
+        container.infrastructure.engine, "tickettoken.job.retry_webhooks"
+    ) as got:
         assert got
         result = tt(cli_env(settings), "webhooks", "retry")
     assert result.returncode == 1
@@ -94,15 +96,17 @@ async def test_cleanup_deletes_old_processed_rows_and_archives_old_failures(
     container: Container, settings: Settings
 ) -> None:
     old = dt.datetime.now(dt.UTC) - dt.timedelta(days=31)
-    processed = await failed_delivery(container.engine, received=old, status="processed")
-    failed = await failed_delivery(container.engine, received=old)
-    recent = await failed_delivery(container.engine)
+    processed = await failed_delivery(
+        container.infrastructure.engine, received=old, status="processed"
+    )
+    failed = await failed_delivery(container.infrastructure.engine, received=old)
+    recent = await failed_delivery(container.infrastructure.engine)
     result = tt(cli_env(settings), "webhooks", "cleanup", "--json")
     assert result.returncode == 0, result.stderr
-    assert await inbox_status(container.engine, processed) is None
-    assert await inbox_status(container.engine, failed) is None
-    assert await inbox_status(container.engine, recent) == "failed"
-    async with container.engine.connect() as connection:
+    assert await inbox_status(container.infrastructure.engine, processed) is None
+    assert await inbox_status(container.infrastructure.engine, failed) is None
+    assert await inbox_status(container.infrastructure.engine, recent) == "failed"
+    async with container.infrastructure.engine.connect() as connection:
         archived = (
             await connection.execute(
                 sa.select(webhook_inbox_archive.c.status).where(
@@ -157,7 +161,7 @@ async def test_retry_applies_a_delivery_whose_handler_failed(
     payment = await processing_payment(client, auth, container, tenant)
     event = stripe_event("payment_intent.succeeded", payment)
     now = dt.datetime.now(dt.UTC)
-    async with container.engine.begin() as connection:
+    async with container.infrastructure.engine.begin() as connection:
         await connection.execute(
             sa.insert(webhook_inbox).values(
                 provider="stripe",
@@ -181,8 +185,8 @@ async def test_retry_applies_a_delivery_whose_handler_failed(
     # Then the real handler ran: the payment is completed and the row processed
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["inbox"].get("applied", 0) >= 1
-    assert await inbox_status(container.engine, event["id"]) == "processed"
-    async with container.engine.connect() as connection:
+    assert await inbox_status(container.infrastructure.engine, event["id"]) == "processed"
+    async with container.infrastructure.engine.connect() as connection:
         status = (
             await connection.execute(
                 sa.select(payment_transactions.c.status).where(

@@ -134,7 +134,7 @@ async def processing_payment(
 
 
 async def status_of(container: Container, payment: dict[str, Any]) -> str:
-    async with container.engine.connect() as connection:
+    async with container.infrastructure.engine.connect() as connection:
         return str(
             (
                 await connection.execute(
@@ -148,7 +148,7 @@ async def status_of(container: Container, payment: dict[str, Any]) -> str:
 
 
 async def count(container: Container, query: sa.Select[Any]) -> int:
-    async with container.engine.connect() as connection:
+    async with container.infrastructure.engine.connect() as connection:
         return int((await connection.execute(query)).scalar_one())
 
 
@@ -458,7 +458,7 @@ async def test_shuffled_redeliveries_apply_each_event_once_and_never_move_back(
 
     codes = await asyncio.gather(*(send(event) for event in deliveries))
     assert set(codes) == {200}
-    async with container.engine.connect() as connection:
+    async with container.infrastructure.engine.connect() as connection:
         failed = (
             (
                 await connection.execute(
@@ -616,7 +616,7 @@ async def completed_payment(
 
 
 async def refund_row(container: Container, refund_id: str) -> tuple[str, int]:
-    async with container.engine.connect() as connection:
+    async with container.infrastructure.engine.connect() as connection:
         row = (
             await connection.execute(
                 sa.select(payment_refunds.c.status, payment_refunds.c.amount).where(
@@ -681,7 +681,7 @@ async def test_a_refund_made_in_the_dashboard_is_booked_once(
     again = {**succeeded, "id": f"evt_{uuid.uuid4().hex}"}  # another event, same refund
     assert (await deliver(client, again)).json()["outcome"] == "duplicate"
     assert await status_of(container, payment) == "partially_refunded"
-    async with container.engine.connect() as connection:
+    async with container.infrastructure.engine.connect() as connection:
         booked = (
             (
                 await connection.execute(
@@ -708,7 +708,7 @@ async def test_a_dashboard_refund_larger_than_what_is_left_is_flagged(
 
 
 async def finding_kinds(container: Container, payment: dict[str, Any]) -> list[str]:
-    async with container.engine.connect() as connection:
+    async with container.infrastructure.engine.connect() as connection:
         rows = await connection.execute(
             sa.select(reconciliation_findings.c.kind).where(
                 reconciliation_findings.c.payment_id == uuid.UUID(payment["id"])
@@ -744,7 +744,7 @@ async def test_an_event_held_past_ten_minutes_asks_the_processor(
     payment = await processing_payment(client, auth, container, tenant)
     early = await deliver(client, refund_event(payment, amount=1000))
     assert early.json()["outcome"] == "held"
-    async with container.engine.begin() as connection:
+    async with container.infrastructure.engine.begin() as connection:
         await connection.execute(
             sa.update(payment_event_sequence)
             .where(payment_event_sequence.c.payment_id == uuid.UUID(payment["id"]))
@@ -775,7 +775,7 @@ def metric(text: str, name: str) -> float:
 
 
 async def venue_balances(container: Container, payment: dict[str, Any]) -> dict[str, int]:
-    async with container.engine.connect() as connection:
+    async with container.infrastructure.engine.connect() as connection:
         rows = (
             await connection.execute(
                 sa.text(
@@ -912,14 +912,14 @@ async def test_one_held_event_that_fails_does_not_block_the_others(
     # A held refund naming a PaymentIntent the processor does not know, held long ago
     bad = refund_event(stuck, amount=1000)
     bad["data"]["object"]["payment_intent"] = "pi_nobody_knows"
-    async with container.engine.begin() as connection:
+    async with container.infrastructure.engine.begin() as connection:
         await connection.execute(
             sa.update(payment_transactions)
             .where(payment_transactions.c.id == uuid.UUID(stuck["id"]))
             .values(stripe_payment_intent_id="pi_nobody_knows")
         )
     assert (await deliver(client, bad)).json()["outcome"] == "held"
-    async with container.engine.begin() as connection:
+    async with container.infrastructure.engine.begin() as connection:
         await connection.execute(
             sa.update(payment_event_sequence)
             .where(payment_event_sequence.c.payment_id == uuid.UUID(stuck["id"]))

@@ -97,7 +97,7 @@ async def test_verify_reports_a_kept_balance_that_drifted_from_its_postings(
     await container.ledger.ensure_accounts([available])
     assert not [d for d in (await container.ledger.verify()).differences if d.tenant_id == tenant]
     account = ledger_accounts.c.id == container.ledger.account_id(available)
-    async with container.engine.begin() as connection:
+    async with container.infrastructure.engine.begin() as connection:
         await connection.execute(sa.update(ledger_accounts).where(account).values(balance=500))
     try:
         report = await container.ledger.verify()
@@ -108,7 +108,7 @@ async def test_verify_reports_a_kept_balance_that_drifted_from_its_postings(
         assert not report.ok
     finally:
         # Put it right: other tests expect a clean ledger.
-        async with container.engine.begin() as connection:
+        async with container.infrastructure.engine.begin() as connection:
             await connection.execute(sa.update(ledger_accounts).where(account).values(balance=0))
 
 

@@ -130,9 +130,9 @@ class PaymentCore:
 def payment_core(container: Container, processor: SimulatedProvider | None = None) -> PaymentCore:
     """A fresh process: its own stores (and ledger account cache) on the test database."""
     processor = processor or SimulatedProvider()
-    ledger = SqlLedger(container.engine)
-    store = SqlPayments(container.engine)
-    crashing = CrashBeforeCommit(container.engine, ledger)
+    ledger = SqlLedger(container.infrastructure.engine)
+    store = SqlPayments(container.infrastructure.engine)
+    crashing = CrashBeforeCommit(container.infrastructure.engine, ledger)
     payments = attrs.evolve(
         container.payments, payments=store, uow=crashing, accounts=ledger, provider=processor
     )
@@ -202,7 +202,7 @@ async def rows(container: Container, table: sa.Table, **where: object) -> int:
     query = sa.select(sa.func.count()).select_from(table)
     for column, value in where.items():
         query = query.where(table.c[column] == value)
-    async with container.engine.connect() as connection:
+    async with container.infrastructure.engine.connect() as connection:
         return int((await connection.execute(query)).scalar_one())
 
 
@@ -367,7 +367,7 @@ async def refund_rows(
 ) -> tuple[int, int, int]:
     """(refund rows, refund.completed entries, refund.completed outbox rows) of ``record``."""
     tenant = record.tenant_id
-    async with container.engine.connect() as connection:
+    async with container.infrastructure.engine.connect() as connection:
         refund_ids = (
             (
                 await connection.execute(

@@ -283,7 +283,7 @@ class PaymentLedgerMachine(RuleBasedStateMachine):
     @rule()
     def restart(self) -> None:
         """A new process takes over: same database and processor, empty caches."""
-        engine = self.world.container.engine
+        engine = self.world.container.infrastructure.engine
         ledger = SqlLedger(engine)
         self.service = attrs.evolve(
             self.world.container.payments,
@@ -478,7 +478,7 @@ class PaymentLedgerMachine(RuleBasedStateMachine):
         assert self.processor.refunds_created == sum(
             r.reached_processor for p in self.model for r in p.refunds
         )
-        async with self.world.container.engine.connect() as connection:
+        async with self.world.container.infrastructure.engine.connect() as connection:
             stored = await _payments(connection, self.tenant)
             postings = await _postings(connection, self.tenant)
             stored_balances = await _stored_balances(connection, self.tenant)

@@ -107,7 +107,7 @@ async def reconcile(core: Container) -> ReconciliationReport:
 
 
 async def status_of(core: Container, tenant: uuid.UUID, payment: object) -> str:
-    async with core.engine.connect() as connection:
+    async with core.infrastructure.engine.connect() as connection:
         return str(
             (
                 await connection.execute(
@@ -121,7 +121,7 @@ async def status_of(core: Container, tenant: uuid.UUID, payment: object) -> str:
 
 
 async def age(core: Container, tenant: uuid.UUID, minutes: int) -> None:
-    async with core.engine.begin() as connection:
+    async with core.infrastructure.engine.begin() as connection:
         await connection.execute(
             sa.update(payment_transactions)
             .where(payment_transactions.c.tenant_id == tenant)
@@ -130,7 +130,7 @@ async def age(core: Container, tenant: uuid.UUID, minutes: int) -> None:
 
 
 async def findings(core: Container) -> list[tuple[str, str]]:
-    async with core.engine.connect() as connection:
+    async with core.infrastructure.engine.connect() as connection:
         rows = await connection.execute(
             sa.select(reconciliation_findings.c.kind, reconciliation_findings.c.provider_object_id)
         )
@@ -192,7 +192,7 @@ async def test_a_refund_made_in_the_processor_dashboard_is_booked_once(
     second = await reconcile(core)
     assert not any(refund.provider_refund_id in fix for fix in second.fixes)
     assert await status_of(core, shop.tenant, paid["id"]) == "partially_refunded"
-    async with core.engine.connect() as connection:
+    async with core.infrastructure.engine.connect() as connection:
         refunds = (
             await connection.execute(
                 sa.select(payment_refunds.c.status, payment_refunds.c.amount).where(
@@ -213,7 +213,7 @@ async def test_a_payment_stuck_processing_is_settled_as_the_processor_says(
     report = await reconcile(core)
     assert report.stale_settled >= 1
     assert await status_of(core, shop.tenant, paid["id"]) == "completed"
-    async with core.engine.connect() as connection:
+    async with core.infrastructure.engine.connect() as connection:
         entries = (
             await connection.execute(
                 sa.select(sa.func.count()).where(
@@ -242,7 +242,7 @@ async def test_an_orphaned_payment_gets_its_mint_job_and_event_back(
 ) -> None:
     paid = await shop.pay()
     payment_id = uuid.UUID(str(paid["id"]))
-    async with core.engine.begin() as connection:
+    async with core.infrastructure.engine.begin() as connection:
         await connection.execute(
             sa.delete(nft_mint_queue).where(nft_mint_queue.c.payment_id == payment_id)
         )
@@ -251,7 +251,7 @@ async def test_an_orphaned_payment_gets_its_mint_job_and_event_back(
     assert report.orphans_restored >= 1
     again = await reconcile(core)
     assert not any(str(payment_id) in fix for fix in again.fixes)
-    async with core.engine.connect() as connection:
+    async with core.infrastructure.engine.connect() as connection:
         jobs = (
             await connection.execute(
                 sa.select(sa.func.count()).where(nft_mint_queue.c.payment_id == payment_id)
@@ -318,7 +318,7 @@ async def test_outbox_rows_stuck_for_ten_minutes_are_made_due(core: Container, s
             aggregate_id=uuid.uuid4(),
             data={},
         )
-    async with core.engine.begin() as connection:
+    async with core.infrastructure.engine.begin() as connection:
         await connection.execute(
             sa.update(outbox)
             .where(outbox.c.tenant_id == shop.tenant)
@@ -329,7 +329,7 @@ async def test_outbox_rows_stuck_for_ten_minutes_are_made_due(core: Container, s
         )
     report = await reconcile(core)
     assert report.outbox_reset >= 1
-    async with core.engine.connect() as connection:
+    async with core.infrastructure.engine.connect() as connection:
         due = (
             await connection.execute(
                 sa.select(outbox.c.next_attempt_at <= sa.func.now()).where(
@@ -341,6 +341,6 @@ async def test_outbox_rows_stuck_for_ten_minutes_are_made_due(core: Container, s
 
 
 async def test_a_run_does_not_start_while_another_holds_the_lock(core: Container) -> None:
-    async with advisory_lock(core.engine, LOCK) as got:
+    async with advisory_lock(core.infrastructure.engine, LOCK) as got:
         assert got
         assert await core.reconciliation.run() is None

@@ -125,7 +125,7 @@ def new(report: ReconciliationReport) -> list[tuple[str, str]]:
 
 
 async def status(core: Container, payment: object) -> str:
-    async with core.engine.connect() as connection:
+    async with core.infrastructure.engine.connect() as connection:
         return str(
             (
                 await connection.execute(
@@ -179,7 +179,7 @@ async def test_injected_differences_are_each_found_and_handled(
     )
     # 3. An amount mismatch: our record of a payment says other than Stripe does
     mismatched = await pay(core, http, tenant_venue_event)
-    async with core.engine.begin() as connection:
+    async with core.infrastructure.engine.begin() as connection:
         await connection.execute(
             sa.update(payment_transactions)
             .where(payment_transactions.c.id == uuid.UUID(str(mismatched["id"])))
@@ -205,7 +205,7 @@ async def test_injected_differences_are_each_found_and_handled(
             data={"client_secret": intent.client_secret, "success": "true"},
         )
     done.raise_for_status()
-    async with core.engine.begin() as connection:
+    async with core.infrastructure.engine.begin() as connection:
         await connection.execute(
             sa.update(payment_transactions)
             .where(payment_transactions.c.id == uuid.UUID(str(pending["id"])))

@@ -23,7 +23,7 @@ def run_worker(container: Container, *, until: threading.Event, threads: int = 4
     in flight finish first; unstarted ones go back to the broker).
     """
     try:
-        broker = build_broker(container.settings, container.redis_url)
+        broker = build_broker(container.settings, container.infrastructure.redis_url)
     except BaseException:
         asyncio.run(container.aclose())
         raise

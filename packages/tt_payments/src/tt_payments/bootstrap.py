@@ -78,13 +78,24 @@ class Overrides:
     its COMMIT."""
 
 
-@attrs.define
-class Container:
-    settings: Settings
+@attrs.frozen(kw_only=True)
+class Infrastructure:
+    """What the services run on: for health checks, shutdown, the worker's broker, and
+    tests that read the database directly. Services never receive it."""
+
     database_url: str
     redis_url: str
     engine: database.Engine
     redis: cache.Client
+    embedded: EmbeddedServers | None = None
+
+
+@attrs.define
+class Container:
+    """The services, built once by ``bootstrap``; ``infrastructure`` is what they run on."""
+
+    settings: Settings
+    infrastructure: Infrastructure
     tokens: TokenService
     catalog: Catalog
     tax: TaxCalculator
@@ -110,7 +121,6 @@ class Container:
     fraud: FraudAdmin
     tax_compliance: TaxCompliance
     started_at: dt.datetime
-    embedded: EmbeddedServers | None = None
 
     async def health(self) -> HealthReport:
         # Loaded already by the time a container exists: these imports cost nothing here.
@@ -120,8 +130,8 @@ class Container:
 
         return await check_health(
             {
-                "database": functools.partial(database.ping, self.engine),
-                "redis": functools.partial(cache.ping, self.redis),
+                "database": functools.partial(database.ping, self.infrastructure.engine),
+                "redis": functools.partial(cache.ping, self.infrastructure.redis),
             }
         )
 
@@ -129,13 +139,15 @@ class Container:
         from tt_payments.db import database  # noqa: PLC0415
         from tt_payments.health import check_health  # noqa: PLC0415
 
-        return await check_health({"database": functools.partial(database.ping, self.engine)})
+        return await check_health(
+            {"database": functools.partial(database.ping, self.infrastructure.engine)}
+        )
 
     def schema_revisions(self) -> tuple[str | None, str]:
         """(the database's migration revision, the newest this code knows)."""
         from tt_payments.db import migrate  # noqa: PLC0415 - Alembic, when asked
 
-        return migrate.current_revision(self.database_url), migrate.head_revision()
+        return migrate.current_revision(self.infrastructure.database_url), migrate.head_revision()
 
     async def aclose(self) -> None:
         """Release clients and pools, then leave the embedded servers, whatever fails."""
@@ -143,13 +155,13 @@ class Container:
             await self.provider.aclose()
             await self.payouts.provider.aclose()
             await self.publisher.aclose()
-            await self.redis.aclose()
+            await self.infrastructure.redis.aclose()
         finally:
             try:
-                await self.engine.dispose()
+                await self.infrastructure.engine.dispose()
             finally:
-                if self.embedded is not None:
-                    self.embedded.stop()
+                if self.infrastructure.embedded is not None:
+                    self.infrastructure.embedded.stop()
 
 
 def token_service(settings: Settings) -> TokenService:

@@ -26,7 +26,7 @@ from tt_payments.adapters.webhook_seen_redis import RedisSeenWebhooks
 from tt_payments.auth.internal import InternalAuthenticator
 from tt_payments.auth.keys import load_queue_token_secret
 from tt_payments.auth.queue_tokens import JwtAccessTokenCodec
-from tt_payments.bootstrap import Container, Overrides, token_service
+from tt_payments.bootstrap import Container, Infrastructure, Overrides, token_service
 from tt_payments.catalog.sql import SqlCatalog, SqlSalesVolume
 from tt_payments.catalog.volume_cache import CachedSalesVolume
 from tt_payments.clock import Clock, utcnow
@@ -240,10 +240,13 @@ def build_container(settings: Settings, overrides: Overrides) -> Container:
                 batch_size=settings.outbox_batch,
                 interval=dt.timedelta(milliseconds=settings.outbox_interval_ms),
             ),
-            database_url=database_url,
-            redis_url=redis_url,
-            engine=engine,
-            redis=redis_client,
+            infrastructure=Infrastructure(
+                database_url=database_url,
+                redis_url=redis_url,
+                engine=engine,
+                redis=redis_client,
+                embedded=embedded,
+            ),
             tokens=token_service(settings),
             provider_events=provider_events,
             webhooks=webhooks,
@@ -272,7 +275,6 @@ def build_container(settings: Settings, overrides: Overrides) -> Container:
             tax=tax,
             fees=fees,
             started_at=clock(),
-            embedded=embedded,
         )
     except BaseException:
         if embedded is not None:
