@@ -28,6 +28,7 @@ from tt_payments.payments.service import PaymentService
 from tt_payments.payouts import PayoutService
 from tt_payments.settlement import BalanceService
 from tt_payments.tax.compliance import TaxCompliance
+from tt_payments.tickets.service import TicketTypeService
 from tt_payments.webhooks.service import WebhookService
 from tt_tax import TaxCalculator
 
@@ -54,6 +55,9 @@ IdempotencyDep: TypeAlias = Annotated[
     IdempotencyStore, Dependency(kind="named"), SkipValidationMarker()
 ]
 CatalogDep: TypeAlias = Annotated[Catalog, Dependency(kind="named"), SkipValidationMarker()]
+TicketTypesDep: TypeAlias = Annotated[
+    TicketTypeService, Dependency(kind="named"), SkipValidationMarker()
+]
 MetricsDep: TypeAlias = Annotated[PaymentMetrics, Dependency(kind="named"), SkipValidationMarker()]
 
 INJECTED = (
@@ -72,6 +76,7 @@ INJECTED = (
     "idempotency",
     "catalog",
     "metrics",
+    "ticket_types",
 )
 """The container's objects a handler may ask for by name."""
 

@@ -16,6 +16,7 @@ from tt_money import VenueTier
 
 if TYPE_CHECKING:
     from tt_payments import Container
+    from tt_payments.tickets.records import TicketType
 
 venues_app = typer.Typer(help="Venue projections (admin).", no_args_is_help=True)
 events_app = typer.Typer(help="Event projections (admin).", no_args_is_help=True)
@@ -96,3 +97,71 @@ def put_event_cli(
 
     created = asyncio.run(with_container(run))
     typer.echo(json.dumps({"eventId": str(event.id), "created": created, "name": event.name}))
+
+
+ticket_types_app = typer.Typer(
+    help="An event's ticket types: verified price and capacity (admin).", no_args_is_help=True
+)
+events_app.add_typer(ticket_types_app, name="ticket-types")
+
+
+def _ticket_type_json(ticket_type: TicketType) -> str:
+    return json.dumps(
+        {
+            "id": str(ticket_type.id),
+            "eventId": str(ticket_type.event_id),
+            "name": ticket_type.name,
+            "price": ticket_type.price.minor,
+            "currency": ticket_type.price.currency.code,
+            "capacity": ticket_type.capacity,
+            "held": ticket_type.held,
+            "sold": ticket_type.sold,
+            "available": ticket_type.available,
+        }
+    )
+
+
+@ticket_types_app.command("put")
+@reports_errors
+def put_ticket_type_cli(
+    ticket_type_id: Annotated[uuid.UUID, typer.Argument(help="The ticket type's id (UUID)")],
+    tenant: Annotated[uuid.UUID, typer.Option(help="Tenant id (UUID)")],
+    event: Annotated[uuid.UUID, typer.Option(help="The event's id (UUID)")],
+    name: Annotated[str, typer.Option()],
+    price: Annotated[int, typer.Option(min=0, help="Per ticket, in cents")],
+    capacity: Annotated[int, typer.Option(min=0, help="How many there are")],
+    currency: Annotated[str, typer.Option(help="ISO 4217, the venue's")] = "USD",
+) -> None:
+    """Create or replace a ticket type of an event; prints it as JSON."""
+    from tt_money import Money, currency_for
+
+    async def run(container: Container) -> TicketType:
+        stored, _ = await container.ticket_types.put(
+            operator(tenant),
+            event_id=event,
+            ticket_type_id=ticket_type_id,
+            name=name,
+            price=Money(price, currency_for(currency)),
+            capacity=capacity,
+        )
+        return stored
+
+    typer.echo(_ticket_type_json(asyncio.run(with_container(run))))
+
+
+@ticket_types_app.command("list")
+@reports_errors
+def list_ticket_types_cli(
+    tenant: Annotated[uuid.UUID, typer.Option(help="Tenant id (UUID)")],
+    event: Annotated[uuid.UUID, typer.Option(help="The event's id (UUID)")],
+) -> None:
+    """The event's ticket types, one JSON object a line."""
+
+    async def run(container: Container) -> list[TicketType]:
+        return await container.ticket_types.of_event(operator(tenant), event)
+
+    rows = asyncio.run(with_container(run))
+    for row in rows:
+        typer.echo(_ticket_type_json(row))
+    if not rows:
+        typer.echo("no ticket types", err=True)

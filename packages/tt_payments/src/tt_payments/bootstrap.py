@@ -46,6 +46,8 @@ if TYPE_CHECKING:
     from tt_payments.reconciliation.service import ReconciliationService
     from tt_payments.settlement.service import BalanceService
     from tt_payments.tax.compliance import TaxCompliance
+    from tt_payments.tickets.ports import TicketCatalog
+    from tt_payments.tickets.service import TicketTypeService
     from tt_payments.unit_of_work import UnitOfWork
     from tt_payments.webhooks.ports import SeenWebhooks
     from tt_payments.webhooks.service import WebhookService
@@ -119,6 +121,8 @@ class Container:
     payouts: PayoutService
     queue_tokens: JwtAccessTokenCodec
     fraud: FraudAdmin
+    ticket_types: TicketTypeService
+    tickets: TicketCatalog
     tax_compliance: TaxCompliance
     started_at: dt.datetime
 

@@ -69,6 +69,8 @@ from tt_payments.settlement.sql import settlement_transaction
 from tt_payments.tax.compliance import TaxCompliance
 from tt_payments.tax.service import TaxRecords
 from tt_payments.tax.sql import SqlTaxCompliance, SqlTaxTransaction
+from tt_payments.tickets.service import TicketTypeService
+from tt_payments.tickets.sql import SqlTicketCatalog
 from tt_payments.unit_of_work import UnitOfWork
 from tt_payments.webhooks import ProviderEvent, square_event
 from tt_payments.webhooks.service import WebhookService
@@ -97,6 +99,7 @@ def build_container(settings: Settings, overrides: Overrides) -> Container:
             redis_url, timeout_seconds=float(settings.redis_timeout_seconds)
         )
         catalog = SqlCatalog(engine)
+        tickets = SqlTicketCatalog(engine)
         tax = TaxCalculator(overrides.rate_source or build_rate_source(settings))
         nexus = NexusTracker.load()
         tax_records = TaxRecords()
@@ -265,6 +268,8 @@ def build_container(settings: Settings, overrides: Overrides) -> Container:
             payouts=payouts,
             queue_tokens=queue_tokens,
             fraud=FraudAdmin(fraud_records, fraud_check),
+            ticket_types=TicketTypeService(store=tickets, catalog=catalog),
+            tickets=tickets,
             tax_compliance=tax_compliance,
             internal_auth=InternalAuthenticator(
                 secrets=settings.internal_service_secrets,

@@ -4,26 +4,31 @@ from __future__ import annotations
 
 import uuid
 
-from litestar import Controller, Request, Response, put
+from litestar import Controller, Request, Response, get, put
 from litestar.params import FromPath, JSONBody
 
 from tt_api.auth import principal_of
-from tt_api.dependencies import CatalogDep, TaxDep
+from tt_api.dependencies import CatalogDep, TaxDep, TicketTypesDep
 from tt_api.params import parse_id
 from tt_api.schemas.catalog import (
     AddressBody,
     EventBody,
     PutEventRequest,
     PutEventResponse,
+    PutTicketTypeRequest,
+    PutTicketTypeResponse,
     PutVenueRequest,
     PutVenueResponse,
     RoyaltyBody,
+    TicketTypeBody,
+    TicketTypesResponse,
     VenueBody,
 )
 from tt_marketplace import RoyaltySettings
-from tt_money import VenueTier
+from tt_money import Money, VenueTier, currency_for
 from tt_payments.catalog import Event, Venue, venue_from_fields
 from tt_payments.catalog import service as catalog_use_cases
+from tt_payments.tickets.records import TicketType
 
 
 class AdminCatalogController(Controller):
@@ -80,6 +85,61 @@ class AdminCatalogController(Controller):
         return Response(
             PutEventResponse(event=body, created=created), status_code=201 if created else 200
         )
+
+    @put(
+        "/events/{event_id:str}/ticket-types/{ticket_type_id:str}",
+        operation_id="putTicketType",
+        summary="Create or replace a ticket type of an event: its verified price and capacity",
+        opt={"body": PutTicketTypeRequest},
+    )
+    async def put_ticket_type(
+        self,
+        request: Request[object, object, object],
+        event_id: FromPath[str],
+        ticket_type_id: FromPath[str],
+        data: JSONBody[PutTicketTypeRequest],
+        ticket_types: TicketTypesDep,
+    ) -> Response[PutTicketTypeResponse]:
+        stored, created = await ticket_types.put(
+            principal_of(request),
+            event_id=parse_id(event_id, "eventId"),
+            ticket_type_id=parse_id(ticket_type_id, "ticketTypeId"),
+            name=data.name,
+            price=Money(data.price, currency_for(data.currency)),
+            capacity=data.capacity,
+        )
+        return Response(
+            PutTicketTypeResponse(ticket_type=ticket_type_body(stored), created=created),
+            status_code=201 if created else 200,
+        )
+
+    @get(
+        "/events/{event_id:str}/ticket-types",
+        operation_id="listTicketTypes",
+        summary="An event's ticket types, with what is held, sold and left",
+    )
+    async def list_ticket_types(
+        self,
+        request: Request[object, object, object],
+        event_id: FromPath[str],
+        ticket_types: TicketTypesDep,
+    ) -> TicketTypesResponse:
+        found = await ticket_types.of_event(principal_of(request), parse_id(event_id, "eventId"))
+        return TicketTypesResponse(ticket_types=[ticket_type_body(t) for t in found])
+
+
+def ticket_type_body(ticket_type: TicketType) -> TicketTypeBody:
+    return TicketTypeBody(
+        id=ticket_type.id,
+        event_id=ticket_type.event_id,
+        name=ticket_type.name,
+        price=ticket_type.price.minor,
+        currency=ticket_type.price.currency.code,
+        capacity=ticket_type.capacity,
+        held=ticket_type.held,
+        sold=ticket_type.sold,
+        available=ticket_type.available,
+    )
 
 
 def venue_from_request(tenant_id: uuid.UUID, venue_id: uuid.UUID, data: PutVenueRequest) -> Venue:

@@ -71,3 +71,32 @@ class EventBody(Schema):
 class PutEventResponse(Schema):
     event: EventBody
     created: bool
+
+
+class PutTicketTypeRequest(Schema):
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    price: Annotated[int, msgspec.Meta(ge=0, le=100_000_000)]
+    """Per ticket, integer minor units (cents)."""
+    currency: Annotated[str, msgspec.Meta(pattern="^[A-Za-z]{3}$")]
+    capacity: Annotated[int, msgspec.Meta(ge=0, le=10_000_000)]
+
+
+class TicketTypeBody(Schema):
+    id: uuid.UUID
+    event_id: uuid.UUID
+    name: str
+    price: int
+    currency: str
+    capacity: int
+    held: int
+    sold: int
+    available: int
+
+
+class PutTicketTypeResponse(Schema):
+    ticket_type: TicketTypeBody
+    created: bool
+
+
+class TicketTypesResponse(Schema):
+    ticket_types: list[TicketTypeBody]

@@ -19,6 +19,7 @@ from tt_payments.db.tables import (
     reconciliation,
     settlement,
     tax,
+    tickets,
     webhooks,
 )
 
@@ -35,5 +36,6 @@ __all__ = [
     "reconciliation",
     "settlement",
     "tax",
+    "tickets",
     "webhooks",
 ]

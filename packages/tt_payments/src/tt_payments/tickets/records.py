@@ -1,0 +1,89 @@
+"""Ticket types and the holds on them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import uuid
+
+import attrs
+
+from tt_money import Money
+from tt_money.errors import ConflictError, InvalidInputError
+
+
+class TicketTypeNotFoundError(InvalidInputError):
+    """The event has no ticket type with this id."""
+
+    default_code = "TICKET_TYPE_NOT_FOUND"
+
+
+class SoldOutError(ConflictError):
+    """Fewer tickets of the type are left than were asked for."""
+
+    default_code = "SOLD_OUT"
+
+
+class SeatTakenError(ConflictError):
+    """A named seat is held or sold to someone else."""
+
+    default_code = "SEAT_TAKEN"
+
+
+class CapacityBelowSoldError(ConflictError):
+    """A ticket type's capacity cannot drop below what is held and sold of it."""
+
+    default_code = "CAPACITY_BELOW_SOLD"
+
+
+@attrs.frozen(kw_only=True)
+class TicketType:
+    """One kind of ticket of an event: its verified price and how many there are."""
+
+    tenant_id: uuid.UUID
+    id: uuid.UUID
+    event_id: uuid.UUID
+    name: str
+    price: Money
+    """Per ticket, in the event's currency (integer minor units)."""
+    capacity: int
+    held: int = 0
+    """In open holds (buyers paying now)."""
+    sold: int = 0
+    """In confirmed holds (paid)."""
+
+    def __attrs_post_init__(self) -> None:
+        problems = []
+        if not self.name.strip():
+            problems.append(("name", "must not be empty"))
+        if self.price.minor < 0:
+            problems.append(("price", "must not be negative"))
+        if self.capacity < 0:
+            problems.append(("capacity", "must not be negative"))
+        if problems:
+            raise InvalidInputError("Validation failed", details=tuple(problems))
+
+    @property
+    def available(self) -> int:
+        return self.capacity - self.held - self.sold
+
+
+class HoldStatus(enum.Enum):
+    HELD = "held"
+    """Reserved for the buyer until ``expires_at``."""
+    CONFIRMED = "confirmed"
+    """The payment completed: the tickets are sold."""
+    RELEASED = "released"
+    """Given back: the payment failed, was refused, timed out or was refunded."""
+
+
+@attrs.frozen(kw_only=True)
+class TicketHold:
+    tenant_id: uuid.UUID
+    id: uuid.UUID
+    ticket_type_id: uuid.UUID
+    user_id: uuid.UUID
+    quantity: int
+    seat_numbers: tuple[str, ...]
+    status: HoldStatus
+    expires_at: dt.datetime

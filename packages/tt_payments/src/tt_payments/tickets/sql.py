@@ -1,0 +1,359 @@
+"""The local ticket catalog in PostgreSQL (``TicketCatalog`` and ``TicketTypeStore``).
+
+A hold is one transaction: a conditional ``UPDATE ticket_types SET held = held + n WHERE
+held + sold + n <= capacity`` (the row lock serializes buyers of one type, and the loser
+of a race for the last tickets finds the condition false), the hold row, and one row
+per named seat, unique per ticket type while not released. Confirm and release are
+conditional on the hold's status, so each moves the counts once. The database's checks
+(never below zero, never past the capacity) hold the invariant even against a bug here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Collection, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from tt_money import Money, currency_for
+from tt_payments.db.tables.tickets import ticket_hold_seats, ticket_holds, ticket_types
+from tt_payments.tickets.records import (
+    CapacityBelowSoldError,
+    HoldStatus,
+    SeatTakenError,
+    SoldOutError,
+    TicketHold,
+    TicketType,
+    TicketTypeNotFoundError,
+)
+
+__all__ = ["SqlTicketCatalog"]
+
+_TAKE = (
+    sa.update(ticket_types)
+    .where(
+        ticket_types.c.tenant_id == sa.bindparam("w_tenant_id"),
+        ticket_types.c.id == sa.bindparam("w_id"),
+        ticket_types.c.event_id == sa.bindparam("w_event_id"),
+        ticket_types.c.held + ticket_types.c.sold + sa.bindparam("w_quantity")
+        <= ticket_types.c.capacity,
+    )
+    .values(held=ticket_types.c.held + sa.bindparam("w_quantity"), updated_at=sa.func.now())
+    .returning(ticket_types.c.id)
+)
+
+
+class SqlTicketCatalog:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def quote(
+        self, tenant_id: uuid.UUID, event_id: uuid.UUID, ticket_type_ids: Collection[uuid.UUID]
+    ) -> dict[uuid.UUID, TicketType]:
+        if not ticket_type_ids:
+            return {}
+        query = sa.select(ticket_types).where(
+            ticket_types.c.tenant_id == tenant_id,
+            ticket_types.c.event_id == event_id,
+            ticket_types.c.id.in_(list(ticket_type_ids)),
+        )
+        async with self._engine.connect() as connection:
+            rows = (await connection.execute(query)).mappings().all()
+        return {row["id"]: _ticket_type(row) for row in rows}
+
+    async def hold(
+        self,
+        tenant_id: uuid.UUID,
+        *,
+        hold_id: uuid.UUID,
+        event_id: uuid.UUID,
+        ticket_type_id: uuid.UUID,
+        user_id: uuid.UUID,
+        quantity: int,
+        seat_numbers: Sequence[str] = (),
+        expires_at: dt.datetime,
+    ) -> TicketHold:
+        seats = tuple(seat_numbers)
+        if len(set(seats)) != len(seats) or (seats and len(seats) != quantity):
+            raise SeatTakenError(
+                "name each seat once, one per ticket",
+                details=(("seatNumbers", f"must be {quantity} distinct seats"),),
+            )
+        async with self._engine.begin() as connection:
+            existing = await _hold(connection, tenant_id, hold_id)
+            if existing is not None:
+                return existing
+            taken = await connection.execute(
+                _TAKE,
+                {
+                    "w_tenant_id": tenant_id,
+                    "w_id": ticket_type_id,
+                    "w_event_id": event_id,
+                    "w_quantity": quantity,
+                },
+            )
+            if taken.first() is None:
+                raise await _why_not(connection, tenant_id, event_id, ticket_type_id)
+            inserted = await connection.execute(
+                insert(ticket_holds)
+                .values(
+                    tenant_id=tenant_id,
+                    id=hold_id,
+                    ticket_type_id=ticket_type_id,
+                    user_id=user_id,
+                    quantity=quantity,
+                    seat_numbers=list(seats),
+                    status=HoldStatus.HELD.value,
+                    expires_at=expires_at,
+                )
+                .on_conflict_do_nothing()
+                .returning(ticket_holds.c.id)
+            )
+            if inserted.first() is None:
+                # A concurrent retry under the same id recorded it first: undo our count.
+                await connection.rollback()
+                twin = await self._get(tenant_id, hold_id)
+                if twin is None:  # pragma: no cover - the conflict implies the row
+                    raise RuntimeError(f"hold {hold_id} conflicted but does not exist")
+                return twin
+            if seats:
+                claimed = await connection.execute(
+                    insert(ticket_hold_seats)
+                    .values(
+                        [
+                            {
+                                "tenant_id": tenant_id,
+                                "ticket_type_id": ticket_type_id,
+                                "seat_number": seat,
+                                "hold_id": hold_id,
+                            }
+                            for seat in seats
+                        ]
+                    )
+                    .on_conflict_do_nothing()
+                    .returning(ticket_hold_seats.c.seat_number)
+                )
+                got = {row.seat_number for row in claimed}
+                if got != set(seats):
+                    taken_seats = sorted(set(seats) - got)
+                    raise SeatTakenError(
+                        f"seats {', '.join(taken_seats)} are taken",
+                        details=(("seatNumbers", f"{', '.join(taken_seats)} are taken"),),
+                    )
+        return TicketHold(
+            tenant_id=tenant_id,
+            id=hold_id,
+            ticket_type_id=ticket_type_id,
+            user_id=user_id,
+            quantity=quantity,
+            seat_numbers=seats,
+            status=HoldStatus.HELD,
+            expires_at=expires_at,
+        )
+
+    async def confirm(self, tenant_id: uuid.UUID, hold_id: uuid.UUID) -> bool:
+        async with self._engine.begin() as connection:
+            hold = await _move(
+                connection, tenant_id, hold_id, HoldStatus.HELD, HoldStatus.CONFIRMED
+            )
+            if hold is None:
+                return False
+            await _count(connection, hold, held=-hold.quantity, sold=hold.quantity)
+        return True
+
+    async def release(self, tenant_id: uuid.UUID, hold_id: uuid.UUID) -> bool:
+        async with self._engine.begin() as connection:
+            return await _release(connection, tenant_id, hold_id)
+
+    async def release_expired(self, now: dt.datetime, *, limit: int = 500) -> int:
+        async with self._engine.begin() as connection:
+            due = (
+                await connection.execute(
+                    sa.select(ticket_holds.c.tenant_id, ticket_holds.c.id)
+                    .where(
+                        ticket_holds.c.status == HoldStatus.HELD.value,
+                        ticket_holds.c.expires_at <= now,
+                    )
+                    .order_by(ticket_holds.c.expires_at)
+                    .limit(limit)
+                    .with_for_update(skip_locked=True)
+                )
+            ).all()
+            released = 0
+            for row in due:
+                released += await _release(connection, row.tenant_id, row.id)
+        return released
+
+    async def put(self, ticket_type: TicketType) -> bool:
+        values = {
+            "event_id": ticket_type.event_id,
+            "name": ticket_type.name,
+            "price": ticket_type.price.minor,
+            "currency": ticket_type.price.currency.code,
+            "capacity": ticket_type.capacity,
+        }
+        statement = insert(ticket_types).values(
+            tenant_id=ticket_type.tenant_id, id=ticket_type.id, **values
+        )
+        upsert: sa.Executable = statement.on_conflict_do_update(
+            index_elements=["tenant_id", "id"],
+            set_={**values, "updated_at": sa.func.now()},
+        ).returning(sa.literal_column("(xmax = 0)").label("created"))
+        try:
+            async with self._engine.begin() as connection:
+                created = (await connection.execute(upsert)).scalar_one()
+        except IntegrityError as error:
+            if "ck_ticket_types_within_capacity" in str(error.orig):
+                raise CapacityBelowSoldError(
+                    "the capacity is below the tickets already held and sold",
+                    details=(("capacity", "must be at least what is held and sold"),),
+                ) from None
+            raise
+        return bool(created)
+
+    async def of_event(self, tenant_id: uuid.UUID, event_id: uuid.UUID) -> list[TicketType]:
+        query = (
+            sa.select(ticket_types)
+            .where(ticket_types.c.tenant_id == tenant_id, ticket_types.c.event_id == event_id)
+            .order_by(ticket_types.c.created_at, ticket_types.c.id)
+        )
+        async with self._engine.connect() as connection:
+            rows = (await connection.execute(query)).mappings().all()
+        return [_ticket_type(row) for row in rows]
+
+    async def _get(self, tenant_id: uuid.UUID, hold_id: uuid.UUID) -> TicketHold | None:
+        async with self._engine.connect() as connection:
+            return await _hold(connection, tenant_id, hold_id)
+
+
+async def _hold(
+    connection: AsyncConnection, tenant_id: uuid.UUID, hold_id: uuid.UUID
+) -> TicketHold | None:
+    row = (
+        (
+            await connection.execute(
+                sa.select(ticket_holds).where(
+                    ticket_holds.c.tenant_id == tenant_id, ticket_holds.c.id == hold_id
+                )
+            )
+        )
+        .mappings()
+        .first()
+    )
+    return None if row is None else _to_hold(row)
+
+
+async def _why_not(
+    connection: AsyncConnection,
+    tenant_id: uuid.UUID,
+    event_id: uuid.UUID,
+    ticket_type_id: uuid.UUID,
+) -> Exception:
+    row = (
+        await connection.execute(
+            sa.select(ticket_types.c.capacity, ticket_types.c.held, ticket_types.c.sold).where(
+                ticket_types.c.tenant_id == tenant_id,
+                ticket_types.c.id == ticket_type_id,
+                ticket_types.c.event_id == event_id,
+            )
+        )
+    ).first()
+    if row is None:
+        return TicketTypeNotFoundError(
+            f"event {event_id} has no ticket type {ticket_type_id}",
+            details=(("ticketTypeId", "is not a ticket type of this event"),),
+        )
+    left = row.capacity - row.held - row.sold
+    return SoldOutError(
+        f"only {left} left of ticket type {ticket_type_id}",
+        details=(("quantity", f"only {left} left"),),
+    )
+
+
+async def _move(
+    connection: AsyncConnection,
+    tenant_id: uuid.UUID,
+    hold_id: uuid.UUID,
+    source: HoldStatus,
+    target: HoldStatus,
+) -> TicketHold | None:
+    row = (
+        (
+            await connection.execute(
+                sa.update(ticket_holds)
+                .where(
+                    ticket_holds.c.tenant_id == tenant_id,
+                    ticket_holds.c.id == hold_id,
+                    ticket_holds.c.status == source.value,
+                )
+                .values(status=target.value, updated_at=sa.func.now())
+                .returning(*ticket_holds.c)
+            )
+        )
+        .mappings()
+        .first()
+    )
+    return None if row is None else _to_hold(row)
+
+
+async def _count(connection: AsyncConnection, hold: TicketHold, *, held: int, sold: int) -> None:
+    await connection.execute(
+        sa.update(ticket_types)
+        .where(ticket_types.c.tenant_id == hold.tenant_id, ticket_types.c.id == hold.ticket_type_id)
+        .values(
+            held=ticket_types.c.held + held,
+            sold=ticket_types.c.sold + sold,
+            updated_at=sa.func.now(),
+        )
+    )
+
+
+async def _release(connection: AsyncConnection, tenant_id: uuid.UUID, hold_id: uuid.UUID) -> bool:
+    """Held or confirmed -> released, the counts and the seats given back, once."""
+    for source in (HoldStatus.HELD, HoldStatus.CONFIRMED):
+        hold = await _move(connection, tenant_id, hold_id, source, HoldStatus.RELEASED)
+        if hold is None:
+            continue
+        if source is HoldStatus.HELD:
+            await _count(connection, hold, held=-hold.quantity, sold=0)
+        else:
+            await _count(connection, hold, held=0, sold=-hold.quantity)
+        await connection.execute(
+            sa.delete(ticket_hold_seats).where(
+                ticket_hold_seats.c.tenant_id == tenant_id,
+                ticket_hold_seats.c.hold_id == hold_id,
+            )
+        )
+        return True
+    return False
+
+
+def _ticket_type(row: Any) -> TicketType:
+    return TicketType(
+        tenant_id=row["tenant_id"],
+        id=row["id"],
+        event_id=row["event_id"],
+        name=row["name"],
+        price=Money(int(row["price"]), currency_for(row["currency"])),
+        capacity=int(row["capacity"]),
+        held=int(row["held"]),
+        sold=int(row["sold"]),
+    )
+
+
+def _to_hold(row: Any) -> TicketHold:
+    return TicketHold(
+        tenant_id=row["tenant_id"],
+        id=row["id"],
+        ticket_type_id=row["ticket_type_id"],
+        user_id=row["user_id"],
+        quantity=int(row["quantity"]),
+        seat_numbers=tuple(row["seat_numbers"]),
+        status=HoldStatus(row["status"]),
+        expires_at=row["expires_at"],
+    )

@@ -1,0 +1,194 @@
+"""The local ticket catalog on PostgreSQL: verified prices, holds that never oversell
+under concurrency, confirm and release once each, expiry, named seats."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import uuid
+
+import pytest
+
+from tests.integration.test_payment_faults import Shop, open_shop
+from tt_money import USD, Money
+from tt_payments import Container
+from tt_payments.tickets.records import (
+    CapacityBelowSoldError,
+    SeatTakenError,
+    SoldOutError,
+    TicketType,
+    TicketTypeNotFoundError,
+)
+
+SOON = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=10)
+
+
+@pytest.fixture
+async def shop(container: Container, tenant: uuid.UUID) -> Shop:
+    return await open_shop(container, tenant)
+
+
+async def ticket_type(container: Container, shop: Shop, *, capacity: int = 10) -> TicketType:
+    stored, created = await container.ticket_types.put(
+        shop.admin,
+        event_id=shop.event,
+        ticket_type_id=uuid.uuid4(),
+        name="General admission",
+        price=Money(5000, USD),
+        capacity=capacity,
+    )
+    assert created
+    return stored
+
+
+async def left(container: Container, shop: Shop, ticket: TicketType) -> TicketType:
+    quoted = await container.tickets.quote(shop.tenant, shop.event, [ticket.id])
+    return quoted[ticket.id]
+
+
+async def hold(
+    container: Container,
+    shop: Shop,
+    ticket: TicketType,
+    quantity: int = 1,
+    *,
+    seats: tuple[str, ...] = (),
+    hold_id: uuid.UUID | None = None,
+    expires_at: dt.datetime = SOON,
+) -> uuid.UUID:
+    hold_id = hold_id or uuid.uuid4()
+    await container.tickets.hold(
+        shop.tenant,
+        hold_id=hold_id,
+        event_id=shop.event,
+        ticket_type_id=ticket.id,
+        user_id=uuid.uuid4(),
+        quantity=quantity,
+        seat_numbers=seats,
+        expires_at=expires_at,
+    )
+    return hold_id
+
+
+async def test_the_quote_is_the_catalogs_price_and_what_is_left(
+    container: Container, shop: Shop
+) -> None:
+    ticket = await ticket_type(container, shop, capacity=10)
+    quoted = await left(container, shop, ticket)
+    assert (quoted.price, quoted.capacity, quoted.available) == (Money(5000, USD), 10, 10)
+    unknown = await container.tickets.quote(shop.tenant, shop.event, [uuid.uuid4()])
+    assert unknown == {}
+
+
+async def test_fifty_buyers_racing_for_the_last_ten_tickets_get_exactly_ten(
+    container: Container, shop: Shop
+) -> None:
+    ticket = await ticket_type(container, shop, capacity=10)
+    results = await asyncio.gather(
+        *(hold(container, shop, ticket) for _ in range(50)), return_exceptions=True
+    )
+    held = [result for result in results if isinstance(result, uuid.UUID)]
+    refused = [result for result in results if not isinstance(result, uuid.UUID)]
+    assert len(held) == 10
+    assert all(isinstance(error, SoldOutError) for error in refused), refused
+    now = await left(container, shop, ticket)
+    assert (now.held, now.sold, now.available) == (10, 0, 0)
+
+
+async def test_confirm_sells_release_gives_back_each_once(container: Container, shop: Shop) -> None:
+    ticket = await ticket_type(container, shop, capacity=5)
+    paid = await hold(container, shop, ticket, 2)
+    failed = await hold(container, shop, ticket, 2)
+    assert await container.tickets.confirm(shop.tenant, paid)
+    assert not await container.tickets.confirm(shop.tenant, paid)
+    assert await container.tickets.release(shop.tenant, failed)
+    assert not await container.tickets.release(shop.tenant, failed)
+    assert not await container.tickets.confirm(shop.tenant, failed)
+    now = await left(container, shop, ticket)
+    assert (now.held, now.sold, now.available) == (0, 2, 3)
+    # A refund releases a confirmed hold: the tickets go back on sale.
+    assert await container.tickets.release(shop.tenant, paid)
+    now = await left(container, shop, ticket)
+    assert (now.held, now.sold, now.available) == (0, 0, 5)
+
+
+async def test_a_hold_is_idempotent_per_id(container: Container, shop: Shop) -> None:
+    ticket = await ticket_type(container, shop, capacity=5)
+    hold_id = uuid.uuid4()
+    await asyncio.gather(*(hold(container, shop, ticket, 2, hold_id=hold_id) for _ in range(5)))
+    assert (await left(container, shop, ticket)).held == 2
+
+
+async def test_an_expired_hold_returns_its_tickets_and_seats(
+    container: Container, shop: Shop
+) -> None:
+    ticket = await ticket_type(container, shop, capacity=2)
+    past = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
+    stale = await hold(container, shop, ticket, 2, seats=("A1", "A2"), expires_at=past)
+    with pytest.raises(SoldOutError):
+        await hold(container, shop, ticket, 1)
+    assert await container.tickets.release_expired(dt.datetime.now(dt.UTC)) >= 1
+    assert not await container.tickets.confirm(shop.tenant, stale)
+    again = await hold(container, shop, ticket, 2, seats=("A1", "A2"))
+    assert again != stale
+    assert (await left(container, shop, ticket)).held == 2
+
+
+async def test_a_seat_is_held_by_one_buyer_and_a_refused_hold_takes_nothing(
+    container: Container, shop: Shop
+) -> None:
+    ticket = await ticket_type(container, shop, capacity=10)
+    await hold(container, shop, ticket, 2, seats=("B1", "B2"))
+    with pytest.raises(SeatTakenError):
+        await hold(container, shop, ticket, 2, seats=("B2", "B3"))
+    with pytest.raises(SeatTakenError):
+        await hold(container, shop, ticket, 2, seats=("C1", "C1"))
+    assert (await left(container, shop, ticket)).held == 2
+    await hold(container, shop, ticket, 1, seats=("B3",))
+    assert (await left(container, shop, ticket)).held == 3
+
+
+async def test_an_unknown_ticket_type_is_refused(container: Container, shop: Shop) -> None:
+    ticket = await ticket_type(container, shop)
+    other = TicketType(
+        tenant_id=shop.tenant,
+        id=uuid.uuid4(),
+        event_id=shop.event,
+        name="x",
+        price=ticket.price,
+        capacity=1,
+    )
+    with pytest.raises(TicketTypeNotFoundError):
+        await hold(container, shop, other)
+
+
+async def test_capacity_never_drops_below_what_is_held_and_sold(
+    container: Container, shop: Shop
+) -> None:
+    ticket = await ticket_type(container, shop, capacity=5)
+    sold = await hold(container, shop, ticket, 3)
+    await container.tickets.confirm(shop.tenant, sold)
+    with pytest.raises(CapacityBelowSoldError):
+        await container.ticket_types.put(
+            shop.admin,
+            event_id=shop.event,
+            ticket_type_id=ticket.id,
+            name=ticket.name,
+            price=ticket.price,
+            capacity=2,
+        )
+    raised, created = await container.ticket_types.put(
+        shop.admin,
+        event_id=shop.event,
+        ticket_type_id=ticket.id,
+        name="General admission",
+        price=Money(6000, USD),
+        capacity=8,
+    )
+    assert not created
+    assert (raised.price, raised.capacity, raised.sold, raised.available) == (
+        Money(6000, USD),
+        8,
+        3,
+        5,
+    )
