@@ -192,3 +192,15 @@ async def test_capacity_never_drops_below_what_is_held_and_sold(
         3,
         5,
     )
+
+
+async def test_the_periodic_job_releases_expired_holds(container: Container, shop: Shop) -> None:
+    ticket = await ticket_type(container, shop, capacity=3)
+    past = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
+    await hold(container, shop, ticket, 2, expires_at=past)
+    await hold(container, shop, ticket, 1)  # still within its time
+    report = await container.jobs.by_name()["release_ticket_holds"]()
+    assert report is not None
+    assert report["released"] >= 1
+    now = await left(container, shop, ticket)
+    assert (now.held, now.available) == (1, 2)

@@ -14,12 +14,14 @@ from typing import Any
 
 import attrs
 
+from tt_payments.clock import Clock, utcnow
 from tt_payments.locks import Locks
 from tt_payments.payments.provider_events import ProviderEventService
 from tt_payments.payouts.service import PayoutService
 from tt_payments.reconciliation.service import ReconciliationService
 from tt_payments.settlement.service import BalanceService
 from tt_payments.tax.compliance import TaxCompliance
+from tt_payments.tickets.ports import TicketCatalog
 from tt_payments.webhooks.service import WebhookService
 
 RETRY_WEBHOOKS = "retry_webhooks"
@@ -28,6 +30,7 @@ RECONCILE = "reconcile"
 SETTLE_BALANCES = "settle_balances"
 SYNC_PAYOUTS = "sync_payouts"
 TRACK_NEXUS = "track_nexus"
+RELEASE_TICKET_HOLDS = "release_ticket_holds"
 
 SCHEDULE: Mapping[str, dt.timedelta] = {
     RETRY_WEBHOOKS: dt.timedelta(seconds=30),
@@ -36,6 +39,7 @@ SCHEDULE: Mapping[str, dt.timedelta] = {
     SETTLE_BALANCES: dt.timedelta(hours=1),
     SYNC_PAYOUTS: dt.timedelta(minutes=1),
     TRACK_NEXUS: dt.timedelta(minutes=1),
+    RELEASE_TICKET_HOLDS: dt.timedelta(minutes=1),
 }
 RECONCILE_WINDOW = dt.timedelta(hours=1)
 """The processor objects a scheduled reconciliation compares: the last hour (it runs
@@ -52,6 +56,8 @@ class PeriodicJobs:
     balances: BalanceService
     payouts: PayoutService
     tax: TaxCompliance
+    tickets: TicketCatalog
+    clock: Clock = utcnow
 
     async def retry_webhooks(self) -> dict[str, Any] | None:
         """Failed inbox rows that are due, then held payment events. None: already running."""
@@ -90,6 +96,14 @@ class PeriodicJobs:
     async def _track_nexus(self) -> dict[str, Any]:
         return {"crossings": await self.tax.track_nexus()}
 
+    async def release_ticket_holds(self) -> dict[str, Any] | None:
+        """Ticket holds past their expiry released, their tickets and seats back on sale.
+        None: already running."""
+        return await self._exclusive(RELEASE_TICKET_HOLDS, self._release_ticket_holds)
+
+    async def _release_ticket_holds(self) -> dict[str, Any]:
+        return {"released": await self.tickets.release_expired(self.clock())}
+
     def by_name(self) -> Mapping[str, Callable[[], Awaitable[dict[str, Any] | None]]]:
         return {
             RETRY_WEBHOOKS: self.retry_webhooks,
@@ -98,6 +112,7 @@ class PeriodicJobs:
             SETTLE_BALANCES: self.settle_balances,
             SYNC_PAYOUTS: self.sync_payouts,
             TRACK_NEXUS: self.track_nexus,
+            RELEASE_TICKET_HOLDS: self.release_ticket_holds,
         }
 
     async def _retry_webhooks(self) -> dict[str, Any]:

@@ -262,6 +262,8 @@ def build_container(settings: Settings, overrides: Overrides) -> Container:
                 balances=balances,
                 payouts=payouts,
                 tax=tax_compliance,
+                tickets=tickets,
+                clock=clock,
             ),
             high_demand=high_demand,
             balances=balances,
