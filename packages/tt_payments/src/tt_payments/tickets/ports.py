@@ -54,8 +54,9 @@ class TicketCatalog(Protocol):
 class TicketTypeStore(Protocol):
     """The admin's side of the local catalog."""
 
-    async def put(self, ticket_type: TicketType) -> bool:
-        """Insert or replace name, price and capacity (held and sold stay); True when new.
+    async def put(self, ticket_type: TicketType) -> tuple[TicketType, bool]:
+        """Insert or replace name, price and capacity (held and sold stay): the type as
+        stored, and True when it was new.
         ``CapacityBelowSoldError`` when the capacity is below what is held and sold."""
         ...
 

@@ -53,16 +53,7 @@ class TicketTypeService:
             price=price,
             capacity=capacity,
         )
-        created = await self.store.put(ticket_type)
-        stored = next(
-            (
-                t
-                for t in await self.store.of_event(principal.tenant_id, event_id)
-                if t.id == ticket_type_id
-            ),
-            ticket_type,
-        )
-        return stored, created
+        return await self.store.put(ticket_type)
 
     async def of_event(self, principal: Principal, event_id: uuid.UUID) -> list[TicketType]:
         """Admin only: the event's ticket types with what is held, sold and left."""

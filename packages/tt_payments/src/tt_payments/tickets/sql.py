@@ -189,7 +189,7 @@ class SqlTicketCatalog:
                 released += await _release(connection, row.tenant_id, row.id)
         return released
 
-    async def put(self, ticket_type: TicketType) -> bool:
+    async def put(self, ticket_type: TicketType) -> tuple[TicketType, bool]:
         values = {
             "event_id": ticket_type.event_id,
             "name": ticket_type.name,
@@ -203,10 +203,10 @@ class SqlTicketCatalog:
         upsert: sa.Executable = statement.on_conflict_do_update(
             index_elements=["tenant_id", "id"],
             set_={**values, "updated_at": sa.func.now()},
-        ).returning(sa.literal_column("(xmax = 0)").label("created"))
+        ).returning(*ticket_types.c, sa.literal_column("(xmax = 0)").label("created"))
         try:
             async with self._engine.begin() as connection:
-                created = (await connection.execute(upsert)).scalar_one()
+                row = (await connection.execute(upsert)).mappings().one()
         except IntegrityError as error:
             if "ck_ticket_types_within_capacity" in str(error.orig):
                 raise CapacityBelowSoldError(
@@ -214,7 +214,7 @@ class SqlTicketCatalog:
                     details=(("capacity", "must be at least what is held and sold"),),
                 ) from None
             raise
-        return bool(created)
+        return _ticket_type(row), bool(row["created"])
 
     async def of_event(self, tenant_id: uuid.UUID, event_id: uuid.UUID) -> list[TicketType]:
         query = (
