@@ -145,13 +145,20 @@ def issue_user_tokens(service: Service, tenant: str, count: int) -> list[tuple[s
 
 
 def put_event(service: Service, headers: dict[str, str], venue: str) -> str:
-    """An event at ``venue`` (as bench/process_payments.py puts it); returns its id."""
+    """An event at ``venue`` selling ten million $50 tickets of one ticket type whose id is
+    the event's own (the benchmarks' orders name it so); returns the event's id."""
     event = str(uuid.uuid4())
     httpx.put(
         f"{service.url}/api/v1/admin/events/{event}",
         headers=headers,
         timeout=10,
         json={"venueId": venue, "name": "Bench Night", "startsAt": "2027-01-01T20:00:00Z"},
+    ).raise_for_status()
+    httpx.put(
+        f"{service.url}/api/v1/admin/events/{event}/ticket-types/{event}",
+        headers=headers,
+        timeout=10,
+        json={"name": "General admission", "price": 5000, "currency": "USD", "capacity": 10**7},
     ).raise_for_status()
     return event
 

@@ -120,7 +120,7 @@ def order(venue: str, event: str, index: int, rng: random.Random) -> dict[str, o
     return {
         "venueId": venue,
         "eventId": event,
-        "tickets": [{"ticketTypeId": str(uuid.uuid4()), "quantity": 2, "price": 5000}],
+        "tickets": [{"ticketTypeId": event, "quantity": 2, "price": 5000}],
         "paymentMethod": {"type": "card", "paymentMethodId": "pm_card_visa"},
         "deviceFingerprint": f"bench-device-{index}-{rng.getrandbits(48):012x}",
         "sessionData": human_session(rng, index),

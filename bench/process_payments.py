@@ -23,7 +23,15 @@ import uuid
 from pathlib import Path
 
 import httpx
-from harness import drive, free_port, issue_token, put_nashville_venue, tt_serve, wait_healthy
+from harness import (
+    drive,
+    free_port,
+    issue_token,
+    put_event,
+    put_nashville_venue,
+    tt_serve,
+    wait_healthy,
+)
 
 from tt_payments.adapters.embedded import EmbeddedServers
 
@@ -32,7 +40,7 @@ def order(venue: str, event: str) -> dict[str, object]:
     return {
         "venueId": venue,
         "eventId": event,
-        "tickets": [{"ticketTypeId": str(uuid.uuid4()), "quantity": 2, "price": 5000}],
+        "tickets": [{"ticketTypeId": event, "quantity": 2, "price": 5000}],
         "paymentMethod": {"type": "card", "paymentMethodId": "pm_card_visa"},
     }
 
@@ -50,15 +58,10 @@ def main() -> None:
     # thousands of times, which velocity limits exist to stop). bench/pre_payment_checks.py
     # measures what the checks add.
     with tt_serve({"TT_PRE_PAYMENT_CHECKS": "off"}, profile=args.profile) as service:
-        tenant, event = str(uuid.uuid4()), str(uuid.uuid4())
+        tenant = str(uuid.uuid4())
         admin = {"Authorization": f"Bearer {issue_token(service.env, tenant)}"}
         venue = put_nashville_venue(service, admin)
-        httpx.put(
-            f"{service.url}/api/v1/admin/events/{event}",
-            headers=admin,
-            timeout=10,
-            json={"venueId": venue, "name": "Bench Night", "startsAt": "2027-01-01T20:00:00Z"},
-        ).raise_for_status()
+        event = put_event(service, admin, venue)
         lift_purchase_limits(service.url, admin, event)
         body = order(venue, event)
         service_result = drive(

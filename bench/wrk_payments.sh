@@ -55,6 +55,10 @@ put() {
 put "/api/v1/admin/venues/$venue" '{"name":"Bench Hall","address":{"city":"Nashville","state":"TN","zip":"37203"}}'
 put "/api/v1/admin/events/$event" "{\"venueId\":\"$venue\",\"name\":\"Bench Night\",\"startsAt\":\"2027-01-01T20:00:00Z\"}"
 put /api/v1/admin/fraud/policy '{"velocity":{"limits":[{"dimension":"user","windowSeconds":3600,"limit":10000000},{"dimension":"ip","windowSeconds":60,"limit":10000000},{"dimension":"card","windowSeconds":86400,"limit":10000000}]}}'
+# The one ticket type the buyers pay for; its id is the event's (a checkout from before the
+# ticket catalog has no such route and charges the client's price, as it did then).
+put "/api/v1/admin/events/$event/ticket-types/$event" '{"name":"General admission","price":5000,"currency":"USD","capacity":10000000}' ||
+    echo "this checkout has no ticket catalog; its payments are not priced by one" >&2
 put "/api/v1/admin/events/$event/high-demand" '{"enabled":false,"onSaleAt":"2026-01-01T00:00:00Z","activeSlots":1,"purchaseLimits":{"perUser":1000000,"perPaymentMethod":1000000,"perAddress":1000000,"perOrder":1000000}}'
 "$checkout/.venv/bin/python" "$here/wrk/buyers.py" "$tenant" "$venue" "$event" 6000 "$work/buyers.tsv"
 wrk -t2 -c32 -d20s --timeout 10s -s "$here/wrk/pay.lua" "http://127.0.0.1:$port" -- "$work/buyers.tsv" | tee "$work/wrk.txt"

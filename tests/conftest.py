@@ -80,6 +80,19 @@ SQUARE_SIGNATURE_KEY = "square-signature-key-for-tests"
 QUEUE_TOKEN_SECRET = "queue-token-secret-for-tests-0123456789abcdef"
 SQUARE_WEBHOOK_URL = "https://payments.example.test/api/v1/webhooks/square"
 
+GENERAL_ADMISSION = {
+    "name": "General admission",
+    "price": 5000,
+    "currency": "USD",
+    "capacity": 1000,
+}
+"""The ticket type test events sell (``PUT .../ticket-types/{general_admission(event)}``)."""
+
+
+def general_admission(event: str) -> str:
+    """The id of an event's $50 general admission ticket type in the tests."""
+    return str(uuid.uuid5(uuid.UUID(event), "general-admission"))
+
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if os.environ.get("TT_TEST_BROKER_URL"):

@@ -195,3 +195,76 @@ async def test_a_sale_date_before_the_rate_tables_is_422(
     response = await quote(client, auth, venue_id, on="2019-06-01")
     assert response.status_code == 422, response.text
     assert response.json()["code"] == "TAX_RATE_UNAVAILABLE"
+
+
+async def test_ticket_lines_are_priced_from_the_catalog_like_the_amount_form(
+    client: httpx.AsyncClient, auth: AuthHeaders
+) -> None:
+    # Given an event selling general admission at $50 and VIP at $120
+    venue_id = await put_venue(client, auth)
+    event = str(uuid.uuid4())
+    admin = auth(Role.ADMIN)
+    put = await client.put(
+        f"/api/v1/admin/events/{event}",
+        json={"venueId": str(venue_id), "name": "Show", "startsAt": "2027-03-01T20:00:00Z"},
+        headers=admin,
+    )
+    assert put.status_code == 201, put.text
+    ga, vip = str(uuid.uuid4()), str(uuid.uuid4())
+    for ticket_type, name, price in ((ga, "General admission", 5000), (vip, "VIP", 12000)):
+        put = await client.put(
+            f"/api/v1/admin/events/{event}/ticket-types/{ticket_type}",
+            json={"name": name, "price": price, "currency": "USD", "capacity": 10},
+            headers=admin,
+        )
+        assert put.status_code == 201, put.text
+    # When two GA and one VIP are priced by ticket lines
+    lines = [{"ticketTypeId": ga, "quantity": 2}, {"ticketTypeId": vip, "quantity": 1}]
+    body = {"venueId": str(venue_id), "eventId": event, "tickets": lines}
+    by_lines = await fees(client, auth, {**body, "transactionDate": "2025-01-15"})
+    assert by_lines.status_code == 200, by_lines.text
+    # Then the quote is the amount form's for $220 and 3 tickets, with the lines priced
+    by_amount = await fees(
+        client,
+        auth,
+        {
+            "venueId": str(venue_id),
+            "amount": 22000,
+            "ticketCount": 3,
+            "transactionDate": "2025-01-15",
+        },
+    )
+    assert by_lines.json()["fees"] == by_amount.json()["fees"]
+    assert by_lines.json()["fees"]["ticketPrice"] == 22000
+    assert by_lines.json()["tickets"] == [
+        {
+            "ticketTypeId": ga,
+            "name": "General admission",
+            "quantity": 2,
+            "price": 5000,
+            "subtotal": 10000,
+        },
+        {"ticketTypeId": vip, "name": "VIP", "quantity": 1, "price": 12000, "subtotal": 12000},
+    ]
+    assert "tickets" not in by_amount.json() or by_amount.json()["tickets"] is None
+    # And an unknown ticket type, too many tickets, or both forms at once are refused
+    unknown = await fees(
+        client, auth, {**body, "tickets": [{"ticketTypeId": event, "quantity": 1}]}
+    )
+    assert unknown.status_code == 422
+    assert unknown.json()["code"] == "TICKET_TYPE_NOT_FOUND"
+    over = await fees(client, auth, {**body, "tickets": [{"ticketTypeId": vip, "quantity": 11}]})
+    assert over.status_code == 422  # more than a line may hold
+    sold_out = await fees(
+        client, auth, {**body, "tickets": [{"ticketTypeId": vip, "quantity": 6}] * 2}
+    )
+    assert sold_out.status_code == 409
+    assert sold_out.json()["code"] == "SOLD_OUT"
+    both = await fees(client, auth, {**body, "amount": 100, "ticketCount": 1})
+    assert both.status_code == 422
+    assert both.json()["code"] == "VALIDATION_ERROR"
+    half = await fees(client, auth, {"venueId": str(venue_id), "eventId": event})
+    assert half.status_code == 422
+    assert half.json()["errors"] == [{"field": "tickets", "message": "is required with the other"}]
+    neither = await fees(client, auth, {"venueId": str(venue_id)})
+    assert neither.status_code == 422

@@ -218,6 +218,27 @@ def test_a_newcomer_prices_a_nashville_ticket_with_the_cli(
         "total": 11895,
     }
 
+    # And the event sells general admission at $50
+    ticket_type = str(uuid.uuid4())
+    put = tt(
+        env,
+        "events",
+        "ticket-types",
+        "put",
+        ticket_type,
+        "--tenant",
+        tenant,
+        "--event",
+        event,
+        "--name",
+        "General admission",
+        "--price",
+        "5000",
+        "--capacity",
+        "500",
+    )
+    assert put.returncode == 0, put.stderr
+
     # And two payments for the (past) event settle and are paid out with the CLI
     for _ in range(2):
         paid = httpx.post(
@@ -225,13 +246,16 @@ def test_a_newcomer_prices_a_nashville_ticket_with_the_cli(
             json={
                 "venueId": venue,
                 "eventId": event,
-                "tickets": [{"ticketTypeId": event, "quantity": 2, "price": 5000}],
+                "tickets": [{"ticketTypeId": ticket_type, "quantity": 2, "price": 5000}],
                 "paymentMethod": {"type": "card", "paymentMethodId": "pm_card_visa"},
             },
             headers={**headers, "Idempotency-Key": str(uuid.uuid4())},
             timeout=30,
         )
         assert paid.status_code == 200, paid.text
+    listed = tt(env, "events", "ticket-types", "list", "--tenant", tenant, "--event", event)
+    assert listed.returncode == 0, listed.stderr
+    assert json.loads(listed.stdout)["sold"] == 4
     settled = tt(env, "balances", "settle", "--tenant", tenant, "--json")
     assert settled.returncode == 0, settled.stderr
     assert json.loads(settled.stdout)["salesSettled"] == 2

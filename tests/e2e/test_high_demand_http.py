@@ -20,7 +20,14 @@ import pytest
 import sqlalchemy as sa
 
 from tests.e2e.test_fraud_http import headless_session, human_session
-from tests.e2e.test_process_payment_http import PROCESS, body, count, keyed, venue_and_event
+from tests.e2e.test_process_payment_http import (
+    PROCESS,
+    body,
+    count,
+    general_admission,
+    keyed,
+    venue_and_event,
+)
 from tt_api import create_app
 from tt_payments import Container, Settings, bootstrap
 from tt_payments.auth.identity import Role
@@ -80,7 +87,7 @@ def in_person(order: dict[str, object]) -> dict[str, object]:
 def one_ticket(venue: str, event: str, card: str = "pm_card_visa") -> dict[str, object]:
     order = in_person(body(venue, event, card))
     order["tickets"] = [
-        {"ticketTypeId": str(uuid.uuid4()), "quantity": 1, "price": 5000, "seatNumbers": []}
+        {"ticketTypeId": general_admission(event), "quantity": 1, "price": 5000, "seatNumbers": []}
     ]
     return order
 
@@ -225,7 +232,7 @@ async def test_an_order_larger_than_the_per_order_limit_is_refused_naming_it(
     token = await admitted_token(client, event, buyer)
     order = body(venue, event)
     order["tickets"] = [
-        {"ticketTypeId": str(uuid.uuid4()), "quantity": 5, "price": 5000, "seatNumbers": []}
+        {"ticketTypeId": general_admission(event), "quantity": 5, "price": 5000, "seatNumbers": []}
     ]
     response = await client.post(
         PROCESS, json=order, headers={**keyed(buyer), "x-access-token": token}

@@ -12,7 +12,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import service_with
+from tests.conftest import general_admission, service_with
 from tt_money import USD, Money
 from tt_payments import Container, Overrides, Settings
 from tt_payments.auth.identity import Role
@@ -74,7 +74,11 @@ def dies_at_the_outbox(
     return transaction
 
 
-async def venue_and_event(client: httpx.AsyncClient, auth: AuthHeaders) -> tuple[str, str]:
+async def venue_and_event(
+    client: httpx.AsyncClient, auth: AuthHeaders, *, capacity: int | None = 1000
+) -> tuple[str, str]:
+    """A Nashville venue and an event there selling ``capacity`` $50 tickets of
+    ``general_admission(event)`` (None: no ticket type yet)."""
     venue, event = str(uuid.uuid4()), str(uuid.uuid4())
     admin = auth(Role.ADMIN)
     response = await client.put(
@@ -89,6 +93,18 @@ async def venue_and_event(client: httpx.AsyncClient, auth: AuthHeaders) -> tuple
         headers=admin,
     )
     assert response.status_code == 201, response.text
+    if capacity is not None:
+        response = await client.put(
+            f"/api/v1/admin/events/{event}/ticket-types/{general_admission(event)}",
+            json={
+                "name": "General admission",
+                "price": 5000,
+                "currency": "USD",
+                "capacity": capacity,
+            },
+            headers=admin,
+        )
+        assert response.status_code == 201, response.text
     return venue, event
 
 
@@ -98,10 +114,9 @@ def body(venue: str, event: str, card: str = "pm_card_visa") -> dict[str, object
         "eventId": event,
         "tickets": [
             {
-                "ticketTypeId": str(uuid.uuid4()),
+                "ticketTypeId": general_admission(event),
                 "quantity": 2,
                 "price": 5000,
-                "seatNumbers": ["A1", "A2"],
             }
         ],
         "paymentMethod": {"type": "card", "paymentMethodId": card},

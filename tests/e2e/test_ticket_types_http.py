@@ -25,7 +25,7 @@ GA = {"name": "General admission", "price": 5000, "currency": "USD", "capacity":
 async def test_an_admin_puts_and_lists_an_events_ticket_types(
     client: httpx.AsyncClient, auth: AuthHeaders
 ) -> None:
-    _, event = await venue_and_event(client, auth)
+    _, event = await venue_and_event(client, auth, capacity=None)
     admin, ticket = auth(Role.ADMIN), str(uuid.uuid4())
     created = await client.put(path(event, ticket), json=GA, headers=admin)
     assert created.status_code == 201, created.text
@@ -53,7 +53,7 @@ async def test_an_admin_puts_and_lists_an_events_ticket_types(
 async def test_bad_ticket_types_are_refused_with_the_error_json(
     client: httpx.AsyncClient, auth: AuthHeaders
 ) -> None:
-    _, event = await venue_and_event(client, auth)
+    _, event = await venue_and_event(client, auth, capacity=None)
     admin, ticket = auth(Role.ADMIN), str(uuid.uuid4())
     buyer = await client.put(path(event, ticket), json=GA, headers=auth())
     assert buyer.status_code == 403
@@ -78,7 +78,7 @@ async def test_bad_ticket_types_are_refused_with_the_error_json(
 async def test_the_cli_puts_and_lists_ticket_types(
     client: httpx.AsyncClient, auth: AuthHeaders, settings: Settings, tenant: uuid.UUID
 ) -> None:
-    _, event = await venue_and_event(client, auth)
+    _, event = await venue_and_event(client, auth, capacity=None)
     env, ticket = cli_env(settings), str(uuid.uuid4())
     put = tt(
         env,

@@ -158,6 +158,8 @@ class Shop:
     event: uuid.UUID
     admin: Principal
     buyer: Principal
+    ticket_type: uuid.UUID
+    """General admission at $50, 10,000 of them."""
 
     def order(self, card: str = "pm_card_visa") -> PaymentRequest:
         return PaymentRequest(
@@ -166,7 +168,9 @@ class Shop:
             venue_id=self.venue,
             event_id=self.event,
             idempotency_key=uuid.uuid4(),
-            tickets=(TicketLine(ticket_type_id=uuid.uuid4(), quantity=2, price=Money(5000, USD)),),
+            tickets=(
+                TicketLine(ticket_type_id=self.ticket_type, quantity=2, price=Money(5000, USD)),
+            ),
             payment_method_id=card,
         )
 
@@ -189,8 +193,23 @@ async def open_shop(container: Container, tenant: uuid.UUID) -> Shop:
     )
     await catalog_use_cases.put_venue(container.catalog, container.tax, admin, venue)
     await catalog_use_cases.put_event(container.catalog, admin, event)
+    ticket_type, _ = await container.ticket_types.put(
+        admin,
+        event_id=event.id,
+        ticket_type_id=uuid.uuid4(),
+        name="General admission",
+        price=Money(5000, USD),
+        capacity=10_000,
+    )
     buyer = Principal(user_id=uuid.uuid4(), tenant_id=tenant, role=Role.USER)
-    return Shop(tenant=tenant, venue=venue.id, event=event.id, admin=admin, buyer=buyer)
+    return Shop(
+        tenant=tenant,
+        venue=venue.id,
+        event=event.id,
+        admin=admin,
+        buyer=buyer,
+        ticket_type=ticket_type.id,
+    )
 
 
 @pytest.fixture

@@ -280,6 +280,18 @@ class PaymentLedgerMachine(RuleBasedStateMachine):
         )
         return venue.id, event.id
 
+    async def _ticket_type(self, event: uuid.UUID, cents: int) -> uuid.UUID:
+        """A ticket type of the event at this price (the catalog prices every payment)."""
+        stored, _ = await self.world.container.ticket_types.put(
+            self.admin,
+            event_id=event,
+            ticket_type_id=uuid.uuid5(event, str(cents)),
+            name=f"{cents} cents",
+            price=Money(cents, USD),
+            capacity=1_000_000,
+        )
+        return stored.id
+
     @rule()
     def restart(self) -> None:
         """A new process takes over: same database and processor, empty caches."""
@@ -313,7 +325,11 @@ class PaymentLedgerMachine(RuleBasedStateMachine):
             event_id=event,
             idempotency_key=uuid.uuid4(),
             tickets=tuple(
-                TicketLine(ticket_type_id=uuid.uuid4(), quantity=quantity, price=Money(cents, USD))
+                TicketLine(
+                    ticket_type_id=self.world.run(self._ticket_type(event, cents)),
+                    quantity=quantity,
+                    price=Money(cents, USD),
+                )
                 for quantity, cents in order["lines"]
             ),
             payment_method_id=order["card"],

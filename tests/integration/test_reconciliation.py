@@ -15,6 +15,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
+from tests.conftest import GENERAL_ADMISSION, general_admission
 from tt_api.app import create_app
 from tt_money import USD, Money
 from tt_payments import Container, Settings, bootstrap
@@ -69,7 +70,9 @@ class Shop:
         order = {
             "venueId": self.venue,
             "eventId": self.event,
-            "tickets": [{"ticketTypeId": str(uuid.uuid4()), "quantity": 1, "price": 5000}],
+            "tickets": [
+                {"ticketTypeId": general_admission(self.event), "quantity": 1, "price": 5000}
+            ],
             "paymentMethod": {"type": "card", "paymentMethodId": "pm_card_visa"},
         }
         response = await self.http.post(PROCESS, json=order, headers=self.headers())
@@ -94,6 +97,12 @@ async def shop(core: Container, http: httpx.AsyncClient) -> Shop:
     put = await http.put(
         f"/api/v1/admin/events/{event}",
         json={"venueId": venue, "name": "Show", "startsAt": "2026-12-31T20:00:00Z"},
+        headers=admin,
+    )
+    assert put.status_code == 201, put.text
+    put = await http.put(
+        f"/api/v1/admin/events/{event}/ticket-types/{general_admission(event)}",
+        json=GENERAL_ADMISSION,
         headers=admin,
     )
     assert put.status_code == 201, put.text
@@ -294,7 +303,9 @@ async def test_a_payment_abandoned_in_3d_secure_expires_once(core: Container, sh
         json={
             "venueId": shop.venue,
             "eventId": shop.event,
-            "tickets": [{"ticketTypeId": str(uuid.uuid4()), "quantity": 1, "price": 5000}],
+            "tickets": [
+                {"ticketTypeId": general_admission(shop.event), "quantity": 1, "price": 5000}
+            ],
             "paymentMethod": {"type": "card", "paymentMethodId": "pm_card_authenticationRequired"},
         },
         headers=order_headers,

@@ -19,6 +19,7 @@ import pytest
 import sqlalchemy as sa
 import stripe
 
+from tests.conftest import GENERAL_ADMISSION, general_admission
 from tests.integration.conftest import API_KEY
 from tt_api.app import create_app
 from tt_payments import Container, Settings, bootstrap
@@ -84,6 +85,10 @@ async def tenant_venue_event(
             f"/api/v1/admin/events/{event}",
             {"venueId": venue, "name": "Show", "startsAt": "2026-12-31T20:00:00Z"},
         ),
+        (
+            f"/api/v1/admin/events/{event}/ticket-types/{general_admission(event)}",
+            GENERAL_ADMISSION,
+        ),
     ):
         response = await http.put(path, json=body, headers=admin)
         assert response.status_code == 201, response.text
@@ -104,7 +109,7 @@ async def pay(
         json={
             "venueId": venue,
             "eventId": event,
-            "tickets": [{"ticketTypeId": str(uuid.uuid4()), "quantity": 1, "price": 5000}],
+            "tickets": [{"ticketTypeId": general_admission(event), "quantity": 1, "price": 5000}],
             "paymentMethod": {"type": "card", "paymentMethodId": method},
         },
         headers={"Authorization": f"Bearer {token}", "Idempotency-Key": str(uuid.uuid4())},

@@ -11,6 +11,7 @@ import pytest
 
 from tests.integration.test_payment_faults import Shop, open_shop
 from tt_money import USD, Money
+from tt_money.errors import InvalidInputError
 from tt_payments import Container
 from tt_payments.tickets.records import (
     CapacityBelowSoldError,
@@ -141,8 +142,9 @@ async def test_a_seat_is_held_by_one_buyer_and_a_refused_hold_takes_nothing(
     await hold(container, shop, ticket, 2, seats=("B1", "B2"))
     with pytest.raises(SeatTakenError):
         await hold(container, shop, ticket, 2, seats=("B2", "B3"))
-    with pytest.raises(SeatTakenError):
+    with pytest.raises(InvalidInputError) as duplicate:
         await hold(container, shop, ticket, 2, seats=("C1", "C1"))
+    assert duplicate.value.code == "VALIDATION_ERROR"
     assert (await left(container, shop, ticket)).held == 2
     await hold(container, shop, ticket, 1, seats=("B3",))
     assert (await left(container, shop, ticket)).held == 3

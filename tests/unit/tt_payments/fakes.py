@@ -40,6 +40,14 @@ from tt_payments.clock import utcnow
 from tt_payments.idempotency import IdempotencyScope
 from tt_payments.payments.records import PaymentRecord, RefundRecord
 from tt_payments.payouts.records import PayoutRecord, PayoutSettings
+from tt_payments.tickets.records import (
+    HoldStatus,
+    SeatTakenError,
+    SoldOutError,
+    TicketHold,
+    TicketType,
+    TicketTypeNotFoundError,
+)
 
 S = TypeVar("S")
 R = TypeVar("R")
@@ -374,6 +382,150 @@ class PaymentsState:
     tax_reversals: dict[tuple[uuid.UUID, uuid.UUID], list[dict[str, Any]]] = attrs.field(
         factory=dict
     )
+    tickets: TicketsState = attrs.field(factory=lambda: TicketsState())  # noqa: PLW0108 - defined below
+
+
+@attrs.define
+class TicketsState:
+    """The local catalog's rows: ticket types and holds."""
+
+    types: dict[tuple[uuid.UUID, uuid.UUID], TicketType] = attrs.field(factory=dict)
+    holds: dict[tuple[uuid.UUID, uuid.UUID], TicketHold] = attrs.field(factory=dict)
+    seats: dict[tuple[uuid.UUID, uuid.UUID, str], uuid.UUID] = attrs.field(factory=dict)
+
+
+def _recount(state: TicketsState, hold: TicketHold, *, held: int, sold: int) -> None:
+    key = (hold.tenant_id, hold.ticket_type_id)
+    current = state.types[key]
+    state.types[key] = attrs.evolve(current, held=current.held + held, sold=current.sold + sold)
+
+
+def _release_hold(state: TicketsState, tenant_id: uuid.UUID, hold_id: uuid.UUID) -> bool:
+    hold = state.holds.get((tenant_id, hold_id))
+    if hold is None or hold.status is HoldStatus.RELEASED:
+        return False
+    if hold.status is HoldStatus.HELD:
+        _recount(state, hold, held=-hold.quantity, sold=0)
+    else:
+        _recount(state, hold, held=0, sold=-hold.quantity)
+    for seat in hold.seat_numbers:
+        state.seats.pop((tenant_id, hold.ticket_type_id, seat), None)
+    state.holds[(tenant_id, hold_id)] = attrs.evolve(hold, status=HoldStatus.RELEASED)
+    return True
+
+
+class FakeTicketCatalog:
+    """``TicketCatalog`` over a ``TicketsState`` (each call one transaction)."""
+
+    def __init__(self, state: TicketsState) -> None:
+        self._state = state
+
+    def put(self, ticket_type: TicketType) -> None:
+        self._state.types[(ticket_type.tenant_id, ticket_type.id)] = ticket_type
+
+    def of(self, tenant_id: uuid.UUID, ticket_type_id: uuid.UUID) -> TicketType:
+        return self._state.types[(tenant_id, ticket_type_id)]
+
+    async def quote(
+        self, tenant_id: uuid.UUID, event_id: uuid.UUID, ticket_type_ids: Collection[uuid.UUID]
+    ) -> dict[uuid.UUID, TicketType]:
+        return {
+            type_id: found
+            for type_id in ticket_type_ids
+            if (found := self._state.types.get((tenant_id, type_id))) is not None
+            and found.event_id == event_id
+        }
+
+    async def hold(
+        self,
+        tenant_id: uuid.UUID,
+        *,
+        hold_id: uuid.UUID,
+        event_id: uuid.UUID,
+        ticket_type_id: uuid.UUID,
+        user_id: uuid.UUID,
+        quantity: int,
+        seat_numbers: Sequence[str] = (),
+        expires_at: dt.datetime,
+    ) -> TicketHold:
+        existing = self._state.holds.get((tenant_id, hold_id))
+        if existing is not None:
+            return existing
+        found = self._state.types.get((tenant_id, ticket_type_id))
+        if found is None or found.event_id != event_id:
+            raise TicketTypeNotFoundError(f"no ticket type {ticket_type_id}")
+        if found.available < quantity:
+            raise SoldOutError(f"only {found.available} left")
+        taken = [s for s in seat_numbers if (tenant_id, ticket_type_id, s) in self._state.seats]
+        if taken:
+            raise SeatTakenError(f"seats {taken} are taken")
+        hold = TicketHold(
+            tenant_id=tenant_id,
+            id=hold_id,
+            ticket_type_id=ticket_type_id,
+            user_id=user_id,
+            quantity=quantity,
+            seat_numbers=tuple(seat_numbers),
+            status=HoldStatus.HELD,
+            expires_at=expires_at,
+        )
+        for seat in seat_numbers:
+            self._state.seats[(tenant_id, ticket_type_id, seat)] = hold_id
+        self._state.holds[(tenant_id, hold_id)] = hold
+        _recount(self._state, hold, held=quantity, sold=0)
+        return hold
+
+    async def confirm(self, tenant_id: uuid.UUID, hold_id: uuid.UUID) -> bool:
+        return not await FakeTicketHolds(self._state).confirm(tenant_id, [hold_id])
+
+    async def release(self, tenant_id: uuid.UUID, hold_id: uuid.UUID) -> bool:
+        return _release_hold(self._state, tenant_id, hold_id)
+
+    async def release_expired(self, now: dt.datetime, *, limit: int = 500) -> int:
+        due = [
+            hold
+            for hold in self._state.holds.values()
+            if hold.status is HoldStatus.HELD and hold.expires_at <= now
+        ][:limit]
+        return sum(_release_hold(self._state, hold.tenant_id, hold.id) for hold in due)
+
+
+class FakeTicketHolds:
+    """``TicketHoldWriter`` inside a fake transaction."""
+
+    def __init__(self, state: TicketsState) -> None:
+        self._state = state
+
+    async def confirm(self, tenant_id: uuid.UUID, hold_ids: Sequence[uuid.UUID]) -> list[uuid.UUID]:
+        lost = []
+        for hold_id in hold_ids:
+            hold = self._state.holds.get((tenant_id, hold_id))
+            if hold is None:
+                lost.append(hold_id)
+            elif hold.status is HoldStatus.HELD:
+                _recount(self._state, hold, held=-hold.quantity, sold=hold.quantity)
+                self._state.holds[(tenant_id, hold_id)] = attrs.evolve(
+                    hold, status=HoldStatus.CONFIRMED
+                )
+            elif hold.status is HoldStatus.RELEASED:
+                found = self._state.types[(tenant_id, hold.ticket_type_id)]
+                seats_free = all(
+                    (tenant_id, hold.ticket_type_id, seat) not in self._state.seats
+                    for seat in hold.seat_numbers
+                )
+                if found.available < hold.quantity or not seats_free:
+                    lost.append(hold_id)
+                    continue
+                for seat in hold.seat_numbers:
+                    self._state.seats[(tenant_id, hold.ticket_type_id, seat)] = hold_id
+                _recount(self._state, hold, held=0, sold=hold.quantity)
+                self._state.holds[(tenant_id, hold_id)] = attrs.evolve(
+                    hold, status=HoldStatus.CONFIRMED
+                )
+        return lost
+
+    async def release(self, tenant_id: uuid.UUID, hold_ids: Sequence[uuid.UUID]) -> int:
+        return sum(_release_hold(self._state, tenant_id, hold_id) for hold_id in hold_ids)
 
 
 _HOLDING = {
@@ -724,6 +876,7 @@ class FakePaymentsTransaction:
     outbox: FakeOutboxWriter
     answers: FakeAnswerWriter
     tax: FakeTaxRecordWriter
+    tickets: FakeTicketHolds
 
     @classmethod
     def bind(cls, state: PaymentsState) -> FakePaymentsTransaction:
@@ -733,6 +886,7 @@ class FakePaymentsTransaction:
             FakeOutboxWriter(state.books),
             FakeAnswerWriter(state),
             FakeTaxRecordWriter(state),
+            FakeTicketHolds(state.tickets),
         )
 
 

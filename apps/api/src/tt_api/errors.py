@@ -27,6 +27,7 @@ from tt_money.errors import (
 from tt_payments.auth.identity import ForbiddenError
 from tt_payments.auth.tokens import AuthError
 from tt_payments.clock import utcnow
+from tt_payments.tickets.records import PriceChangedError
 from tt_payments.webhooks import WebhookSignatureError
 
 _log = logging.getLogger("tt_api.errors")
@@ -74,6 +75,13 @@ class ErrorItem(msgspec.Struct):
     message: str
 
 
+class CurrentPriceItem(msgspec.Struct, rename="camel"):
+    ticket_type_id: str
+    price: int
+    """Per ticket, in minor units (cents)."""
+    currency: str
+
+
 class ErrorBody(msgspec.Struct, rename="camel", omit_defaults=True):
     error: str
     code: str
@@ -84,6 +92,8 @@ class ErrorBody(msgspec.Struct, rename="camel", omit_defaults=True):
     decline_code: str | None = None
     """For PAYMENT_FAILED: the processor's reason (e.g. insufficient_funds)."""
     transaction_id: str | None = None
+    current_prices: list[CurrentPriceItem] | None = None
+    """For PRICE_CHANGED: each ticket type whose price differed, at its price now."""
 
 
 def error_body(
@@ -133,6 +143,16 @@ def domain_error(
             body,
             decline_code=decline_code,
             transaction_id=None if transaction_id is None else str(transaction_id),
+        )
+    if isinstance(exc, PriceChangedError):
+        body = msgspec.structs.replace(
+            body,
+            current_prices=[
+                CurrentPriceItem(
+                    ticket_type_id=str(type_id), price=price.minor, currency=price.currency.code
+                )
+                for type_id, price in exc.current_prices
+            ],
         )
     return status, body
 

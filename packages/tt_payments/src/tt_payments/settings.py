@@ -84,6 +84,9 @@ class Settings:
     pre_payment_checks: bool = True
     """Run the fraud checks (bots, scalpers, velocity) before payments. Off only for
     measuring what they cost; queue tokens and purchase limits always apply."""
+    ticket_hold_seconds: int = 900
+    """How long a payment's seat holds last before the release_ticket_holds job gives them
+    back. A payment the processor settles later still gets its tickets if they are free."""
     high_demand_cache_seconds: int = 2
     """How long an event's high-demand settings are reused before being read again."""
     tier_volume_cache_seconds: int = 60
@@ -176,6 +179,9 @@ class Settings:
             internal_service_secrets=_service_secrets(reader.text("TT_INTERNAL_SERVICE_SECRETS")),
             queue_token_secret=_secret(reader.text("TT_QUEUE_TOKEN_SECRET")),
             pre_payment_checks=bool(reader.flag("TT_PRE_PAYMENT_CHECKS") in (None, True)),
+            ticket_hold_seconds=reader.integer(
+                "TT_TICKET_HOLD_SECONDS", defaults.ticket_hold_seconds, low=60, high=86_400
+            ),
             high_demand_cache_seconds=reader.integer(
                 "TT_HIGH_DEMAND_CACHE_SECONDS",
                 defaults.high_demand_cache_seconds,

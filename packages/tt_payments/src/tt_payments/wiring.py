@@ -112,6 +112,7 @@ def build_container(settings: Settings, overrides: Overrides) -> Container:
             tax=tax,
             gas=StaticGasEstimator(_static_gas_quotes(settings)),
             gas_charge=GasChargePolicy(Money(settings.gas_charge_per_ticket_cents, USD)),
+            tickets=tickets,
         )
         provider = overrides.payment_provider or build_provider(settings)
         ledger = SqlLedger(engine)
@@ -152,9 +153,11 @@ def build_container(settings: Settings, overrides: Overrides) -> Container:
             fees=fees,
             provider=provider,
             metrics=metrics,
+            tickets=tickets,
             checks=(fraud_check,) if settings.pre_payment_checks else (),
             high_demand=high_demand,
             tax_records=tax_records,
+            hold_for=dt.timedelta(seconds=settings.ticket_hold_seconds),
             clock=clock,
         )
         refunds = RefundService(

@@ -21,6 +21,7 @@ from tests.unit.tt_payments.fakes import (
     FakePaymentStore,
     FakePaymentsTransaction,
     FakeSalesVolume,
+    FakeTicketCatalog,
     FakeUnitOfWork,
     PaymentsState,
     RecordingMetrics,
@@ -44,10 +45,20 @@ from tt_payments.payments.refunds import RefundService
 from tt_payments.payments.service import AnswerInTransaction, PaymentOutcome, PaymentService
 from tt_payments.providers.simulated import FaultPoint, SimulatedProvider
 from tt_payments.tax.service import TaxRecords
+from tt_payments.tickets.records import (
+    PriceChangedError,
+    SeatTakenError,
+    SoldOutError,
+    TicketType,
+    TicketTypeNotFoundError,
+)
 from tt_tax import Address, BundledRates, TaxCalculator
 
 NOW = dt.datetime(2026, 3, 10, 18, 0, tzinfo=dt.UTC)
 GENERAL_ADMISSION = uuid.uuid4()
+BALCONY = uuid.uuid4()
+"""Three seats only."""
+OTHER_CARD = "4242424242424242"
 TENANT = uuid.uuid4()
 BUYER = Principal(user_id=uuid.uuid4(), tenant_id=TENANT, role=Role.USER)
 ADMIN = Principal(user_id=uuid.uuid4(), tenant_id=TENANT, role=Role.ADMIN)
@@ -88,6 +99,10 @@ class Shop:
     uow: FakeUnitOfWork[PaymentsState, FakePaymentsTransaction]
     provider: SimulatedProvider
     metrics: RecordingMetrics
+    tickets: FakeTicketCatalog
+
+    def left(self, ticket_type: uuid.UUID = GENERAL_ADMISSION) -> TicketType:
+        return self.tickets.of(TENANT, ticket_type)
 
     @property
     def state(self) -> PaymentsState:
@@ -110,6 +125,27 @@ def shop() -> Shop:
     catalog._events[(TENANT, EVENT.id)] = EVENT
     provider = SimulatedProvider()
     metrics = RecordingMetrics()
+    tickets = FakeTicketCatalog(state.tickets)
+    tickets.put(
+        TicketType(
+            tenant_id=TENANT,
+            id=GENERAL_ADMISSION,
+            event_id=EVENT.id,
+            name="General admission",
+            price=Money(5000, USD),
+            capacity=10,
+        )
+    )
+    tickets.put(
+        TicketType(
+            tenant_id=TENANT,
+            id=BALCONY,
+            event_id=EVENT.id,
+            name="Balcony",
+            price=Money(9000, USD),
+            capacity=3,
+        )
+    )
     fees = FeeCalculator(
         catalog=catalog,
         sales_volume=FakeSalesVolume(),
@@ -117,6 +153,7 @@ def shop() -> Shop:
         tax=TaxCalculator(BundledRates.load()),
         gas=StaticGasEstimator(GAS),
         gas_charge=GasChargePolicy(Money(50, USD)),
+        tickets=tickets,
     )
     payments = PaymentService(
         payments=store,
@@ -126,6 +163,7 @@ def shop() -> Shop:
         fees=fees,
         provider=provider,
         metrics=metrics,
+        tickets=tickets,
         tax_records=TaxRecords(),
         clock=lambda: NOW,
     )
@@ -139,11 +177,24 @@ def shop() -> Shop:
         tax_records=TaxRecords(),
         clock=lambda: NOW,
     )
-    return Shop(payments=payments, refunds=refunds, uow=uow, provider=provider, metrics=metrics)
+    return Shop(
+        payments=payments,
+        refunds=refunds,
+        uow=uow,
+        provider=provider,
+        metrics=metrics,
+        tickets=tickets,
+    )
 
 
 def order(
-    card: str = "pm_card_visa", *, tickets: int = 2, key: uuid.UUID | None = None
+    card: str = "pm_card_visa",
+    *,
+    tickets: int = 2,
+    key: uuid.UUID | None = None,
+    price: int = 5000,
+    ticket_type: uuid.UUID = GENERAL_ADMISSION,
+    seats: tuple[str, ...] = (),
 ) -> PaymentRequest:
     return PaymentRequest(
         tenant_id=TENANT,
@@ -152,7 +203,12 @@ def order(
         event_id=EVENT.id,
         idempotency_key=key or uuid.uuid4(),
         tickets=(
-            TicketLine(ticket_type_id=GENERAL_ADMISSION, quantity=tickets, price=Money(5000, USD)),
+            TicketLine(
+                ticket_type_id=ticket_type,
+                quantity=tickets,
+                price=Money(price, USD),
+                seat_numbers=seats,
+            ),
         ),
         payment_method_id=card,
     )
@@ -182,6 +238,7 @@ async def test_a_paid_order_is_captured_once_with_its_entry_mint_job_event_and_t
     assert (TENANT, record.id) in shop.state.tax_collections
     assert shop.metrics.finished == [("completed", "card", record.total)]
     assert shop.metrics.in_flight_now == 0
+    assert (shop.left().held, shop.left().sold) == (0, 2)
 
 
 async def test_a_declined_card_fails_the_payment_and_moves_no_money(shop: Shop) -> None:
@@ -191,6 +248,7 @@ async def test_a_declined_card_fails_the_payment_and_moves_no_money(shop: Shop) 
     assert shop.state.books.entries == []
     assert shop.event_types() == ["payment.failed"]
     assert shop.state.mint_jobs == {}
+    assert (shop.left().held, shop.left().sold) == (0, 0)  # back on sale
 
 
 async def test_a_retry_under_the_same_key_is_the_same_payment_charged_once(shop: Shop) -> None:
@@ -353,3 +411,100 @@ async def test_a_failed_payment_cannot_be_refunded(shop: Shop) -> None:
             ADMIN, failed.id, amount_minor=None, reason="", idempotency_key=uuid.uuid4()
         )
     assert shop.state.refunds == {}
+
+
+async def test_the_price_charged_is_the_catalogs_and_another_is_refused_with_it(
+    shop: Shop,
+) -> None:
+    with pytest.raises(PriceChangedError) as refused:
+        await shop.payments.process(BUYER, order(price=1))
+    assert refused.value.code == "PRICE_CHANGED"
+    assert refused.value.current_prices == ((GENERAL_ADMISSION, Money(5000, USD)),)
+    assert refused.value.details == (("tickets[0].price", "is now 5000"),)
+    assert shop.state.payments == {}
+    assert shop.provider.charges_created == 0
+    assert shop.left().held == 0
+
+
+async def test_an_unknown_ticket_type_and_more_than_is_left_are_refused_before_a_charge(
+    shop: Shop,
+) -> None:
+    with pytest.raises(TicketTypeNotFoundError):
+        await shop.payments.process(BUYER, order(ticket_type=uuid.uuid4()))
+    await shop.payments.process(BUYER, order(tickets=2, ticket_type=BALCONY, price=9000))
+    another = Principal(user_id=uuid.uuid4(), tenant_id=TENANT, role=Role.USER)
+    with pytest.raises(SoldOutError):
+        await shop.payments.process(
+            another, order(OTHER_CARD, tickets=2, ticket_type=BALCONY, price=9000)
+        )
+    assert len(shop.state.payments) == 1
+    assert (shop.left(BALCONY).held, shop.left(BALCONY).sold) == (0, 2)
+
+
+async def test_a_seat_held_for_one_buyer_is_refused_to_another(shop: Shop) -> None:
+    shop.provider.fail_next(FaultPoint.TIMEOUT_AFTER_CHARGE)
+    first = await shop.payments.process(BUYER, order(tickets=1, seats=("A1",)))
+    assert first.record.status is PaymentStatus.PROCESSING  # still holding A1
+    another = Principal(user_id=uuid.uuid4(), tenant_id=TENANT, role=Role.USER)
+    with pytest.raises(SeatTakenError):
+        await shop.payments.process(another, order(tickets=1, seats=("A1",)))
+    assert len(shop.state.payments) == 1
+    assert (shop.left().held, shop.left().sold) == (1, 0)
+
+
+async def test_a_crash_while_settling_rolls_the_confirmation_back_with_the_payment(
+    shop: Shop,
+) -> None:
+    broken = attrs.evolve(shop.payments, accounts=FakeLedgerAccounts(type(shop.state.books)()))
+    key = uuid.uuid4()
+    with pytest.raises(AssertionError, match="never ensured"):
+        await broken.process(BUYER, order(key=key))
+    assert (shop.left().held, shop.left().sold) == (2, 0)  # held, not sold
+    await shop.payments.process(BUYER, order(key=key))
+    assert (shop.left().held, shop.left().sold) == (0, 2)
+
+
+async def test_a_payment_settled_after_its_hold_expired_gets_its_tickets_when_free(
+    shop: Shop,
+) -> None:
+    key = uuid.uuid4()
+    shop.provider.fail_next(FaultPoint.TIMEOUT_AFTER_CHARGE)
+    await shop.payments.process(BUYER, order(key=key))
+    assert await shop.tickets.release_expired(NOW + dt.timedelta(hours=1)) == 1
+    assert shop.left().held == 0
+    settled = await shop.payments.process(BUYER, order(key=key))
+    assert settled.record.status is PaymentStatus.COMPLETED
+    assert (shop.left().held, shop.left().sold) == (0, 2)
+    assert "payment.tickets_unavailable" not in shop.event_types()
+
+
+async def test_a_payment_whose_expired_tickets_were_sold_meanwhile_is_flagged(
+    shop: Shop,
+) -> None:
+    key = uuid.uuid4()
+    late = order(key=key, tickets=2, ticket_type=BALCONY, price=9000)
+    shop.provider.fail_next(FaultPoint.TIMEOUT_AFTER_CHARGE)
+    await shop.payments.process(BUYER, late)
+    await shop.tickets.release_expired(NOW + dt.timedelta(hours=1))
+    another = Principal(user_id=uuid.uuid4(), tenant_id=TENANT, role=Role.USER)
+    await shop.payments.process(
+        another, order(OTHER_CARD, tickets=2, ticket_type=BALCONY, price=9000)
+    )  # two of the three sold to someone else meanwhile
+    settled = await shop.payments.process(BUYER, late)
+    assert settled.record.status is PaymentStatus.COMPLETED  # the money was taken
+    assert (shop.left(BALCONY).held, shop.left(BALCONY).sold) == (0, 2)  # never oversold
+    assert shop.event_types().count("payment.tickets_unavailable") == 1
+
+
+async def test_a_full_refund_puts_the_tickets_back_on_sale_and_a_partial_one_does_not(
+    shop: Shop,
+) -> None:
+    paid = await shop.payments.process(BUYER, order())
+    await shop.refunds.refund(
+        ADMIN, paid.record.id, amount_minor=1000, reason="late", idempotency_key=uuid.uuid4()
+    )
+    assert shop.left().sold == 2
+    await shop.refunds.refund(
+        ADMIN, paid.record.id, amount_minor=None, reason="cancelled", idempotency_key=uuid.uuid4()
+    )
+    assert (shop.left().held, shop.left().sold) == (0, 0)

@@ -21,6 +21,7 @@ from tt_api.schemas.fees import (
     CalculateFeesResponse,
     FeesBody,
     GasEstimateBody,
+    PricedLineBody,
     TaxLineBody,
     exact_number,
 )
@@ -39,7 +40,7 @@ from tt_api.schemas.payments import (
 from tt_api.schemas.payments import RefundRequest as RefundRequestBody
 from tt_ledger import PaymentStatus, RefundStatus
 from tt_money import FeeLineKind, Money, currency_for
-from tt_money.errors import TicketTokenError
+from tt_money.errors import InvalidInputError, TicketTokenError
 from tt_payments.idempotency import IdempotencyScope, StoredAnswer
 from tt_payments.payments import (
     PaymentFailedError,
@@ -50,6 +51,7 @@ from tt_payments.payments import (
 )
 from tt_payments.payments.fees import FeeQuote
 from tt_payments.payments.service import AnswerInTransaction, PaymentOutcome
+from tt_payments.tickets.pricing import AskedLine
 
 
 class PaymentsController(Controller):
@@ -169,6 +171,47 @@ class PaymentsController(Controller):
         fees: FeesDep,
     ) -> CalculateFeesResponse:
         check_optional_idempotency_key(request)
+        by_amount = data.amount is not None or data.ticket_count is not None
+        by_tickets = data.event_id is not None or data.tickets is not None
+        if by_amount == by_tickets:
+            raise InvalidInputError(
+                "send amount and ticketCount, or eventId and tickets",
+                details=(("tickets", "send either amount + ticketCount or eventId + tickets"),),
+            )
+        if by_tickets:
+            if data.event_id is None or data.tickets is None:
+                missing = "eventId" if data.event_id is None else "tickets"
+                raise InvalidInputError(
+                    "Validation failed", details=((missing, "is required with the other"),)
+                )
+            quote, priced = await fees.calculate_for_tickets(
+                principal_of(request),
+                venue_id=data.venue_id,
+                event_id=data.event_id,
+                lines=[
+                    AskedLine(ticket_type_id=line.ticket_type_id, quantity=line.quantity)
+                    for line in data.tickets
+                ],
+                on_date=data.transaction_date,
+            )
+            return msgspec.structs.replace(
+                _fee_response(quote),
+                tickets=[
+                    PricedLineBody(
+                        ticket_type_id=str(line.ticket_type.id),
+                        name=line.ticket_type.name,
+                        quantity=line.quantity,
+                        price=line.ticket_type.price.minor,
+                        subtotal=line.subtotal.minor,
+                    )
+                    for line in priced
+                ],
+            )
+        if data.amount is None or data.ticket_count is None:
+            missing = "amount" if data.amount is None else "ticketCount"
+            raise InvalidInputError(
+                "Validation failed", details=((missing, "is required with the other"),)
+            )
         quote = await fees.calculate(
             principal_of(request),
             venue_id=data.venue_id,

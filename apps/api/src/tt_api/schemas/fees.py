@@ -11,16 +11,38 @@ import msgspec
 
 from tt_api.schemas.catalog import Schema
 from tt_payments.payments.fees import MAX_TICKETS_PER_QUOTE
+from tt_payments.payments.records import MAX_LINES, MAX_QUANTITY_PER_LINE
 
 # Amounts are integer cents; the ceiling keeps every sum far inside a signed 64-bit BIGINT.
 Cents = Annotated[int, msgspec.Meta(ge=1, le=100_000_000_000)]
 
 
+class FeeTicketLineBody(Schema):
+    ticket_type_id: uuid.UUID
+    quantity: Annotated[int, msgspec.Meta(ge=1, le=MAX_QUANTITY_PER_LINE)]
+
+
 class CalculateFeesRequest(Schema):
+    """Either the spec's ``amount`` + ``ticketCount`` (the caller's total), or ``eventId`` +
+    ``tickets`` (ticket lines, priced from the ticket catalog as a payment would be)."""
+
     venue_id: uuid.UUID
-    amount: Cents
-    ticket_count: Annotated[int, msgspec.Meta(ge=1, le=MAX_TICKETS_PER_QUOTE)]
+    amount: Cents | None = None
+    ticket_count: Annotated[int, msgspec.Meta(ge=1, le=MAX_TICKETS_PER_QUOTE)] | None = None
+    event_id: uuid.UUID | None = None
+    tickets: (
+        Annotated[list[FeeTicketLineBody], msgspec.Meta(min_length=1, max_length=MAX_LINES)] | None
+    ) = None
     transaction_date: dt.date | None = None
+
+
+class PricedLineBody(Schema):
+    ticket_type_id: str
+    name: str
+    quantity: int
+    price: int
+    """Per ticket, in cents, as the catalog has it now."""
+    subtotal: int
 
 
 class FeesBody(Schema):
@@ -59,6 +81,8 @@ class CalculateFeesResponse(Schema):
     tax_breakdown: dict[str, TaxLineBody]
     tax_source: str = "tables"
     """Whose rates taxed it: ``taxjar``, or ``tables`` (also when TaxJar failed)."""
+    tickets: list[PricedLineBody] | None = None
+    """The ticket lines as priced, when the request sent ``eventId`` + ``tickets``."""
 
 
 def exact_number(value: Decimal) -> msgspec.Raw:

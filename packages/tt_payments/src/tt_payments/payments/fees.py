@@ -10,16 +10,19 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Sequence
 
 import attrs
 
 from tt_chain import Blockchain, GasChargePolicy, GasEstimator, GasQuote, recommend_blockchain
 from tt_money import FeeBreakdown, FeeSchedule, Money, build_fee_breakdown
-from tt_money.errors import InvalidInputError
+from tt_money.errors import InvalidInputError, NotFoundError
 from tt_payments.auth.identity import Principal
 from tt_payments.catalog import Venue, VenueNotFoundError
 from tt_payments.catalog.ports import Catalog, SalesVolume
 from tt_payments.clock import utcnow
+from tt_payments.tickets.ports import TicketCatalog
+from tt_payments.tickets.pricing import AskedLine, PricedLine, price_lines
 from tt_tax import TaxCalculator, TaxResult
 
 TIER_WINDOW = dt.timedelta(days=30)
@@ -46,6 +49,8 @@ class FeeCalculator:
     tax: TaxCalculator
     gas: GasEstimator
     gas_charge: GasChargePolicy
+    tickets: TicketCatalog
+    """Prices ticket lines (``calculate_for_tickets``) as payments will charge them."""
 
     async def calculate(
         self,
@@ -78,6 +83,44 @@ class FeeCalculator:
             on_date=on_date,
             now=now,
         )
+
+    async def calculate_for_tickets(
+        self,
+        principal: Principal,
+        *,
+        venue_id: uuid.UUID,
+        event_id: uuid.UUID,
+        lines: Sequence[AskedLine],
+        on_date: dt.date | None = None,
+        now: dt.datetime | None = None,
+    ) -> tuple[FeeQuote, list[PricedLine]]:
+        """The fee breakdown for ticket lines of an event, priced by the ticket catalog (the
+        price a payment for them would charge now), with the priced lines."""
+        if not 1 <= sum(line.quantity for line in lines) <= MAX_TICKETS_PER_QUOTE:
+            raise InvalidInputError(
+                "too many tickets for one quote",
+                details=(("tickets", f"must hold 1 to {MAX_TICKETS_PER_QUOTE} tickets"),),
+            )
+        venue = await self.catalog.get_venue(principal.tenant_id, venue_id)
+        if venue is None:
+            raise VenueNotFoundError(f"venue {venue_id} does not exist")
+        event = await self.catalog.get_event(principal.tenant_id, event_id)
+        if event is None or event.venue_id != venue.id:
+            raise NotFoundError(
+                f"event {event_id} does not exist at venue {venue_id}", code="EVENT_NOT_FOUND"
+            )
+        priced = await price_lines(self.tickets, principal.tenant_id, event.id, lines)
+        subtotal = Money(0, venue.currency)
+        for line in priced:
+            subtotal += line.subtotal
+        quote = await self.quote(
+            venue,
+            ticket_price=subtotal,
+            ticket_count=sum(line.quantity for line in priced),
+            on_date=on_date,
+            now=now,
+        )
+        return quote, priced
 
     async def quote(
         self,

@@ -1,7 +1,7 @@
 """The storage the payments context needs: its payments and refunds (``PaymentStore``,
 each call its own short transaction), and what one of its transactions holds
 (``PaymentsTransaction``: the payment's rows, the ledger, the outbox, the request's
-stored answer and the tax rows, committed together)."""
+stored answer, the tax rows and the ticket holds, committed together)."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from tt_payments.ledger.ports import LedgerWriter
 from tt_payments.outbox.ports import OutboxWriter
 from tt_payments.payments.records import PaymentRecord, RefundRecord
 from tt_payments.tax.ports import TaxRecordWriter
+from tt_payments.tickets.ports import TicketHoldWriter
 
 
 class PaymentStore(Protocol):
@@ -276,6 +277,9 @@ class PaymentsTransaction(Protocol):
 
     @property
     def tax(self) -> TaxRecordWriter: ...
+
+    @property
+    def tickets(self) -> TicketHoldWriter: ...
 
 
 __all__ = [

@@ -48,7 +48,7 @@ from tt_payments.ledger.ports import LedgerAccounts
 from tt_payments.metrics import PaymentMetrics
 from tt_payments.payments import PaymentNotRefundableError, PaymentRecord, RefundRecord
 from tt_payments.payments.ports import PaymentStore, PaymentsTransaction
-from tt_payments.payments.service import PaymentService
+from tt_payments.payments.service import PaymentService, hold_ids
 from tt_payments.providers.ports import PaymentProvider
 from tt_payments.providers.types import (
     ProviderRejectedError,
@@ -336,6 +336,10 @@ class RefundService:
                 await tx.payments.transition(
                     tenant, record.id, PaymentEvent.REFUNDED_FULLY, PaymentStatus.REFUNDED
                 )
+                # Refunded in full: the tickets go back on sale (a partial refund, a
+                # goodwill credit, keeps them).
+                metadata = await self.payments.metadata_of(tenant, record.id)
+                await tx.tickets.release(tenant, hold_ids(metadata.get("tickets", ())))
             else:
                 await tx.payments.transition(
                     tenant,

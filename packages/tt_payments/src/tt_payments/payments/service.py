@@ -20,6 +20,7 @@ settles it later. Step 6 is a conditional state change, so only one finisher pos
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -58,7 +59,11 @@ from tt_payments.providers.types import (
     provider_idempotency_key,
 )
 from tt_payments.tax.service import TaxRecords, tax_metadata
+from tt_payments.tickets.ports import TicketCatalog
+from tt_payments.tickets.pricing import AskedLine, price_lines
 from tt_payments.unit_of_work import UnitOfWork
+
+_log = logging.getLogger(__name__)
 
 NOTHING_HELD = PurchaseCounts(by_user=0, by_payment_method=0, by_address=0)
 
@@ -122,9 +127,13 @@ class PaymentService:
     fees: FeeCalculator
     provider: PaymentProvider
     metrics: PaymentMetrics
+    tickets: TicketCatalog
+    """Verified prices and holds: the price charged is the catalog's, never the client's."""
     checks: Sequence[PrePaymentCheck] = ()
     high_demand: WaitingRoomGate | None = None
     tax_records: TaxRecords | None = None
+    hold_for: dt.timedelta = dt.timedelta(minutes=15)
+    """How long a payment's tickets stay held for it (``TT_TICKET_HOLD_SECONDS``)."""
     clock: Callable[[], dt.datetime] = utcnow
 
     async def process(
@@ -260,7 +269,9 @@ class PaymentService:
 
     async def expire(self, record: PaymentRecord, reason: str) -> bool:
         """Give up on a payment the processor has no trace of (reconciliation): cancelled,
-        with ``payment.expired`` published. False if it had moved on meanwhile."""
+        its tickets given back, ``payment.expired`` published. False if it had moved on
+        meanwhile."""
+        metadata = await self.payments.metadata_of(record.tenant_id, record.id)
         async with self.uow() as tx:
             moved = await tx.payments.transition(
                 record.tenant_id,
@@ -270,6 +281,7 @@ class PaymentService:
                 failure_message=reason,
             )
             if moved:
+                await tx.tickets.release(record.tenant_id, hold_ids(metadata.get("tickets", ())))
                 await tx.outbox.append(
                     tenant_id=record.tenant_id,
                     event_type="payment.expired",
@@ -278,9 +290,7 @@ class PaymentService:
                     data={"paymentId": str(record.id), "reason": reason},
                 )
         if moved:
-            queue_entry = (await self.payments.metadata_of(record.tenant_id, record.id)).get(
-                "queueId"
-            )
+            queue_entry = metadata.get("queueId")
             if queue_entry:
                 await self._free_slot(
                     record.tenant_id, record.event_id, str(queue_entry), purchased=False
@@ -354,6 +364,21 @@ class PaymentService:
                 code="UNSUPPORTED_CURRENCY",
                 details=(("tickets", f"this venue sells in {venue.currency.code}"),),
             )
+        # The catalog's prices, not the client's: a line priced otherwise is refused
+        # before anything is checked, held or recorded (the UI shows the new price).
+        await price_lines(
+            self.tickets,
+            request.tenant_id,
+            event.id,
+            [
+                AskedLine(
+                    ticket_type_id=line.ticket_type_id,
+                    quantity=line.quantity,
+                    shown_price=line.price,
+                )
+                for line in request.tickets
+            ],
+        )
         config, claims = (None, None)
         if self.high_demand is not None:
             config, claims = await self.high_demand.admission(
@@ -399,13 +424,18 @@ class PaymentService:
             created_at=now,
             completed_at=None,
         )
-        metadata = _metadata(request, quote, decision)
-        if config is not None and claims is not None and self.high_demand is not None:
-            # Every check passed: now the token is used up (one payment per token), and
-            # its queue entry travels with the payment so whoever settles it frees the slot.
-            await self.high_demand.use(config, attempt.access_token, principal.user_id)
-            metadata["queueId"] = claims.queue_id
+        metadata = _metadata(request, quote, decision, payment_id=record.id)
+        holds = hold_ids(metadata["tickets"])
+        # The tickets (and named seats) are this buyer's before the payment is recorded;
+        # a crash from here on leaves only holds, which expire.
+        await self._hold(record, request, holds, expires_at=now + self.hold_for)
         try:
+            if config is not None and claims is not None and self.high_demand is not None:
+                # Every check passed: now the token is used up (one payment per token),
+                # and its queue entry travels with the payment so whoever settles it
+                # frees the slot.
+                await self.high_demand.use(config, attempt.access_token, principal.user_id)
+                metadata["queueId"] = claims.queue_id
             stored = await self.payments.insert_processing(
                 record,
                 metadata,
@@ -416,16 +446,55 @@ class PaymentService:
                 limits=limits,
             )
         except BaseException:
-            if claims is not None:
+            await self._release_quietly(record.tenant_id, holds)
+            if claims is not None and "queueId" in metadata:
                 # Refused after its token was used up (a purchase limit): the slot goes
                 # to the next buyer now rather than when the token would have expired.
                 await self._free_slot(
                     request.tenant_id, request.event_id, claims.queue_id, purchased=False
                 )
             raise
-        if stored.id != record.id:  # a concurrent twin recorded it first
+        if stored.id != record.id:  # a concurrent twin recorded it first, with its holds
+            await self._release_quietly(record.tenant_id, holds)
             return stored, await self._metadata_for_retry(stored, request)
         return stored, metadata
+
+    async def _hold(
+        self,
+        record: PaymentRecord,
+        request: PaymentRequest,
+        holds: Sequence[uuid.UUID],
+        *,
+        expires_at: dt.datetime,
+    ) -> None:
+        """Hold every line for the buyer, or none: a line refused (sold out, a seat
+        taken) gives back the lines held before it."""
+        done: list[uuid.UUID] = []
+        try:
+            for line, hold_id in zip(request.tickets, holds, strict=True):
+                await self.tickets.hold(
+                    record.tenant_id,
+                    hold_id=hold_id,
+                    event_id=record.event_id,
+                    ticket_type_id=line.ticket_type_id,
+                    user_id=record.user_id,
+                    quantity=line.quantity,
+                    seat_numbers=line.seat_numbers,
+                    expires_at=expires_at,
+                )
+                done.append(hold_id)
+        except BaseException:
+            await self._release_quietly(record.tenant_id, done)
+            raise
+
+    async def _release_quietly(self, tenant_id: uuid.UUID, holds: Sequence[uuid.UUID]) -> None:
+        """Give back holds of a payment that was never recorded. Best effort: what this
+        misses, the release_ticket_holds job gives back when the holds expire."""
+        for hold_id in holds:
+            try:
+                await self.tickets.release(tenant_id, hold_id)
+            except Exception:  # expiry is the fallback; the refusal stands
+                _log.warning("could not release ticket hold %s; it will expire", hold_id)
 
     async def _metadata_for_retry(
         self, existing: PaymentRecord, request: PaymentRequest
@@ -530,6 +599,9 @@ class PaymentService:
                     )
                     if self.tax_records is not None:
                         await self.tax_records.payment_settled(tx.tax, record, metadata)
+                    # Last: the ticket type's row is the on-sale's hottest; its lock is
+                    # held only until the commit that follows.
+                    await _confirm_tickets(tx, record, metadata)
                     settled = attrs.evolve(
                         record,
                         status=PaymentStatus.COMPLETED,
@@ -549,6 +621,7 @@ class PaymentService:
                     failure_message=charge.failure_message,
                 )
                 if moved:
+                    await tx.tickets.release(tenant, hold_ids(metadata["tickets"]))
                     await tx.outbox.append(
                         tenant_id=tenant,
                         event_type="payment.failed",
@@ -567,13 +640,15 @@ class PaymentService:
                 # Requires action, cancelled, or accepted but not decided (processing: a
                 # webhook or reconciliation finishes it later): the status moves, no money.
                 event, target = _UNSETTLED_MOVES[charge.status]
-                await tx.payments.transition(
+                moved = await tx.payments.transition(
                     tenant,
                     record.id,
                     event,
                     target,
                     stripe_payment_intent_id=charge.provider_payment_id,
                 )
+                if moved and target is PaymentStatus.CANCELLED:
+                    await tx.tickets.release(tenant, hold_ids(metadata["tickets"]))
             if settled is not None and answer is not None:
                 outcome = PaymentOutcome(record=settled, fees=metadata["fees"], charge=charge)
                 stored = answer.answer_for(outcome)
@@ -588,7 +663,9 @@ class PaymentService:
         return PaymentOutcome(record=settled, fees=metadata["fees"], charge=charge)
 
 
-def _metadata(request: PaymentRequest, quote: FeeQuote, decision: CheckResult) -> dict[str, Any]:
+def _metadata(
+    request: PaymentRequest, quote: FeeQuote, decision: CheckResult, *, payment_id: uuid.UUID
+) -> dict[str, Any]:
     breakdown = quote.breakdown
     return {
         "fees": {
@@ -607,14 +684,45 @@ def _metadata(request: PaymentRequest, quote: FeeQuote, decision: CheckResult) -
                 "quantity": line.quantity,
                 "price": line.price.minor,
                 "seatNumbers": list(line.seat_numbers),
+                # Derived from the payment, so a retry holds (and confirms) the same hold.
+                "holdId": str(uuid.uuid5(payment_id, f"hold:{index}")),
             }
-            for line in request.tickets
+            for index, line in enumerate(request.tickets)
         ],
         "requestHash": request.fingerprint,
         "requireThreeDSecure": decision.require_three_d_secure,
         "review": decision.flag_for_review,
         "checkReasons": list(decision.reasons),
     }
+
+
+async def _confirm_tickets(
+    tx: PaymentsTransaction, record: PaymentRecord, metadata: Mapping[str, Any]
+) -> None:
+    """The paid payment's holds become sold tickets. A hold that expired while the
+    processor decided and whose tickets went to someone else meanwhile cannot be: the
+    payment stays paid (the money moved) and ``payment.tickets_unavailable`` asks for
+    its refund; the tickets are never sold twice."""
+    lost = await tx.tickets.confirm(record.tenant_id, hold_ids(metadata["tickets"]))
+    if lost:
+        _log.error("payment %s completed but its tickets were sold meanwhile", record.id)
+        await tx.outbox.append(
+            tenant_id=record.tenant_id,
+            event_type="payment.tickets_unavailable",
+            aggregate_type="payment",
+            aggregate_id=record.id,
+            data={
+                "paymentId": str(record.id),
+                "holdIds": [str(hold) for hold in lost],
+                "reason": "the holds expired before the processor decided and their "
+                "tickets were sold meanwhile; refund the payment",
+            },
+        )
+
+
+def hold_ids(tickets: Sequence[Mapping[str, Any]]) -> list[uuid.UUID]:
+    """The ticket holds of a payment's lines (payments recorded before holds have none)."""
+    return [uuid.UUID(str(line["holdId"])) for line in tickets if line.get("holdId")]
 
 
 def _ticket_ids(payment_id: uuid.UUID, tickets: Sequence[Mapping[str, Any]]) -> list[uuid.UUID]:

@@ -47,6 +47,7 @@ from tt_payments.ledger.sql import SqlLedger, SqlLedgerWriter
 from tt_payments.outbox.sql import SqlOutboxWriter
 from tt_payments.payments.records import PaymentRecord, RefundRecord
 from tt_payments.tax.sql import SqlTaxRecordWriter
+from tt_payments.tickets.sql import SqlTicketHolds
 
 _SOURCES: dict[tuple[PaymentEvent, PaymentStatus], tuple[str, ...]] = {}
 for _source, _target, _event in PAYMENT_TRANSITIONS:
@@ -445,9 +446,9 @@ class SqlPaymentWriter:
 
 class SqlPaymentsTransaction:
     """``PaymentsTransaction``: the payment's rows, the ledger, the outbox, the stored
-    answer and the tax rows, on one connection."""
+    answer, the tax rows and the local catalog's holds, on one connection."""
 
-    __slots__ = ("answers", "ledger", "outbox", "payments", "tax")
+    __slots__ = ("answers", "ledger", "outbox", "payments", "tax", "tickets")
 
     def __init__(self, connection: AsyncConnection, ledger: SqlLedger) -> None:
         self.payments = SqlPaymentWriter(connection, ledger)
@@ -455,6 +456,7 @@ class SqlPaymentsTransaction:
         self.outbox = SqlOutboxWriter(connection)
         self.answers = SqlAnswerWriter(connection)
         self.tax = SqlTaxRecordWriter(connection)
+        self.tickets = SqlTicketHolds(connection)
 
 
 def payments_transaction(ledger: SqlLedger) -> Callable[[AsyncConnection], SqlPaymentsTransaction]:

@@ -51,6 +51,24 @@ class TicketCatalog(Protocol):
         ...
 
 
+class TicketHoldWriter(Protocol):
+    """A payment's holds, moved inside the payment's own transaction: they commit (or
+    roll back) with its state change, so a crash can never leave a completed payment
+    with its tickets still only held, or a failed one with its tickets gone."""
+
+    async def confirm(self, tenant_id: uuid.UUID, hold_ids: Sequence[uuid.UUID]) -> list[uuid.UUID]:
+        """The payment completed: each hold held -> confirmed (sold); one confirmed
+        already counts as done. A hold released meanwhile (it expired while the processor
+        was deciding) is taken again if its tickets and seats are still free. Returns the
+        holds that could not be confirmed: their tickets went to someone else."""
+        ...
+
+    async def release(self, tenant_id: uuid.UUID, hold_ids: Sequence[uuid.UUID]) -> int:
+        """The payment failed, was cancelled or refunded in full: held or confirmed ->
+        released, tickets and seats given back once. How many moved."""
+        ...
+
+
 class TicketTypeStore(Protocol):
     """The admin's side of the local catalog."""
 

@@ -30,6 +30,24 @@ class SeatTakenError(ConflictError):
     default_code = "SEAT_TAKEN"
 
 
+class PriceChangedError(ConflictError):
+    """The buyer was shown another price than the catalog's: nothing is charged, the UI
+    shows ``current_prices`` and asks the buyer to confirm again."""
+
+    default_code = "PRICE_CHANGED"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        current_prices: tuple[tuple[uuid.UUID, Money], ...],
+        details: tuple[tuple[str, str], ...] = (),
+    ) -> None:
+        super().__init__(message, details=details)
+        self.current_prices = current_prices
+        """(ticket type id, its price now) for every line whose price differed."""
+
+
 class CapacityBelowSoldError(ConflictError):
     """A ticket type's capacity cannot drop below what is held and sold of it."""
 

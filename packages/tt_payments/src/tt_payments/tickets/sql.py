@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from tt_money import Money, currency_for
+from tt_money.errors import InvalidInputError
 from tt_payments.db.tables.tickets import ticket_hold_seats, ticket_holds, ticket_types
 from tt_payments.tickets.records import (
     CapacityBelowSoldError,
@@ -32,7 +33,7 @@ from tt_payments.tickets.records import (
     TicketTypeNotFoundError,
 )
 
-__all__ = ["SqlTicketCatalog"]
+__all__ = ["SqlTicketCatalog", "SqlTicketHolds"]
 
 _TAKE = (
     sa.update(ticket_types)
@@ -80,7 +81,7 @@ class SqlTicketCatalog:
     ) -> TicketHold:
         seats = tuple(seat_numbers)
         if len(set(seats)) != len(seats) or (seats and len(seats) != quantity):
-            raise SeatTakenError(
+            raise InvalidInputError(
                 "name each seat once, one per ticket",
                 details=(("seatNumbers", f"must be {quantity} distinct seats"),),
             )
@@ -121,30 +122,12 @@ class SqlTicketCatalog:
                 if twin is None:  # pragma: no cover - the conflict implies the row
                     raise RuntimeError(f"hold {hold_id} conflicted but does not exist")
                 return twin
-            if seats:
-                claimed = await connection.execute(
-                    insert(ticket_hold_seats)
-                    .values(
-                        [
-                            {
-                                "tenant_id": tenant_id,
-                                "ticket_type_id": ticket_type_id,
-                                "seat_number": seat,
-                                "hold_id": hold_id,
-                            }
-                            for seat in seats
-                        ]
-                    )
-                    .on_conflict_do_nothing()
-                    .returning(ticket_hold_seats.c.seat_number)
+            taken_seats = await _claim_seats(connection, tenant_id, ticket_type_id, hold_id, seats)
+            if taken_seats:
+                raise SeatTakenError(
+                    f"seats {', '.join(taken_seats)} are taken",
+                    details=(("seatNumbers", f"{', '.join(taken_seats)} are taken"),),
                 )
-                got = {row.seat_number for row in claimed}
-                if got != set(seats):
-                    taken_seats = sorted(set(seats) - got)
-                    raise SeatTakenError(
-                        f"seats {', '.join(taken_seats)} are taken",
-                        details=(("seatNumbers", f"{', '.join(taken_seats)} are taken"),),
-                    )
         return TicketHold(
             tenant_id=tenant_id,
             id=hold_id,
@@ -229,6 +212,103 @@ class SqlTicketCatalog:
     async def _get(self, tenant_id: uuid.UUID, hold_id: uuid.UUID) -> TicketHold | None:
         async with self._engine.connect() as connection:
             return await _hold(connection, tenant_id, hold_id)
+
+
+class SqlTicketHolds:
+    """``TicketHoldWriter`` on the payment transaction's connection (the local catalog
+    shares the payments' database, so the holds move in the payment's commit)."""
+
+    __slots__ = ("_connection",)
+
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._connection = connection
+
+    async def confirm(self, tenant_id: uuid.UUID, hold_ids: Sequence[uuid.UUID]) -> list[uuid.UUID]:
+        lost: list[uuid.UUID] = []
+        for hold_id in _in_lock_order(hold_ids):
+            hold = await _move(
+                self._connection, tenant_id, hold_id, HoldStatus.HELD, HoldStatus.CONFIRMED
+            )
+            if hold is not None:
+                await _count(self._connection, hold, held=-hold.quantity, sold=hold.quantity)
+                continue
+            current = await _hold(self._connection, tenant_id, hold_id)
+            if current is None or (
+                current.status is HoldStatus.RELEASED
+                and not await _retake(self._connection, current)
+            ):
+                lost.append(hold_id)
+        return lost
+
+    async def release(self, tenant_id: uuid.UUID, hold_ids: Sequence[uuid.UUID]) -> int:
+        released = 0
+        for hold_id in _in_lock_order(hold_ids):
+            released += await _release(self._connection, tenant_id, hold_id)
+        return released
+
+
+def _in_lock_order(hold_ids: Sequence[uuid.UUID]) -> list[uuid.UUID]:
+    # One order for every transaction that moves several holds, so two cannot deadlock.
+    return sorted(set(hold_ids))
+
+
+async def _claim_seats(
+    connection: AsyncConnection,
+    tenant_id: uuid.UUID,
+    ticket_type_id: uuid.UUID,
+    hold_id: uuid.UUID,
+    seats: Sequence[str],
+) -> list[str]:
+    """Claim the named seats for the hold; the ones someone else has, sorted."""
+    if not seats:
+        return []
+    claimed = await connection.execute(
+        insert(ticket_hold_seats)
+        .values(
+            [
+                {
+                    "tenant_id": tenant_id,
+                    "ticket_type_id": ticket_type_id,
+                    "seat_number": seat,
+                    "hold_id": hold_id,
+                }
+                for seat in seats
+            ]
+        )
+        .on_conflict_do_nothing()
+        .returning(ticket_hold_seats.c.seat_number)
+    )
+    got = {row.seat_number for row in claimed}
+    return sorted(set(seats) - got)
+
+
+async def _retake(connection: AsyncConnection, hold: TicketHold) -> bool:
+    """A released hold sold after all (its payment completed after it expired), if its
+    tickets and seats are still free; nothing changes otherwise."""
+    async with connection.begin_nested() as savepoint:
+        taken = await connection.execute(
+            sa.update(ticket_types)
+            .where(
+                ticket_types.c.tenant_id == hold.tenant_id,
+                ticket_types.c.id == hold.ticket_type_id,
+                ticket_types.c.held + ticket_types.c.sold + hold.quantity
+                <= ticket_types.c.capacity,
+            )
+            .values(sold=ticket_types.c.sold + hold.quantity, updated_at=sa.func.now())
+            .returning(ticket_types.c.id)
+        )
+        if taken.first() is None or await _claim_seats(
+            connection, hold.tenant_id, hold.ticket_type_id, hold.id, hold.seat_numbers
+        ):
+            await savepoint.rollback()
+            return False
+        moved = await _move(
+            connection, hold.tenant_id, hold.id, HoldStatus.RELEASED, HoldStatus.CONFIRMED
+        )
+        if moved is None:  # pragma: no cover - the payment's row lock serializes its holds
+            await savepoint.rollback()
+            return False
+    return True
 
 
 async def _hold(
