@@ -1,9 +1,9 @@
-"""The local ticket catalog on PostgreSQL: verified prices, holds that never oversell
-under concurrency, confirm and release once each, expiry, named seats."""
+"""What only the local ticket catalog does (the contract both catalogs keep is
+test_ticket_catalog_contract.py): held and sold counts, expiry and its periodic job, and
+a capacity that never drops below what is held and sold."""
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import uuid
 
@@ -11,14 +11,11 @@ import pytest
 
 from tests.integration.test_payment_faults import Shop, open_shop
 from tt_money import USD, Money
-from tt_money.errors import InvalidInputError
 from tt_payments import Container
 from tt_payments.tickets.records import (
     CapacityBelowSoldError,
-    SeatTakenError,
     SoldOutError,
     TicketType,
-    TicketTypeNotFoundError,
 )
 
 SOON = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=10)
@@ -71,31 +68,6 @@ async def hold(
     return hold_id
 
 
-async def test_the_quote_is_the_catalogs_price_and_what_is_left(
-    container: Container, shop: Shop
-) -> None:
-    ticket = await ticket_type(container, shop, capacity=10)
-    quoted = await left(container, shop, ticket)
-    assert (quoted.price, quoted.capacity, quoted.available) == (Money(5000, USD), 10, 10)
-    unknown = await container.tickets.quote(shop.tenant, shop.event, [uuid.uuid4()])
-    assert unknown == {}
-
-
-async def test_fifty_buyers_racing_for_the_last_ten_tickets_get_exactly_ten(
-    container: Container, shop: Shop
-) -> None:
-    ticket = await ticket_type(container, shop, capacity=10)
-    results = await asyncio.gather(
-        *(hold(container, shop, ticket) for _ in range(50)), return_exceptions=True
-    )
-    held = [result for result in results if isinstance(result, uuid.UUID)]
-    refused = [result for result in results if not isinstance(result, uuid.UUID)]
-    assert len(held) == 10
-    assert all(isinstance(error, SoldOutError) for error in refused), refused
-    now = await left(container, shop, ticket)
-    assert (now.held, now.sold, now.available) == (10, 0, 0)
-
-
 async def test_confirm_sells_release_gives_back_each_once(container: Container, shop: Shop) -> None:
     ticket = await ticket_type(container, shop, capacity=5)
     paid = await hold(container, shop, ticket, 2)
@@ -113,13 +85,6 @@ async def test_confirm_sells_release_gives_back_each_once(container: Container, 
     assert (now.held, now.sold, now.available) == (0, 0, 5)
 
 
-async def test_a_hold_is_idempotent_per_id(container: Container, shop: Shop) -> None:
-    ticket = await ticket_type(container, shop, capacity=5)
-    hold_id = uuid.uuid4()
-    await asyncio.gather(*(hold(container, shop, ticket, 2, hold_id=hold_id) for _ in range(5)))
-    assert (await left(container, shop, ticket)).held == 2
-
-
 async def test_an_expired_hold_returns_its_tickets_and_seats(
     container: Container, shop: Shop
 ) -> None:
@@ -133,35 +98,6 @@ async def test_an_expired_hold_returns_its_tickets_and_seats(
     again = await hold(container, shop, ticket, 2, seats=("A1", "A2"))
     assert again != stale
     assert (await left(container, shop, ticket)).held == 2
-
-
-async def test_a_seat_is_held_by_one_buyer_and_a_refused_hold_takes_nothing(
-    container: Container, shop: Shop
-) -> None:
-    ticket = await ticket_type(container, shop, capacity=10)
-    await hold(container, shop, ticket, 2, seats=("B1", "B2"))
-    with pytest.raises(SeatTakenError):
-        await hold(container, shop, ticket, 2, seats=("B2", "B3"))
-    with pytest.raises(InvalidInputError) as duplicate:
-        await hold(container, shop, ticket, 2, seats=("C1", "C1"))
-    assert duplicate.value.code == "VALIDATION_ERROR"
-    assert (await left(container, shop, ticket)).held == 2
-    await hold(container, shop, ticket, 1, seats=("B3",))
-    assert (await left(container, shop, ticket)).held == 3
-
-
-async def test_an_unknown_ticket_type_is_refused(container: Container, shop: Shop) -> None:
-    ticket = await ticket_type(container, shop)
-    other = TicketType(
-        tenant_id=shop.tenant,
-        id=uuid.uuid4(),
-        event_id=shop.event,
-        name="x",
-        price=ticket.price,
-        capacity=1,
-    )
-    with pytest.raises(TicketTypeNotFoundError):
-        await hold(container, shop, other)
 
 
 async def test_capacity_never_drops_below_what_is_held_and_sold(

@@ -159,6 +159,7 @@ class Container:
             await self.provider.aclose()
             await self.payouts.provider.aclose()
             await self.publisher.aclose()
+            await self.tickets.aclose()
             await self.infrastructure.redis.aclose()
         finally:
             try:

@@ -107,6 +107,13 @@ class Settings:
     """Another TaxJar address (its sandbox, or a local server in tests); None: TaxJar's."""
     taxjar_timeout_seconds: Decimal = Decimal(5)
     """How long one TaxJar request may take before the tables answer instead."""
+    ticket_service_url: str | None = None
+    """The ticket service's address (TT_TICKET_SERVICE_URL): ticket types, prices and holds
+    come from it. None: the local catalog in our database (the embedded default)."""
+    ticket_service_secret: str | None = attrs.field(default=None, repr=False)
+    """The HMAC secret we sign our calls to the ticket service with (as payment-service)."""
+    ticket_service_timeout_seconds: Decimal = Decimal(2)
+    """How long one ticket service call may take before the payment is refused with 503."""
     tax_payer_name: str = "TicketToken, Inc."
     """The broker filing Forms 1099-DA (the form's PAYER block)."""
     tax_payer_tin: str = attrs.field(default="00-0000000", repr=False)
@@ -214,6 +221,14 @@ class Settings:
             taxjar_timeout_seconds=_positive(
                 "TT_TAXJAR_TIMEOUT_SECONDS",
                 reader.decimal("TT_TAXJAR_TIMEOUT_SECONDS", defaults.taxjar_timeout_seconds),
+            ),
+            ticket_service_url=reader.text("TT_TICKET_SERVICE_URL"),
+            ticket_service_secret=reader.text("TT_TICKET_SERVICE_SECRET"),
+            ticket_service_timeout_seconds=_positive(
+                "TT_TICKET_SERVICE_TIMEOUT_SECONDS",
+                reader.decimal(
+                    "TT_TICKET_SERVICE_TIMEOUT_SECONDS", defaults.ticket_service_timeout_seconds
+                ),
             ),
             tax_payer_name=reader.text("TT_TAX_PAYER_NAME") or defaults.tax_payer_name,
             tax_payer_tin=reader.text("TT_TAX_PAYER_TIN") or defaults.tax_payer_tin,

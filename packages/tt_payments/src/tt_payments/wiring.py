@@ -49,7 +49,7 @@ from tt_payments.payments.ports import PaymentsTransaction
 from tt_payments.payments.provider_events import ProviderEventService
 from tt_payments.payments.refunds import RefundService
 from tt_payments.payments.service import PaymentService
-from tt_payments.payments.sql import SqlPayments, payments_transaction
+from tt_payments.payments.sql import HoldsOnConnection, SqlPayments, payments_transaction
 from tt_payments.payouts.service import PayoutService
 from tt_payments.payouts.sql import payouts_transaction
 from tt_payments.providers.ports import PaymentProvider, PayoutProvider
@@ -69,8 +69,9 @@ from tt_payments.settlement.sql import settlement_transaction
 from tt_payments.tax.compliance import TaxCompliance
 from tt_payments.tax.service import TaxRecords
 from tt_payments.tax.sql import SqlTaxCompliance, SqlTaxTransaction
+from tt_payments.tickets.ports import TicketCatalog
 from tt_payments.tickets.service import TicketTypeService
-from tt_payments.tickets.sql import SqlTicketCatalog
+from tt_payments.tickets.sql import SqlTicketCatalog, SqlTicketHolds
 from tt_payments.unit_of_work import UnitOfWork
 from tt_payments.webhooks import ProviderEvent, square_event
 from tt_payments.webhooks.service import WebhookService
@@ -99,7 +100,8 @@ def build_container(settings: Settings, overrides: Overrides) -> Container:
             redis_url, timeout_seconds=float(settings.redis_timeout_seconds)
         )
         catalog = SqlCatalog(engine)
-        tickets = SqlTicketCatalog(engine)
+        local_tickets = SqlTicketCatalog(engine)
+        tickets, holds = _ticket_catalog(settings, local_tickets)
         tax = TaxCalculator(overrides.rate_source or build_rate_source(settings))
         nexus = NexusTracker.load()
         tax_records = TaxRecords()
@@ -118,7 +120,7 @@ def build_container(settings: Settings, overrides: Overrides) -> Container:
         ledger = SqlLedger(engine)
         stored_payments = SqlPayments(engine)
         payments_uow: UnitOfWork[PaymentsTransaction] = SqlUnitOfWork(
-            engine, payments_transaction(ledger)
+            engine, payments_transaction(ledger, holds)
         )
         if overrides.payments_transactions is not None:
             payments_uow = overrides.payments_transactions(payments_uow)
@@ -273,7 +275,9 @@ def build_container(settings: Settings, overrides: Overrides) -> Container:
             payouts=payouts,
             queue_tokens=queue_tokens,
             fraud=FraudAdmin(fraud_records, fraud_check),
-            ticket_types=TicketTypeService(store=tickets, catalog=catalog),
+            ticket_types=TicketTypeService(
+                store=local_tickets, catalog=catalog, managed_by=settings.ticket_service_url
+            ),
             tickets=tickets,
             tax_compliance=tax_compliance,
             internal_auth=InternalAuthenticator(
@@ -290,6 +294,29 @@ def build_container(settings: Settings, overrides: Overrides) -> Container:
         if embedded is not None:
             embedded.stop()
         raise
+
+
+def _ticket_catalog(
+    settings: Settings, local: SqlTicketCatalog
+) -> tuple[TicketCatalog, HoldsOnConnection]:
+    """The local catalog (its holds move in the payment's transaction), or the ticket
+    service over HTTP when ``TT_TICKET_SERVICE_URL`` is set (it moves its holds itself,
+    from the payment's events)."""
+    if settings.ticket_service_url is None:
+        return local, SqlTicketHolds
+    if not settings.ticket_service_secret:
+        raise SettingsError("TT_TICKET_SERVICE_URL is set but TT_TICKET_SERVICE_SECRET is not")
+    from tt_payments.adapters.ticket_service import (  # noqa: PLC0415 - only when configured
+        EventCarriedHolds,
+        HttpTicketCatalog,
+    )
+
+    remote = HttpTicketCatalog(
+        settings.ticket_service_url,
+        secret=settings.ticket_service_secret,
+        timeout_seconds=float(settings.ticket_service_timeout_seconds),
+    )
+    return remote, lambda _connection: EventCarriedHolds()
 
 
 def _start_embedded(settings: Settings) -> EmbeddedServers | None:

@@ -339,8 +339,10 @@ class RefundService:
                 # Refunded in full: the tickets go back on sale (a partial refund, a
                 # goodwill credit, keeps them).
                 metadata = await self.payments.metadata_of(tenant, record.id)
-                await tx.tickets.release(tenant, hold_ids(metadata.get("tickets", ())))
+                released = hold_ids(metadata.get("tickets", ()))
+                await tx.tickets.release(tenant, released)
             else:
+                released = []
                 await tx.payments.transition(
                     tenant,
                     record.id,
@@ -360,6 +362,8 @@ class RefundService:
                     "refundedTotal": refunded,
                     "fullyRefunded": refunded == record.total.minor,
                     "providerRefundId": provider_refund_id,
+                    # The holds whose tickets go back on sale (a full refund only).
+                    "holdIds": [str(hold) for hold in released],
                 },
             )
         return True

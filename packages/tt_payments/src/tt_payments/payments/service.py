@@ -281,13 +281,18 @@ class PaymentService:
                 failure_message=reason,
             )
             if moved:
-                await tx.tickets.release(record.tenant_id, hold_ids(metadata.get("tickets", ())))
+                holds = hold_ids(metadata.get("tickets", ()))
+                await tx.tickets.release(record.tenant_id, holds)
                 await tx.outbox.append(
                     tenant_id=record.tenant_id,
                     event_type="payment.expired",
                     aggregate_type="payment",
                     aggregate_id=record.id,
-                    data={"paymentId": str(record.id), "reason": reason},
+                    data={
+                        "paymentId": str(record.id),
+                        "reason": reason,
+                        "holdIds": [str(hold) for hold in holds],
+                    },
                 )
         if moved:
             queue_entry = metadata.get("queueId")
@@ -649,6 +654,13 @@ class PaymentService:
                 )
                 if moved and target is PaymentStatus.CANCELLED:
                     await tx.tickets.release(tenant, hold_ids(metadata["tickets"]))
+                    await tx.outbox.append(
+                        tenant_id=tenant,
+                        event_type="payment.cancelled",
+                        aggregate_type="payment",
+                        aggregate_id=record.id,
+                        data=_event_data(record, metadata, charge),
+                    )
             if settled is not None and answer is not None:
                 outcome = PaymentOutcome(record=settled, fees=metadata["fees"], charge=charge)
                 stored = answer.answer_for(outcome)

@@ -47,6 +47,7 @@ from tt_payments.ledger.sql import SqlLedger, SqlLedgerWriter
 from tt_payments.outbox.sql import SqlOutboxWriter
 from tt_payments.payments.records import PaymentRecord, RefundRecord
 from tt_payments.tax.sql import SqlTaxRecordWriter
+from tt_payments.tickets.ports import TicketHoldWriter
 from tt_payments.tickets.sql import SqlTicketHolds
 
 _SOURCES: dict[tuple[PaymentEvent, PaymentStatus], tuple[str, ...]] = {}
@@ -444,24 +445,38 @@ class SqlPaymentWriter:
         return int(row[0]), int(row[1])
 
 
+HoldsOnConnection = Callable[[AsyncConnection], TicketHoldWriter]
+"""How a payments transaction moves ticket holds on its connection (``SqlTicketHolds``:
+the local catalog's rows, in the same commit)."""
+
+
 class SqlPaymentsTransaction:
     """``PaymentsTransaction``: the payment's rows, the ledger, the outbox, the stored
     answer, the tax rows and the local catalog's holds, on one connection."""
 
     __slots__ = ("answers", "ledger", "outbox", "payments", "tax", "tickets")
 
-    def __init__(self, connection: AsyncConnection, ledger: SqlLedger) -> None:
+    def __init__(
+        self,
+        connection: AsyncConnection,
+        ledger: SqlLedger,
+        holds: HoldsOnConnection = SqlTicketHolds,
+    ) -> None:
         self.payments = SqlPaymentWriter(connection, ledger)
         self.ledger = SqlLedgerWriter(ledger, connection)
         self.outbox = SqlOutboxWriter(connection)
         self.answers = SqlAnswerWriter(connection)
         self.tax = SqlTaxRecordWriter(connection)
-        self.tickets = SqlTicketHolds(connection)
+        self.tickets = holds(connection)
 
 
-def payments_transaction(ledger: SqlLedger) -> Callable[[AsyncConnection], SqlPaymentsTransaction]:
-    """The ``bind`` of the payments context's ``SqlUnitOfWork``."""
-    return lambda connection: SqlPaymentsTransaction(connection, ledger)
+def payments_transaction(
+    ledger: SqlLedger,
+    holds: HoldsOnConnection = SqlTicketHolds,
+) -> Callable[[AsyncConnection], SqlPaymentsTransaction]:
+    """The ``bind`` of the payments context's ``SqlUnitOfWork``; ``holds`` moves the
+    payment's ticket holds (the local catalog's, on the same connection, by default)."""
+    return lambda connection: SqlPaymentsTransaction(connection, ledger, holds)
 
 
 class SqlPayments:

@@ -50,6 +50,10 @@ class TicketCatalog(Protocol):
         """Release holds still held past their expiry; how many."""
         ...
 
+    async def aclose(self) -> None:
+        """Release the catalog's clients (the service is stopping)."""
+        ...
+
 
 class TicketHoldWriter(Protocol):
     """A payment's holds, moved inside the payment's own transaction: they commit (or

@@ -8,7 +8,7 @@ import uuid
 import attrs
 
 from tt_money import Money
-from tt_money.errors import InvalidInputError, NotFoundError
+from tt_money.errors import ConflictError, InvalidInputError, NotFoundError
 from tt_payments.auth.identity import Principal, Role
 from tt_payments.catalog.ports import Catalog
 from tt_payments.tickets.ports import TicketTypeStore
@@ -21,6 +21,9 @@ __all__ = ["TicketTypeService"]
 class TicketTypeService:
     store: TicketTypeStore
     catalog: Catalog
+    managed_by: str | None = None
+    """Where ticket types live when not here (the ticket service's URL): then putting one
+    is refused, since payments would never read it."""
 
     async def put(
         self,
@@ -35,6 +38,11 @@ class TicketTypeService:
         """Admin only: create or replace a ticket type of an existing event, priced in its
         venue's currency. Returns it as stored and whether it was new."""
         principal.require_role(Role.ADMIN)
+        if self.managed_by is not None:
+            raise ConflictError(
+                f"ticket types are managed by the ticket service at {self.managed_by}",
+                code="TICKET_TYPES_MANAGED_ELSEWHERE",
+            )
         event = await self.catalog.get_event(principal.tenant_id, event_id)
         if event is None:
             raise NotFoundError(f"event {event_id} does not exist", code="EVENT_NOT_FOUND")

@@ -172,6 +172,9 @@ class SqlTicketCatalog:
                 released += await _release(connection, row.tenant_id, row.id)
         return released
 
+    async def aclose(self) -> None:
+        """Nothing of its own: it runs on the service's engine."""
+
     async def put(self, ticket_type: TicketType) -> tuple[TicketType, bool]:
         values = {
             "event_id": ticket_type.event_id,
