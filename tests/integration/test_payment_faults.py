@@ -365,11 +365,25 @@ async def test_a_payment_interrupted_before_the_commit_is_finished_by_another_pr
     crashed.crashing.crash_before_next_commit()
     order = shop.order()
     assert await survive(crashed.payments.process(shop.buyer, order)) is None
+    # (its two tickets are held for it, not sold: the confirmation rolled back too)
+    assert await held_and_sold(container, shop) == (2, 0)
     # When the retry reaches another process (fresh account cache, same processor)
     survivor = payment_core(container, processor)
     retry = await survivor.payments.process(shop.buyer, order)
-    # Then it finishes the same payment, once
+    # Then it finishes the same payment, once, and sells its two tickets once
     await assert_paid_once(container, survivor, retry.record)
+    assert await held_and_sold(container, shop) == (0, 2)
+    await survivor.payments.process(shop.buyer, order)
+    assert await held_and_sold(container, shop) == (0, 2)
+
+
+async def held_and_sold(container: Container, shop: Shop) -> tuple[int, int]:
+    (ticket_type,) = [
+        t
+        for t in await container.ticket_types.of_event(shop.admin, shop.event)
+        if t.id == shop.ticket_type
+    ]
+    return ticket_type.held, ticket_type.sold
 
 
 # Refunds

@@ -1,4 +1,6 @@
-"""A local ticket service speaking docs/INTEGRATION.md's contract over real HTTP.
+"""A local ticket service speaking docs/INTEGRATION.md's contract over real HTTP, and
+subscribed to our events (``POST /api/v1/webhooks/payment-events``) to confirm and
+release the holds they name.
 
 It verifies our internal HMAC signature (as the real one must), answers from a backing
 ``TicketCatalog`` (the local catalog on the test database, so the HTTP adapter and the
@@ -54,10 +56,17 @@ class TicketServiceDouble:
         self.release_slow = asyncio.Event()
         self.calls: list[str] = []
         self.tenants: list[str] = []
+        self.events: list[str] = []
+        """Event types received on the subscriber endpoint."""
         self._holds: set[uuid.UUID] = set()
         self._auth = InternalAuthenticator(secrets={"payment-service": SECRET}, nonces=_Nonces())
         self.app = Litestar(
-            route_handlers=[self._quote_route(), self._hold_route(), self._move_route()],
+            route_handlers=[
+                self._quote_route(),
+                self._hold_route(),
+                self._move_route(),
+                self._events_route(),
+            ],
             debug=False,
         )
 
@@ -163,6 +172,34 @@ class TicketServiceDouble:
             return Response({"changed": changed}, status_code=200)
 
         return move
+
+    def _events_route(self) -> Any:
+        """Our events, as a subscriber: the ticket service confirms and releases the holds
+        they name (docs/INTEGRATION.md), idempotently, so a redelivery changes nothing."""
+        double = self
+
+        @post("/api/v1/webhooks/payment-events", status_code=200)
+        async def events(request: Request[Any, Any, Any]) -> Response[Any]:
+            if (refused := await double._guard(request)) is not None:
+                return refused
+            envelope = await request.json()
+            tenant, data = uuid.UUID(envelope["tenantId"]), envelope["data"]
+            lines = [uuid.UUID(line["holdId"]) for line in data.get("tickets", [])]
+            named = [uuid.UUID(hold) for hold in data.get("holdIds", [])]
+            kind = envelope["type"]
+            double.events.append(kind)
+            if kind == "payment.completed":
+                for hold in lines:
+                    await double.backing.confirm(tenant, hold)
+            elif kind in {"payment.failed", "payment.cancelled"}:
+                for hold in lines:
+                    await double.backing.release(tenant, hold)
+            elif kind in {"payment.expired", "refund.completed"}:
+                for hold in named:
+                    await double.backing.release(tenant, hold)
+            return Response({"received": True}, status_code=200)
+
+        return events
 
 
 def _hold_json(hold: TicketHold) -> dict[str, object]:

@@ -18,6 +18,7 @@ from tt_api.controllers.high_demand import AdminHighDemandController, WaitingRoo
 from tt_api.controllers.internal import InternalController
 from tt_api.controllers.monitoring import MonitoringController
 from tt_api.controllers.payments import PaymentsController
+from tt_api.controllers.subscribers import AdminSubscribersController
 from tt_api.controllers.venues import VenuesController
 from tt_api.controllers.webhooks import WebhooksController
 from tt_api.dependencies import provide
@@ -51,6 +52,7 @@ def create_app(container: Container) -> PaymentsApp:
             AdminHighDemandController,
             WaitingRoomController,
             FraudAdminController,
+            AdminSubscribersController,
             VenuesController,
             ComplianceController,
         ],

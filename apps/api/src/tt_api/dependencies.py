@@ -27,6 +27,7 @@ from tt_payments.payments.refunds import RefundService
 from tt_payments.payments.service import PaymentService
 from tt_payments.payouts import PayoutService
 from tt_payments.settlement import BalanceService
+from tt_payments.subscribers.service import SubscriberService
 from tt_payments.tax.compliance import TaxCompliance
 from tt_payments.tickets.service import TicketTypeService
 from tt_payments.webhooks.service import WebhookService
@@ -58,6 +59,9 @@ CatalogDep: TypeAlias = Annotated[Catalog, Dependency(kind="named"), SkipValidat
 TicketTypesDep: TypeAlias = Annotated[
     TicketTypeService, Dependency(kind="named"), SkipValidationMarker()
 ]
+SubscribersDep: TypeAlias = Annotated[
+    SubscriberService, Dependency(kind="named"), SkipValidationMarker()
+]
 MetricsDep: TypeAlias = Annotated[PaymentMetrics, Dependency(kind="named"), SkipValidationMarker()]
 
 INJECTED = (
@@ -77,6 +81,7 @@ INJECTED = (
     "catalog",
     "metrics",
     "ticket_types",
+    "subscribers",
 )
 """The container's objects a handler may ask for by name."""
 

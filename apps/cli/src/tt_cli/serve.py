@@ -77,7 +77,7 @@ def serve_cli(
     if settings.runs_relay_in_process:
         # The relay's task lives on uvicorn's loop; it stops (its pass finished) before
         # the container it uses is closed.
-        relay = RelayLoop(container.outbox_relay)
+        relay = RelayLoop(container.outbox_relay, container.deliveries)
         app.on_startup.append(relay.start)
         app.on_shutdown.append(relay.stop)
     app.on_shutdown.append(container.aclose)

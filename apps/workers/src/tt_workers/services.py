@@ -33,7 +33,7 @@ class Services(dramatiq.Middleware):
 
     def __init__(self, container: Container, *, relay: bool = True) -> None:
         self.container = container
-        self._relay = RelayLoop(container.outbox_relay) if relay else None
+        self._relay = RelayLoop(container.outbox_relay, container.deliveries) if relay else None
         self.schedule: Schedule | None = None
 
     def after_worker_boot(self, broker: dramatiq.Broker, worker: Any) -> None:

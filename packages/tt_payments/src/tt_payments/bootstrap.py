@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from tt_payments.providers.ports import PaymentProvider, PayoutProvider
     from tt_payments.reconciliation.service import ReconciliationService
     from tt_payments.settlement.service import BalanceService
+    from tt_payments.subscribers.service import DeliveryDispatcher, SubscriberService
     from tt_payments.tax.compliance import TaxCompliance
     from tt_payments.tickets.ports import TicketCatalog
     from tt_payments.tickets.service import TicketTypeService
@@ -111,6 +112,9 @@ class Container:
     outbox: OutboxStore
     publisher: EventPublisher
     outbox_relay: OutboxRelay
+    subscribers: SubscriberService
+    deliveries: DeliveryDispatcher
+    """Delivers the outbox's events to the tenants' subscribers (runs beside the relay)."""
     internal_auth: InternalAuthenticator
     provider_events: ProviderEventService
     webhooks: WebhookService
@@ -160,6 +164,7 @@ class Container:
             await self.payouts.provider.aclose()
             await self.publisher.aclose()
             await self.tickets.aclose()
+            await self.deliveries.sender.aclose()
             await self.infrastructure.redis.aclose()
         finally:
             try:

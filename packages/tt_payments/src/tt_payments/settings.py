@@ -47,6 +47,11 @@ class Settings:
     """Outbox rows one relay pass claims and publishes."""
     outbox_interval_ms: int = 1000
     """Pause between relay passes that found less than a full batch."""
+    subscriber_max_attempts: int = 8
+    """Failed deliveries of an event to a subscriber before it is dead-lettered (about 9
+    minutes of backoff at the default; redrive with ``tt webhooks deliveries redrive``)."""
+    subscriber_timeout_seconds: Decimal = Decimal(10)
+    """How long a subscriber may take to answer one delivery."""
     relay_in_process: bool | None = None
     """Run the outbox relay inside ``tt serve``; None means only in the embedded default
     (with configured servers ``tt worker`` runs it)."""
@@ -164,6 +169,15 @@ class Settings:
             ),
             outbox_interval_ms=reader.integer(
                 "TT_OUTBOX_INTERVAL_MS", defaults.outbox_interval_ms, low=10, high=3_600_000
+            ),
+            subscriber_max_attempts=reader.integer(
+                "TT_SUBSCRIBER_MAX_ATTEMPTS", defaults.subscriber_max_attempts, low=1, high=50
+            ),
+            subscriber_timeout_seconds=_positive(
+                "TT_SUBSCRIBER_TIMEOUT_SECONDS",
+                reader.decimal(
+                    "TT_SUBSCRIBER_TIMEOUT_SECONDS", defaults.subscriber_timeout_seconds
+                ),
             ),
             relay_in_process=reader.flag("TT_RELAY_IN_PROCESS"),
             host=reader.text("TT_HOST") or defaults.host,

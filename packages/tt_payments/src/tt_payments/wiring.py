@@ -19,6 +19,7 @@ from tt_high_demand import WaitingRoom
 from tt_high_demand.adapters.redis_waiting_room import RedisWaitingRoomStore
 from tt_money import USD, FeeSchedule, Money
 from tt_payments.adapters import cache
+from tt_payments.adapters.event_sender import HttpEventSender
 from tt_payments.adapters.log_publisher import LogPublisher
 from tt_payments.adapters.nonce_redis import RedisNonceStore
 from tt_payments.adapters.prometheus_metrics import PrometheusPaymentMetrics
@@ -66,6 +67,8 @@ from tt_payments.reconciliation.sql import SqlReconciliation
 from tt_payments.settings import Settings, SettingsError
 from tt_payments.settlement.service import BalanceService
 from tt_payments.settlement.sql import settlement_transaction
+from tt_payments.subscribers.service import DeliveryDispatcher, SubscriberService
+from tt_payments.subscribers.sql import SqlSubscribers
 from tt_payments.tax.compliance import TaxCompliance
 from tt_payments.tax.service import TaxRecords
 from tt_payments.tax.sql import SqlTaxCompliance, SqlTaxTransaction
@@ -126,6 +129,7 @@ def build_container(settings: Settings, overrides: Overrides) -> Container:
             payments_uow = overrides.payments_transactions(payments_uow)
         metrics = PrometheusPaymentMetrics()
         outbox = SqlOutbox(engine)
+        subscribers = SqlSubscribers(engine)
         publisher = overrides.publisher or build_publisher(settings)
         high_demand_store = SqlHighDemand(engine)
         queue_tokens = JwtAccessTokenCodec(
@@ -242,6 +246,13 @@ def build_container(settings: Settings, overrides: Overrides) -> Container:
             idempotency=SqlIdempotencyStore(engine),
             outbox=outbox,
             publisher=publisher,
+            subscribers=SubscriberService(store=subscribers, clock=clock),
+            deliveries=DeliveryDispatcher(
+                store=subscribers,
+                sender=HttpEventSender(timeout_seconds=float(settings.subscriber_timeout_seconds)),
+                max_attempts=settings.subscriber_max_attempts,
+                interval=dt.timedelta(milliseconds=settings.outbox_interval_ms),
+            ),
             outbox_relay=OutboxRelay(
                 store=outbox,
                 publisher=publisher,

@@ -40,6 +40,7 @@ from tt_payments.tickets.records import (
     TicketHold,
     TicketType,
     TicketTypeNotFoundError,
+    distinct_seats,
 )
 
 __all__ = [
@@ -122,12 +123,7 @@ class HttpTicketCatalog:
         seat_numbers: Sequence[str] = (),
         expires_at: dt.datetime,
     ) -> TicketHold:
-        seats = tuple(seat_numbers)
-        if len(set(seats)) != len(seats) or (seats and len(seats) != quantity):
-            raise InvalidInputError(
-                "name each seat once, one per ticket",
-                details=(("seatNumbers", f"must be {quantity} distinct seats"),),
-            )
+        seats = distinct_seats(quantity, tuple(seat_numbers))
         answer = await self._call(
             tenant_id,
             "POST",

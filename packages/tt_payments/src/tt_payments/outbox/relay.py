@@ -27,7 +27,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import attrs
 
@@ -139,28 +139,36 @@ class OutboxRelay:
                     await asyncio.wait_for(stop.wait(), self.interval.total_seconds())
 
 
-class RelayLoop:
-    """``OutboxRelay.run`` as a background task of the running event loop."""
+class Runs(Protocol):
+    async def run(self, stop: asyncio.Event) -> None: ...
 
-    def __init__(self, relay: OutboxRelay) -> None:
-        self._relay = relay
+
+class RelayLoop:
+    """Loops that run until told to stop (``OutboxRelay.run``, the event subscribers'
+    ``DeliveryDispatcher.run``) as background tasks of the running event loop."""
+
+    def __init__(self, *loops: Runs) -> None:
+        self._loops = loops
         self._stop = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._tasks: list[asyncio.Task[None]] = []
 
     def start(self) -> None:
-        """Start relaying in the background; call from the loop the relay should run on."""
-        if self._task is not None:
+        """Start them in the background; call from the loop they should run on."""
+        if self._tasks:
             raise RuntimeError("the relay loop is already running")
         self._stop.clear()
-        self._task = asyncio.create_task(self._relay.run(self._stop), name="outbox-relay")
+        self._tasks = [
+            asyncio.create_task(loop.run(self._stop), name=f"relay-{type(loop).__name__}")
+            for loop in self._loops
+        ]
 
     async def stop(self) -> None:
-        """Let the current pass finish, then end the loop. Idempotent."""
-        task, self._task = self._task, None
-        if task is None:
+        """Let each current pass finish, then end the loops. Idempotent."""
+        tasks, self._tasks = self._tasks, []
+        if not tasks:
             return
         self._stop.set()
-        await task
+        await asyncio.gather(*tasks)
 
 
 async def _record_failure(claim: OutboxClaim, event: OutboxEvent, failure: Exception) -> bool:

@@ -16,11 +16,12 @@ import uuid
 from collections.abc import AsyncIterator, Mapping, Sequence
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql import UUID, insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from tt_payments.db.tables.outbox import outbox, outbox_dlq
-from tt_payments.outbox.records import DeadLetter, OutboxEvent, OutboxStatus
+from tt_payments.db.tables.subscribers import event_deliveries, event_subscribers
+from tt_payments.outbox.records import ENVELOPE_VERSION, DeadLetter, OutboxEvent, OutboxStatus
 
 # A relay that stalls mid-batch (a hung broker call) must not hold its rows forever: the
 # server ends the session and the rows become claimable again (published again at worst).
@@ -120,7 +121,80 @@ class SqlOutboxClaim:
         )
 
 
-_INSERT_EVENT = sa.insert(outbox)
+def _append_statement() -> sa.Insert:
+    """One statement: the outbox row, and a delivery of it to each of the tenant's event
+    subscribers that wants its type (none, most of the time), so deliveries commit with
+    the change they announce and exist before any later event of the same aggregate."""
+    appended = (
+        sa.insert(outbox)
+        .values(
+            tenant_id=sa.bindparam("tenant_id"),
+            event_id=sa.bindparam("event_id"),
+            aggregate_id=sa.bindparam("aggregate_id"),
+            aggregate_type=sa.bindparam("aggregate_type"),
+            event_type=sa.bindparam("event_type"),
+            payload=sa.bindparam("payload", type_=outbox.c.payload.type),
+        )
+        .returning(*outbox.c)
+        .cte("appended")
+    )
+    occurred_at = sa.func.to_char(
+        sa.func.timezone("UTC", appended.c.created_at),
+        sa.literal_column('\'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"\''),
+    )
+    envelope = sa.func.jsonb_build_object(
+        "id",
+        sa.cast(appended.c.event_id, sa.Text),
+        "type",
+        appended.c.event_type,
+        "version",
+        ENVELOPE_VERSION,
+        "occurredAt",
+        occurred_at,
+        "tenantId",
+        sa.cast(appended.c.tenant_id, sa.Text),
+        "aggregateType",
+        appended.c.aggregate_type,
+        "aggregateId",
+        sa.cast(appended.c.aggregate_id, sa.Text),
+        "data",
+        appended.c.payload,
+    )
+    wanted = sa.select(
+        appended.c.tenant_id,
+        event_subscribers.c.id,
+        appended.c.id,
+        appended.c.event_id,
+        # Events about a payment (its refunds' too) reach a subscriber in the order they
+        # were committed: ordered by the payment, else by their own aggregate.
+        sa.func.coalesce(
+            sa.cast(appended.c.payload["paymentId"].astext, UUID(as_uuid=True)),
+            appended.c.aggregate_id,
+        ),
+        appended.c.event_type,
+        envelope,
+    ).where(
+        event_subscribers.c.tenant_id == appended.c.tenant_id,
+        sa.or_(
+            sa.func.cardinality(event_subscribers.c.event_types) == 0,
+            appended.c.event_type == sa.any_(event_subscribers.c.event_types),
+        ),
+    )
+    return sa.insert(event_deliveries).from_select(
+        [
+            "tenant_id",
+            "subscriber_id",
+            "outbox_id",
+            "event_id",
+            "ordering_key",
+            "event_type",
+            "envelope",
+        ],
+        wanted,
+    )
+
+
+_INSERT_EVENT = _append_statement()
 
 
 async def append_event(

@@ -105,3 +105,16 @@ class TicketHold:
     seat_numbers: tuple[str, ...]
     status: HoldStatus
     expires_at: dt.datetime
+
+
+def distinct_seats(quantity: int, seat_numbers: tuple[str, ...]) -> tuple[str, ...]:
+    """The seats of a hold of ``quantity`` tickets: none, or one distinct seat per ticket
+    (a seat named twice is the buyer's mistake, 422, not someone else's seat)."""
+    if len(set(seat_numbers)) != len(seat_numbers) or (
+        seat_numbers and len(seat_numbers) != quantity
+    ):
+        raise InvalidInputError(
+            "name each seat once, one per ticket",
+            details=(("seatNumbers", f"must be {quantity} distinct seats"),),
+        )
+    return seat_numbers

@@ -21,7 +21,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from tt_money import Money, currency_for
-from tt_money.errors import InvalidInputError
 from tt_payments.db.tables.tickets import ticket_hold_seats, ticket_holds, ticket_types
 from tt_payments.tickets.records import (
     CapacityBelowSoldError,
@@ -31,6 +30,7 @@ from tt_payments.tickets.records import (
     TicketHold,
     TicketType,
     TicketTypeNotFoundError,
+    distinct_seats,
 )
 
 __all__ = ["SqlTicketCatalog", "SqlTicketHolds"]
@@ -79,12 +79,7 @@ class SqlTicketCatalog:
         seat_numbers: Sequence[str] = (),
         expires_at: dt.datetime,
     ) -> TicketHold:
-        seats = tuple(seat_numbers)
-        if len(set(seats)) != len(seats) or (seats and len(seats) != quantity):
-            raise InvalidInputError(
-                "name each seat once, one per ticket",
-                details=(("seatNumbers", f"must be {quantity} distinct seats"),),
-            )
+        seats = distinct_seats(quantity, tuple(seat_numbers))
         async with self._engine.begin() as connection:
             existing = await _hold(connection, tenant_id, hold_id)
             if existing is not None:
