@@ -81,9 +81,9 @@ class SqlTicketCatalog:
     ) -> TicketHold:
         seats = distinct_seats(quantity, tuple(seat_numbers))
         async with self._engine.begin() as connection:
-            existing = await _hold(connection, tenant_id, hold_id)
-            if existing is not None:
-                return existing
+            # The count first, then the hold row: a retry under the same id (rare: a
+            # concurrent twin) finds the row taken and undoes its count below, so the
+            # common path costs no lookup.
             taken = await connection.execute(
                 _TAKE,
                 {
@@ -94,6 +94,9 @@ class SqlTicketCatalog:
                 },
             )
             if taken.first() is None:
+                existing = await _hold(connection, tenant_id, hold_id)
+                if existing is not None:  # a retry of a hold that took the last tickets
+                    return existing
                 raise await _why_not(connection, tenant_id, event_id, ticket_type_id)
             inserted = await connection.execute(
                 insert(ticket_holds)
@@ -111,7 +114,7 @@ class SqlTicketCatalog:
                 .returning(ticket_holds.c.id)
             )
             if inserted.first() is None:
-                # A concurrent retry under the same id recorded it first: undo our count.
+                # A retry (or a concurrent twin) under the same id: undo our count.
                 await connection.rollback()
                 twin = await self._get(tenant_id, hold_id)
                 if twin is None:  # pragma: no cover - the conflict implies the row
