@@ -7,7 +7,8 @@
 #      admin routes, takes POST /api/v1/payments/process from wrk (-t2 -c32 -d20s), each
 #      request a buyer of its own (6,000 buyers: own token, device and human sessionData);
 #   3. prints both and the ratio.
-# Needs wrk and pgbench (Debian: apt-get install wrk postgresql-client).
+# Needs wrk and pgbench (Debian: apt-get install wrk postgresql-client); PROFILE=FILE also
+# needs py-spy (pip install py-spy).
 #   bench/wrk_payments.sh [CHECKOUT] [PORT]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -61,6 +62,16 @@ put "/api/v1/admin/events/$event/ticket-types/$event" '{"name":"General admissio
     echo "this checkout has no ticket catalog; its payments are not priced by one" >&2
 put "/api/v1/admin/events/$event/high-demand" '{"enabled":false,"onSaleAt":"2026-01-01T00:00:00Z","activeSlots":1,"purchaseLimits":{"perUser":1000000,"perPaymentMethod":1000000,"perAddress":1000000,"perOrder":1000000}}'
 "$checkout/.venv/bin/python" "$here/wrk/buyers.py" "$tenant" "$venue" "$event" 6000 "$work/buyers.tsv"
+profiler=
+if [ -n "${PROFILE:-}" ]; then
+    # PROFILE=out.txt: py-spy samples the server during the load (collapsed stacks; summarize
+    # with bench/profile_top.py). Sampling costs the server some CPU: compare profiles, not
+    # the rate of a profiled run.
+    py-spy record --pid "$serve" --duration 20 --rate 100 --nonblocking --format raw \
+        --output "$PROFILE" >"$work/py-spy.log" 2>&1 &
+    profiler=$!
+fi
 wrk -t2 -c32 -d20s --timeout 10s -s "$here/wrk/pay.lua" "http://127.0.0.1:$port" -- "$work/buyers.tsv" | tee "$work/wrk.txt"
+[ -n "$profiler" ] && { wait "$profiler" || cat "$work/py-spy.log" >&2; }
 service=$(sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p' "$work/wrk.txt")
 echo "== service $service payments/s, ceiling $ceiling payments/s, ratio $(python3 -c "print(f'{$service / $ceiling:.3f}')")"

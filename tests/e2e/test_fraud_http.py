@@ -141,6 +141,30 @@ async def test_a_person_is_approved_and_the_device_remembered(
     )
 
 
+async def test_session_data_as_a_browser_serializes_it_is_a_person(
+    client: httpx.AsyncClient, auth: AuthHeaders, container: Container, tenant: uuid.UUID
+) -> None:
+    # navigator.languages is an array of strings; JSON.stringify(navigator.plugins) is an
+    # object with index keys: what a real checkout page sends
+    venue, event = await venue_and_event(client, auth)
+    session = human_session()
+    features = dict(session["browserFeatures"])  # type: ignore[call-overload]
+    features.update(languages=["en-US", "en"], plugins={"0": {}, "1": {}, "2": {}})
+    order = {**body(venue, event), "sessionData": {**session, "browserFeatures": features}}
+    response = await client.post(PROCESS, json=order, headers=keyed(auth()))
+    assert response.status_code == 200, response.text
+    async with container.infrastructure.engine.connect() as connection:
+        decision = (
+            await connection.execute(
+                sa.select(fraud_checks.c.decision).where(fraud_checks.c.tenant_id == tenant)
+            )
+        ).scalar_one()
+    assert decision == "approve"
+    schema = (await client.get("/schema/openapi.json")).json()
+    described = schema["components"]["schemas"]["ProcessPaymentRequest"]["properties"]
+    assert "navigator.languages" in str(described["sessionData"])
+
+
 async def test_malformed_session_data_is_422_naming_the_field(
     client: httpx.AsyncClient, auth: AuthHeaders
 ) -> None:

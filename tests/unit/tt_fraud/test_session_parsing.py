@@ -100,9 +100,16 @@ def test_too_many_actions_are_refused() -> None:
     ("features", "field", "message"),
     [
         ({"webdriver": "false"}, "webdriver", "must be a boolean"),
-        ({"plugins": True}, "plugins", "must be a non-negative integer"),
-        ({"plugins": -1}, "plugins", "must be a non-negative integer"),
-        ({"languages": 2.0}, "languages", "must be a non-negative integer"),
+        ({"plugins": True}, "plugins", "must be an array, an array-like object or a count"),
+        ({"plugins": -1}, "plugins", "must be an array, an array-like object or a count"),
+        (
+            {"plugins": {"name": "x"}},
+            "plugins",
+            "must be an array, an array-like object or a count",
+        ),
+        ({"languages": 2.0}, "languages", "must be an array, an array-like object or a count"),
+        ({"languages": "en-US"}, "languages", "must be an array, an array-like object or a count"),
+        ({"hardwareConcurrency": -2}, "hardwareConcurrency", "must be a non-negative integer"),
         ({"userAgent": 5}, "userAgent", "must be a string"),
         ({"screen": [800, 600]}, "screen", "must be an object"),
         ({"screen": {"width": "800"}}, "screen.width", "must be a non-negative integer"),
@@ -129,3 +136,20 @@ def test_every_problem_is_reported_at_once() -> None:
         "sessionData.actions[1]",
         "sessionData.browserFeatures.touch",
     ]
+
+
+@pytest.mark.parametrize(
+    ("features", "counts"),
+    [
+        # What a front end sends from navigator.languages and JSON.stringify(navigator.plugins)
+        ({"languages": ["en-US", "en"], "plugins": {"0": {}, "1": {}, "2": {}}}, (2, 3)),
+        ({"languages": [], "plugins": []}, (0, 0)),
+        ({"languages": 3, "plugins": {"length": 5, "0": {}}}, (3, 5)),
+        ({"languages": ["fr"], "plugins": [{"name": "PDF Viewer"}]}, (1, 1)),
+    ],
+)
+def test_browser_lists_are_accepted_as_browsers_serialize_them_and_kept_as_counts(
+    features: dict[str, object], counts: tuple[int, int]
+) -> None:
+    parsed = SessionData.from_json({"browserFeatures": features})
+    assert (parsed.browser_features["languages"], parsed.browser_features["plugins"]) == counts

@@ -25,7 +25,12 @@ MAX_ACTIONS: Final = 5000
 
 _MAX_TYPE_LENGTH: Final = 32
 _MAX_DETAILS: Final = 20  # enough to fix a client; a flood of them helps nobody
-_INT_FEATURES: Final = ("plugins", "languages", "hardwareConcurrency", "maxTouchPoints")
+_INT_FEATURES: Final = ("hardwareConcurrency", "maxTouchPoints")
+_COUNTED_FEATURES: Final = ("plugins", "languages")
+"""Sent as a browser serializes them, or as their count: ``navigator.languages`` is an
+array of strings, ``JSON.stringify(navigator.plugins)`` an object with index keys
+(``{"0": {...}, "1": {...}}``), and either may be sent as a number. Kept as the count."""
+_MAX_COUNTED: Final = 1000
 _BOOL_FEATURES: Final = ("webdriver", "touch")
 _FIELD = "sessionData"
 
@@ -130,6 +135,26 @@ def _is_non_negative_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
+def _count_of(value: object) -> int | None:
+    """How many items a browser list holds: a count as it is, an array's length, an
+    array-like object's ``length`` or index keys (``{"0": ..., "1": ...}``); None when it is
+    none of these (a string, a negative or fractional number, a boolean, a huge list)."""
+    if _is_non_negative_int(value):
+        assert isinstance(value, int)
+        return value if value <= _MAX_COUNTED else None
+    if isinstance(value, list):
+        return len(value) if len(value) <= _MAX_COUNTED else None
+    if isinstance(value, Mapping):
+        length = value.get("length")
+        if _is_non_negative_int(length):
+            assert isinstance(length, int)
+            return length if length <= _MAX_COUNTED else None
+        indexes = [key for key in value if isinstance(key, str) and key.isdigit()]
+        if len(indexes) == len(value) and len(indexes) <= _MAX_COUNTED:
+            return len(indexes)
+    return None
+
+
 def _parse_actions(raw: object, problems: _Problems) -> tuple[SessionAction, ...]:
     field = f"{_FIELD}.actions"
     if raw is None:
@@ -185,21 +210,36 @@ def _parse_features(raw: object, problems: _Problems) -> dict[str, object]:
     for key, value in raw.items():
         if not isinstance(key, str):
             continue
-        here = f"{field}.{key}"
-        if key in _BOOL_FEATURES and not isinstance(value, bool):
-            problems.add(here, "must be a boolean")
-        elif key in _INT_FEATURES and not _is_non_negative_int(value):
-            problems.add(here, "must be a non-negative integer")
-        elif key == "userAgent" and not isinstance(value, str):
-            problems.add(here, "must be a string")
-        elif key == "screen" and not isinstance(value, Mapping):
-            problems.add(here, "must be an object")
-        elif key == "screen":
-            assert isinstance(value, Mapping)
-            features[key] = _parse_screen(value, here, problems)
-        else:
-            features[key] = value
+        kept = _feature(key, value, f"{field}.{key}", problems)
+        if kept is not _DROP:
+            features[key] = kept
     return features
+
+
+_DROP: Final = object()
+
+
+def _feature(key: str, value: object, here: str, problems: _Problems) -> object:
+    """The feature as kept (``_DROP``: refused, with its problem added)."""
+    if key in _BOOL_FEATURES and not isinstance(value, bool):
+        problems.add(here, "must be a boolean")
+    elif key in _INT_FEATURES and not _is_non_negative_int(value):
+        problems.add(here, "must be a non-negative integer")
+    elif key in _COUNTED_FEATURES:
+        counted = _count_of(value)
+        if counted is not None:
+            return counted
+        problems.add(here, "must be an array, an array-like object or a count")
+    elif key == "userAgent" and not isinstance(value, str):
+        problems.add(here, "must be a string")
+    elif key == "screen" and not isinstance(value, Mapping):
+        problems.add(here, "must be an object")
+    elif key == "screen":
+        assert isinstance(value, Mapping)
+        return _parse_screen(value, here, problems)
+    else:
+        return value
+    return _DROP
 
 
 def _parse_screen(raw: Mapping[object, object], field: str, problems: _Problems) -> object:

@@ -38,6 +38,32 @@ class BillingAddressBody(Schema):
     state: Annotated[str, msgspec.Meta(max_length=100)] | None = None
 
 
+SESSION_DATA_DESCRIPTION = (
+    "What the checkout page saw, for bot detection (optional; without it a high-demand "
+    "payment is challenged). `actions`: up to 5000 of `{type, timestamp, x?, y?}` "
+    "(`type` mousemove, click, keydown, scroll, touchstart...; `timestamp` integer "
+    "milliseconds, never going backwards; `x`, `y` integers). `browserFeatures`: "
+    "`webdriver` and `touch` booleans; `languages` as `navigator.languages` gives it (an "
+    "array of strings) or a count; `plugins` as `JSON.stringify(navigator.plugins)` gives it "
+    "(an object with index keys), an array, or a count; `hardwareConcurrency` and "
+    "`maxTouchPoints` non-negative integers; `screen` `{width, height, colorDepth}`; "
+    "`userAgent` a string; other keys are kept. A field of the wrong type is 422 naming it."
+)
+SESSION_DATA_EXAMPLE = {
+    "actions": [
+        {"type": "mousemove", "timestamp": 1200, "x": 310, "y": 212},
+        {"type": "click", "timestamp": 4310, "x": 402, "y": 388},
+    ],
+    "browserFeatures": {
+        "webdriver": False,
+        "languages": ["en-US", "en"],
+        "plugins": {"0": {}, "1": {}},
+        "screen": {"width": 1440, "height": 900, "colorDepth": 24},
+        "userAgent": "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15",
+    },
+}
+
+
 class ProcessPaymentRequest(Schema):
     venue_id: uuid.UUID
     event_id: uuid.UUID
@@ -45,7 +71,16 @@ class ProcessPaymentRequest(Schema):
     payment_method: PaymentMethodBody
     currency: Annotated[str, msgspec.Meta(pattern="^[A-Z]{3}$")] = "USD"
     device_fingerprint: Annotated[str, msgspec.Meta(max_length=256)] | None = None
-    session_data: dict[str, Any] | None = None
+    session_data: (
+        Annotated[
+            dict[str, Any],
+            msgspec.Meta(
+                description=SESSION_DATA_DESCRIPTION,
+                examples=[SESSION_DATA_EXAMPLE],
+            ),
+        ]
+        | None
+    ) = None
     """Browser behaviour for bot detection: ``actions`` and ``browserFeatures``."""
     billing_address: BillingAddressBody | None = None
     """Optional; when sent, the event's per-address purchase limit counts by it."""
