@@ -33,6 +33,7 @@ from tt_payments import Container, Settings, bootstrap
 from tt_payments.auth.identity import Role
 from tt_payments.db.tables.high_demand import waiting_room_activity
 from tt_payments.db.tables.payments import payment_transactions
+from tt_payments.providers.simulated import SimulatedProvider
 
 AuthHeaders = Callable[..., dict[str, str]]
 UNUSED_REDIS = "redis://127.0.0.1:1/0"
@@ -360,6 +361,78 @@ async def test_the_waiting_room_admits_in_join_order_and_frees_slots_on_purchase
     now_admitted = (await client.get(f"/api/v1/waiting-room/{event}/status", headers=second)).json()
     assert now_admitted["state"] == "admitted"
     assert now_admitted["accessToken"]
+
+
+async def test_a_challenged_buyer_finishes_through_3d_secure_with_the_same_key(
+    client: httpx.AsyncClient, auth: AuthHeaders, container: Container
+) -> None:
+    # Given an admitted buyer whose card asks for 3-D Secure, and one buyer waiting
+    venue, event = await venue_and_event(client, auth)
+    await high_demand(client, auth, event, slots=1)
+    buyer, next_one = auth(user=uuid.uuid4()), auth(user=uuid.uuid4())
+    token = await admitted_token(client, event, buyer)
+    await client.post(f"/api/v1/waiting-room/{event}/join", headers=next_one)
+    headers = {**keyed(buyer), "x-access-token": token}
+    order = in_person(body(venue, event, "pm_card_authenticationRequired"))
+    challenged = await client.post(PROCESS, json=order, headers=headers)
+    assert challenged.status_code == 202, challenged.text
+    assert challenged.json()["transaction"]["status"] == "requires_action"
+    # While the challenge is open the buyer keeps the slot (the token is spent on it)
+    held = (await client.get(f"/api/v1/waiting-room/{event}/status", headers=buyer)).json()
+    assert (held["state"], held["accessToken"]) == ("admitted", None)
+    waiting = (await client.get(f"/api/v1/waiting-room/{event}/status", headers=next_one)).json()
+    assert waiting["state"] == "waiting"
+    # When the buyer confirms and retries under the same key, the payment completes
+    simulated = container.provider
+    assert isinstance(simulated, SimulatedProvider)
+    await simulated.complete_action(
+        challenged.json()["transaction"]["stripePaymentIntentId"], succeed=True
+    )
+    finished = await client.post(PROCESS, json=order, headers=headers)
+    assert finished.status_code == 200, finished.text
+    assert finished.json()["transaction"]["status"] == "completed"
+    # And the slot goes to the next buyer
+    now = (await client.get(f"/api/v1/waiting-room/{event}/status", headers=next_one)).json()
+    assert now["state"] == "admitted"
+    assert now["accessToken"]
+
+
+async def test_a_buyer_whose_challenge_failed_keeps_the_slot_and_pays_with_a_fresh_token(
+    client: httpx.AsyncClient, auth: AuthHeaders, container: Container
+) -> None:
+    venue, event = await venue_and_event(client, auth)
+    await high_demand(client, auth, event, slots=1)
+    buyer, next_one = auth(user=uuid.uuid4()), auth(user=uuid.uuid4())
+    token = await admitted_token(client, event, buyer)
+    await client.post(f"/api/v1/waiting-room/{event}/join", headers=next_one)
+    headers = {**keyed(buyer), "x-access-token": token}
+    order = in_person(body(venue, event, "pm_card_authenticationRequired"))
+    challenged = await client.post(PROCESS, json=order, headers=headers)
+    assert challenged.status_code == 202, challenged.text
+    # When the 3-D Secure challenge fails and the retry learns it
+    simulated = container.provider
+    assert isinstance(simulated, SimulatedProvider)
+    await simulated.complete_action(
+        challenged.json()["transaction"]["stripePaymentIntentId"], succeed=False
+    )
+    failed = await client.post(PROCESS, json=order, headers=headers)
+    assert failed.status_code == 402, failed.text
+    # Then the buyer is still admitted, with a fresh token, and nobody took the slot
+    status = (await client.get(f"/api/v1/waiting-room/{event}/status", headers=buyer)).json()
+    assert status["state"] == "admitted", status
+    assert status["accessToken"]
+    assert status["accessToken"] != token
+    waiting = (await client.get(f"/api/v1/waiting-room/{event}/status", headers=next_one)).json()
+    assert waiting["state"] == "waiting"
+    # And another card under a new key and the fresh token completes the purchase
+    paid = await client.post(
+        PROCESS,
+        json=in_person(body(venue, event)),
+        headers={**keyed(buyer), "x-access-token": status["accessToken"]},
+    )
+    assert paid.status_code == 200, paid.text
+    now = (await client.get(f"/api/v1/waiting-room/{event}/status", headers=next_one)).json()
+    assert now["state"] == "admitted"
 
 
 async def test_a_refused_buyer_frees_the_slot_at_once(

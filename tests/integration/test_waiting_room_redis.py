@@ -295,6 +295,37 @@ async def test_release_frees_the_slot_for_the_next_in_line(room: Room) -> None:
     assert (await room.room.status(config, first)).state == "not_in_queue"
 
 
+async def test_a_failed_payment_rearms_the_buyers_token_until_the_slot_ends(room: Room) -> None:
+    config = event_config(slots=1)
+    ttl = config.token_ttl
+    first, second = uuid.uuid4(), uuid.uuid4()
+    token = (await room.room.join(config, first)).access_token
+    await room.room.join(config, second)
+    claims = await room.room.consume(config, token, first)
+    assert (await room.room.status(config, first)).access_token is None  # spent, in flight
+    # The payment failed: the buyer keeps the slot and gets a fresh token
+    assert await room.room.rearm(config, claims.queue_id)
+    assert not await room.room.rearm(config, claims.queue_id)  # nothing spent to re-arm
+    fresh = await room.room.status(config, first)
+    assert fresh.state == "admitted"
+    assert fresh.access_token is not None
+    assert fresh.access_token != token
+    with pytest.raises(InvalidAccessTokenError):
+        await room.room.consume(config, token, first)  # the spent one stays spent
+    assert (await room.room.status(config, second)).state == "waiting"
+    assert room.activity.users("token_rearmed") == [first]
+    # Failing again and again cannot hold the slot past two TTLs from the admission
+    room.clock.advance(seconds=ttl.total_seconds() * 0.9)
+    again = await room.room.consume(config, fresh.access_token, first)
+    assert await room.room.rearm(config, again.queue_id)
+    last = await room.room.status(config, first)
+    assert last.token_expires_at is not None
+    assert last.token_expires_at <= START + 2 * ttl
+    room.clock.advance(seconds=ttl.total_seconds() * 1.2)  # past two TTLs
+    assert not await room.room.rearm(config, again.queue_id)
+    assert (await room.room.status(config, first)).state == "not_in_queue"  # the slot ended
+
+
 async def test_an_unused_token_expires_with_its_slot(room: Room) -> None:
     config = event_config(slots=1)
     first, second = uuid.uuid4(), uuid.uuid4()

@@ -18,7 +18,9 @@ from tt_high_demand.config import HighDemandConfig
 
 PURCHASE_SCOPE = "purchase"
 
-ActivityAction = Literal["joined", "admitted", "abandoned", "left", "purchased", "token_revoked"]
+ActivityAction = Literal[
+    "joined", "admitted", "abandoned", "left", "purchased", "token_revoked", "token_rearmed"
+]
 
 
 @attrs.frozen(kw_only=True)
@@ -173,6 +175,14 @@ class WaitingRoomStore(Protocol):
         self, config: HighDemandConfig, *, queue_id: str, now_ms: int
     ) -> QueueMember | None:
         """Free an admitted entry's slot (its payment finished); None when not admitted."""
+        ...
+
+    async def rearm(
+        self, config: HighDemandConfig, *, queue_id: str, now_ms: int
+    ) -> QueueMember | None:
+        """An admitted entry whose token a failed payment spent may have a fresh one (the
+        next visit signs it), until its hold ends; None when it is not admitted, its hold
+        is over, or its token is not spent."""
         ...
 
     async def presale_draw(

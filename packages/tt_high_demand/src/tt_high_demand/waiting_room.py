@@ -204,6 +204,19 @@ class WaitingRoom:
             metadata = {"queue_id": queue_id, "reason": "payment_failed"}
             await self._log(config, member.user_id, "left", metadata, now)
 
+    async def rearm(self, config: HighDemandConfig, queue_id: str) -> bool:
+        """The payment behind an admitted entry failed (a declined card, a 3-D Secure
+        challenge failed or abandoned): the buyer keeps the slot and gets a fresh token on
+        the next poll, until the slot's hold ends (at most two token TTLs from admission).
+        Logs ``token_rearmed``; False (nothing changes) when the hold is over or the token
+        was not spent."""
+        now = self._clock()
+        member = await self._store.rearm(config, queue_id=queue_id, now_ms=ms_from_datetime(now))
+        if member is None:
+            return False
+        await self._log(config, member.user_id, "token_rearmed", {"queue_id": queue_id}, now)
+        return True
+
     async def remove(self, config: HighDemandConfig, user_id: uuid.UUID) -> bool:
         """An operator takes a buyer out of the room (a bot caught, a chargeback account):
         their place or slot goes, and any access token they hold stops working at once.

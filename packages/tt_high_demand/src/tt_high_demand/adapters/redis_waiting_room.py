@@ -195,9 +195,24 @@ local hold = redis.call('ZSCORE', ADMITTED, q)
 if not hold or tonumber(hold) <= NOW then return 0 end
 redis.call('DEL', KEYS[9])
 redis.call('HSET', TOKENS, q, 'consumed')
--- The payment now has one more token TTL to report back before the slot frees itself.
-redis.call('ZADD', ADMITTED, 'XX', fmt(NOW + TTL), q)
+-- The payment now has one more token TTL to report back before the slot frees itself, but
+-- a slot is never held past two token TTLs from its admission: a buyer whose payments keep
+-- failing (each re-arms the token) cannot keep it forever.
+local at = tonumber(redis.call('HGET', ADMITTED_AT, q) or NOW)
+redis.call('ZADD', ADMITTED, 'XX', fmt(math.min(NOW + TTL, at + 2 * TTL)), q)
 return 1
+"""
+
+# ARGV[7]: queue_id.
+_REARM = """
+local q = ARGV[7]
+local hold = redis.call('ZSCORE', ADMITTED, q)
+if not hold or tonumber(hold) <= NOW then return '' end
+if redis.call('HGET', TOKENS, q) ~= 'consumed' then return '' end
+-- The next visit signs a fresh token, good until the hold ends (no later).
+redis.call('HDEL', TOKENS, q)
+keep()
+return redis.call('HGET', USERS, q) or ''
 """
 
 # KEYS[9]: the jti key. ARGV[7]: jti.
@@ -290,6 +305,7 @@ class RedisWaitingRoomStore:
         self._revoke = script(_REVOKE)
         self._leave = script(_LEAVE)
         self._release = script(_RELEASE)
+        self._rearm = script(_REARM)
         self._draw = script(_DRAW)
 
     def key(self, config: HighDemandConfig, name: str) -> str:
@@ -382,6 +398,12 @@ class RedisWaitingRoomStore:
         self, config: HighDemandConfig, *, queue_id: str, now_ms: int
     ) -> QueueMember | None:
         user = _text(await self._run(self._release, config, now_ms, (), (queue_id,)))
+        return QueueMember(queue_id, uuid.UUID(user)) if user else None
+
+    async def rearm(
+        self, config: HighDemandConfig, *, queue_id: str, now_ms: int
+    ) -> QueueMember | None:
+        user = _text(await self._run(self._rearm, config, now_ms, (), (queue_id,)))
         return QueueMember(queue_id, uuid.UUID(user)) if user else None
 
     async def presale_draw(

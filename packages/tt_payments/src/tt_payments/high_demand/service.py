@@ -202,6 +202,22 @@ class HighDemandService:
         except TicketTokenError:
             _log.warning("could not take a refused buyer out of the waiting room")
 
+    async def rearm(self, tenant_id: uuid.UUID, event_id: uuid.UUID, queue_id: str) -> bool:
+        """A payment that used a token failed (declined, a 3-D Secure challenge failed or
+        abandoned): the buyer keeps the slot and polls for a fresh token until the slot's
+        hold ends. False when that is over (the slot is freed as ``release`` would).
+        Best effort, like ``release``."""
+        config = await self.config(tenant_id, event_id)
+        if config is None:
+            return False
+        try:
+            if await self.room.rearm(config, queue_id):
+                return True
+            await self.room.release(config, queue_id, "failed")
+        except TicketTokenError:
+            _log.warning("could not re-arm the waiting-room slot %s", queue_id)
+        return False
+
     async def release(
         self, tenant_id: uuid.UUID, event_id: uuid.UUID, queue_id: str, *, purchased: bool
     ) -> None:

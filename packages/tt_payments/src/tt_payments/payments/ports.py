@@ -143,6 +143,11 @@ class WaitingRoomGate(Protocol):
         """The buyer's slot goes to the next in line (best effort)."""
         ...
 
+    async def rearm(self, tenant_id: uuid.UUID, event_id: uuid.UUID, queue_id: str) -> bool:
+        """The buyer's payment failed: they keep the slot and may poll for a fresh token
+        until its hold ends (else the slot goes on). Best effort."""
+        ...
+
 
 class FindingsDesk(Protocol):
     """Where the payments context files what it could not apply for a person to review

@@ -525,17 +525,22 @@ class PaymentService:
         charge: Charge,
         answer: AnswerInTransaction | None = None,
     ) -> PaymentOutcome:
-        """Record the processor's answer; a payment that came through a waiting room and
-        is now final (however it got there: this call, a retry, a webhook) frees its slot."""
+        """Record the processor's answer. A payment that came through a waiting room and
+        is now final (however it got there: this call, a retry, a webhook) frees its slot
+        when it completed, and re-arms the buyer's token when it failed."""
         outcome = await self._record_outcome(record, metadata, charge, answer)
         queue_entry = metadata.get("queueId")
-        if queue_entry and outcome.record.status in _FINAL_FOR_THE_ROOM:
-            await self._free_slot(
-                record.tenant_id,
-                record.event_id,
-                str(queue_entry),
-                purchased=outcome.record.status is PaymentStatus.COMPLETED,
-            )
+        status = outcome.record.status
+        if queue_entry and self.high_demand is not None and status in _FINAL_FOR_THE_ROOM:
+            if status is PaymentStatus.COMPLETED:
+                await self._free_slot(
+                    record.tenant_id, record.event_id, str(queue_entry), purchased=True
+                )
+            else:
+                # Declined, or a 3-D Secure challenge failed or abandoned: the buyer is
+                # not sent to the back of the line; they poll for a fresh token and try
+                # again while their slot lasts.
+                await self.high_demand.rearm(record.tenant_id, record.event_id, str(queue_entry))
         return outcome
 
     async def _record_outcome(
