@@ -363,10 +363,21 @@ async def test_the_waiting_room_admits_in_join_order_and_frees_slots_on_purchase
     assert now_admitted["accessToken"]
 
 
-async def test_a_challenged_buyer_finishes_through_3d_secure_with_the_same_key(
-    client: httpx.AsyncClient, auth: AuthHeaders, container: Container
-) -> None:
-    # Given an admitted buyer whose card asks for 3-D Secure, and one buyer waiting
+@attrs.frozen
+class Challenged:
+    venue: str
+    event: str
+    buyer: dict[str, str]
+    next_one: dict[str, str]
+    token: str
+    order: dict[str, object]
+    headers: dict[str, str]
+    challenged: httpx.Response
+
+
+async def challenged_purchase(client: httpx.AsyncClient, auth: AuthHeaders) -> Challenged:
+    """One slot: an admitted buyer whose card asks for 3-D Secure (answered 202
+    requires_action), and a second buyer waiting behind."""
     venue, event = await venue_and_event(client, auth)
     await high_demand(client, auth, event, slots=1)
     buyer, next_one = auth(user=uuid.uuid4()), auth(user=uuid.uuid4())
@@ -377,6 +388,25 @@ async def test_a_challenged_buyer_finishes_through_3d_secure_with_the_same_key(
     challenged = await client.post(PROCESS, json=order, headers=headers)
     assert challenged.status_code == 202, challenged.text
     assert challenged.json()["transaction"]["status"] == "requires_action"
+    return Challenged(
+        venue=venue,
+        event=event,
+        buyer=buyer,
+        next_one=next_one,
+        token=token,
+        order=order,
+        headers=headers,
+        challenged=challenged,
+    )
+
+
+async def test_a_challenged_buyer_finishes_through_3d_secure_with_the_same_key(
+    client: httpx.AsyncClient, auth: AuthHeaders, container: Container
+) -> None:
+    # Given an admitted buyer whose card asks for 3-D Secure, and one buyer waiting
+    c = await challenged_purchase(client, auth)
+    event, buyer, next_one = c.event, c.buyer, c.next_one
+    order, headers, challenged = c.order, c.headers, c.challenged
     # While the challenge is open the buyer keeps the slot (the token is spent on it)
     held = (await client.get(f"/api/v1/waiting-room/{event}/status", headers=buyer)).json()
     assert (held["state"], held["accessToken"]) == ("admitted", None)
@@ -400,15 +430,9 @@ async def test_a_challenged_buyer_finishes_through_3d_secure_with_the_same_key(
 async def test_a_buyer_whose_challenge_failed_keeps_the_slot_and_pays_with_a_fresh_token(
     client: httpx.AsyncClient, auth: AuthHeaders, container: Container
 ) -> None:
-    venue, event = await venue_and_event(client, auth)
-    await high_demand(client, auth, event, slots=1)
-    buyer, next_one = auth(user=uuid.uuid4()), auth(user=uuid.uuid4())
-    token = await admitted_token(client, event, buyer)
-    await client.post(f"/api/v1/waiting-room/{event}/join", headers=next_one)
-    headers = {**keyed(buyer), "x-access-token": token}
-    order = in_person(body(venue, event, "pm_card_authenticationRequired"))
-    challenged = await client.post(PROCESS, json=order, headers=headers)
-    assert challenged.status_code == 202, challenged.text
+    c = await challenged_purchase(client, auth)
+    venue, event, buyer, next_one, token = c.venue, c.event, c.buyer, c.next_one, c.token
+    order, headers, challenged = c.order, c.headers, c.challenged
     # When the 3-D Secure challenge fails and the retry learns it
     simulated = container.provider
     assert isinstance(simulated, SimulatedProvider)
