@@ -414,6 +414,16 @@ def _release_hold(state: TicketsState, tenant_id: uuid.UUID, hold_id: uuid.UUID)
     return True
 
 
+def _confirm_held(state: TicketsState, tenant_id: uuid.UUID, hold_id: uuid.UUID) -> bool:
+    """Held -> confirmed (sold), as the SQL catalog does; False when it was not held."""
+    hold = state.holds.get((tenant_id, hold_id))
+    if hold is None or hold.status is not HoldStatus.HELD:
+        return False
+    _recount(state, hold, held=-hold.quantity, sold=hold.quantity)
+    state.holds[(tenant_id, hold_id)] = attrs.evolve(hold, status=HoldStatus.CONFIRMED)
+    return True
+
+
 class FakeTicketCatalog:
     """``TicketCatalog`` over a ``TicketsState`` (each call one transaction)."""
 
@@ -476,7 +486,7 @@ class FakeTicketCatalog:
         return hold
 
     async def confirm(self, tenant_id: uuid.UUID, hold_id: uuid.UUID) -> bool:
-        return not await FakeTicketHolds(self._state).confirm(tenant_id, [hold_id])
+        return _confirm_held(self._state, tenant_id, hold_id)
 
     async def release(self, tenant_id: uuid.UUID, hold_id: uuid.UUID) -> bool:
         return _release_hold(self._state, tenant_id, hold_id)
@@ -502,11 +512,8 @@ class FakeTicketHolds:
             hold = self._state.holds.get((tenant_id, hold_id))
             if hold is None:
                 lost.append(hold_id)
-            elif hold.status is HoldStatus.HELD:
-                _recount(self._state, hold, held=-hold.quantity, sold=hold.quantity)
-                self._state.holds[(tenant_id, hold_id)] = attrs.evolve(
-                    hold, status=HoldStatus.CONFIRMED
-                )
+            elif _confirm_held(self._state, tenant_id, hold_id):
+                continue
             elif hold.status is HoldStatus.RELEASED:
                 found = self._state.types[(tenant_id, hold.ticket_type_id)]
                 seats_free = all(

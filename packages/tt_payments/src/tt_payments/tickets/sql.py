@@ -139,13 +139,7 @@ class SqlTicketCatalog:
 
     async def confirm(self, tenant_id: uuid.UUID, hold_id: uuid.UUID) -> bool:
         async with self._engine.begin() as connection:
-            hold = await _move(
-                connection, tenant_id, hold_id, HoldStatus.HELD, HoldStatus.CONFIRMED
-            )
-            if hold is None:
-                return False
-            await _count(connection, hold, held=-hold.quantity, sold=hold.quantity)
-        return True
+            return await _confirm_held(connection, tenant_id, hold_id)
 
     async def release(self, tenant_id: uuid.UUID, hold_id: uuid.UUID) -> bool:
         async with self._engine.begin() as connection:
@@ -227,11 +221,7 @@ class SqlTicketHolds:
     async def confirm(self, tenant_id: uuid.UUID, hold_ids: Sequence[uuid.UUID]) -> list[uuid.UUID]:
         lost: list[uuid.UUID] = []
         for hold_id in _in_lock_order(hold_ids):
-            hold = await _move(
-                self._connection, tenant_id, hold_id, HoldStatus.HELD, HoldStatus.CONFIRMED
-            )
-            if hold is not None:
-                await _count(self._connection, hold, held=-hold.quantity, sold=hold.quantity)
+            if await _confirm_held(self._connection, tenant_id, hold_id):
                 continue
             current = await _hold(self._connection, tenant_id, hold_id)
             if current is None or (
@@ -246,6 +236,17 @@ class SqlTicketHolds:
         for hold_id in _in_lock_order(hold_ids):
             released += await _release(self._connection, tenant_id, hold_id)
         return released
+
+
+async def _confirm_held(
+    connection: AsyncConnection, tenant_id: uuid.UUID, hold_id: uuid.UUID
+) -> bool:
+    """Held -> confirmed, its tickets counted sold; False when it was not held."""
+    hold = await _move(connection, tenant_id, hold_id, HoldStatus.HELD, HoldStatus.CONFIRMED)
+    if hold is None:
+        return False
+    await _count(connection, hold, held=-hold.quantity, sold=hold.quantity)
+    return True
 
 
 def _in_lock_order(hold_ids: Sequence[uuid.UUID]) -> list[uuid.UUID]:
