@@ -7,10 +7,18 @@ This package exports the records: importing it costs a command nothing more.
 
 from tt_payments.catalog.records import (
     Event,
+    EventNotFoundError,
     Venue,
     VenueNotFoundError,
     default_time_zone,
     venue_from_fields,
 )
 
-__all__ = ["Event", "Venue", "VenueNotFoundError", "default_time_zone", "venue_from_fields"]
+__all__ = [
+    "Event",
+    "EventNotFoundError",
+    "Venue",
+    "VenueNotFoundError",
+    "default_time_zone",
+    "venue_from_fields",
+]

@@ -22,6 +22,10 @@ class VenueNotFoundError(NotFoundError):
     default_code = "VENUE_NOT_FOUND"
 
 
+class EventNotFoundError(NotFoundError):
+    default_code = "EVENT_NOT_FOUND"
+
+
 @attrs.frozen(kw_only=True)
 class Venue:
     tenant_id: uuid.UUID

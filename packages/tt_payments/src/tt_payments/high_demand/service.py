@@ -32,10 +32,10 @@ from tt_high_demand import (
 )
 from tt_money.errors import ConflictError, NotFoundError, TicketTokenError
 from tt_payments.auth.identity import Principal, Role
+from tt_payments.catalog import EventNotFoundError
 from tt_payments.catalog.ports import Catalog
 from tt_payments.clock import utcnow
 from tt_payments.high_demand.ports import HighDemandStore
-from tt_payments.payments import EventNotFoundError
 
 _log = logging.getLogger(__name__)
 DEFAULT_TOKEN_TTL = dt.timedelta(minutes=10)

@@ -6,10 +6,10 @@ wired in by ``tt_payments.wiring`` only).
 This package exports the records only: importing it costs a command nothing more.
 """
 
+from tt_payments.catalog.records import EventNotFoundError
 from tt_payments.payments.records import (
     MAX_LINES,
     MAX_QUANTITY_PER_LINE,
-    EventNotFoundError,
     PaymentFailedError,
     PaymentNotRefundableError,
     PaymentRecord,

@@ -16,10 +16,11 @@ import attrs
 
 from tt_chain import Blockchain, GasChargePolicy, GasEstimator, GasQuote, recommend_blockchain
 from tt_money import FeeBreakdown, FeeSchedule, Money, build_fee_breakdown
-from tt_money.errors import InvalidInputError, NotFoundError
+from tt_money.errors import InvalidInputError
 from tt_payments.auth.identity import Principal
 from tt_payments.catalog import Venue, VenueNotFoundError
 from tt_payments.catalog.ports import Catalog, SalesVolume
+from tt_payments.catalog.service import venue_and_event
 from tt_payments.clock import utcnow
 from tt_payments.tickets.ports import TicketCatalog
 from tt_payments.tickets.pricing import AskedLine, PricedLine, price_lines
@@ -101,14 +102,7 @@ class FeeCalculator:
                 "too many tickets for one quote",
                 details=(("tickets", f"must hold 1 to {MAX_TICKETS_PER_QUOTE} tickets"),),
             )
-        venue = await self.catalog.get_venue(principal.tenant_id, venue_id)
-        if venue is None:
-            raise VenueNotFoundError(f"venue {venue_id} does not exist")
-        event = await self.catalog.get_event(principal.tenant_id, event_id)
-        if event is None or event.venue_id != venue.id:
-            raise NotFoundError(
-                f"event {event_id} does not exist at venue {venue_id}", code="EVENT_NOT_FOUND"
-            )
+        venue, event = await venue_and_event(self.catalog, principal.tenant_id, venue_id, event_id)
         priced = await price_lines(self.tickets, principal.tenant_id, event.id, lines)
         subtotal = Money(0, venue.currency)
         for line in priced:

@@ -21,10 +21,6 @@ class TransactionNotFoundError(NotFoundError):
     default_code = "TRANSACTION_NOT_FOUND"
 
 
-class EventNotFoundError(NotFoundError):
-    default_code = "EVENT_NOT_FOUND"
-
-
 class PaymentFailedError(InvalidInputError):
     """The processor declined the card (HTTP 402); the transaction is recorded as failed."""
 

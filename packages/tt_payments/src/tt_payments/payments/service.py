@@ -34,15 +34,14 @@ from tt_ledger.payment_states import PAID_STATUSES
 from tt_money import FeeLineKind, Money
 from tt_money.errors import ConflictError, InvalidInputError, RefusedError
 from tt_payments.auth.identity import Principal, Role
-from tt_payments.catalog import VenueNotFoundError
 from tt_payments.catalog.ports import Catalog
+from tt_payments.catalog.service import venue_and_event
 from tt_payments.checks import CheckResult, PaymentAttempt, PrePaymentCheck, combine
 from tt_payments.clock import utcnow
 from tt_payments.idempotency import IdempotencyKeyReusedError, IdempotencyScope, StoredAnswer
 from tt_payments.ledger.ports import LedgerAccounts
 from tt_payments.metrics import PaymentMetrics
 from tt_payments.payments import (
-    EventNotFoundError,
     PaymentRecord,
     PaymentRequest,
     TransactionNotFoundError,
@@ -353,16 +352,9 @@ class PaymentService:
         )
         if existing is not None:
             return existing, await self._metadata_for_retry(existing, request)
-        venue = await self.catalog.get_venue(request.tenant_id, request.venue_id)
-        if venue is None:
-            raise VenueNotFoundError(f"venue {request.venue_id} does not exist")
-        event = await self.catalog.get_event(request.tenant_id, request.event_id)
-        if event is None:
-            raise EventNotFoundError(f"event {request.event_id} does not exist")
-        if event.venue_id != venue.id:
-            raise InvalidInputError(
-                "Validation failed", details=(("eventId", "is not an event at this venue"),)
-            )
+        venue, event = await venue_and_event(
+            self.catalog, request.tenant_id, request.venue_id, request.event_id
+        )
         if request.subtotal.currency != venue.currency:
             raise InvalidInputError(
                 "Validation failed",

@@ -8,8 +8,9 @@ import uuid
 import attrs
 
 from tt_money import Money
-from tt_money.errors import ConflictError, InvalidInputError, NotFoundError
+from tt_money.errors import ConflictError, InvalidInputError
 from tt_payments.auth.identity import Principal, Role
+from tt_payments.catalog import EventNotFoundError
 from tt_payments.catalog.ports import Catalog
 from tt_payments.tickets.ports import TicketTypeStore
 from tt_payments.tickets.records import TicketType
@@ -45,7 +46,7 @@ class TicketTypeService:
             )
         event = await self.catalog.get_event(principal.tenant_id, event_id)
         if event is None:
-            raise NotFoundError(f"event {event_id} does not exist", code="EVENT_NOT_FOUND")
+            raise EventNotFoundError(f"event {event_id} does not exist")
         venue = await self.catalog.get_venue(principal.tenant_id, event.venue_id)
         if venue is not None and price.currency != venue.currency:
             raise InvalidInputError(
