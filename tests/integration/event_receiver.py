@@ -17,21 +17,11 @@ import urllib.parse
 from collections import defaultdict
 from collections.abc import AsyncIterator
 
+from tests.unit.tt_payments.fakes import RememberedNonces
 from tt_money.errors import TicketTokenError
 from tt_payments.auth.internal import InternalAuthenticator
 
 OK, FAIL, SLOW, CLOSE = "ok", "500", "slow", "close"
-
-
-class _Nonces:
-    def __init__(self) -> None:
-        self.seen: set[tuple[str, str]] = set()
-
-    async def claim(self, service: str, nonce: str, ttl_seconds: int) -> bool:
-        if (service, nonce) in self.seen:
-            return False
-        self.seen.add((service, nonce))
-        return True
 
 
 class Receiver:
@@ -47,7 +37,9 @@ class Receiver:
         """Per ordering key (paymentId, else aggregateId): event types applied, in order."""
         self.seen: set[str] = set()
         self.duplicates = 0
-        self._auth = InternalAuthenticator(secrets={"payment-service": secret}, nonces=_Nonces())
+        self._auth = InternalAuthenticator(
+            secrets={"payment-service": secret}, nonces=RememberedNonces()
+        )
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:

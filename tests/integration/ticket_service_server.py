@@ -23,6 +23,7 @@ import uvicorn
 from litestar import Litestar, Request, Response, get, post
 from litestar.params import FromPath
 
+from tests.unit.tt_payments.fakes import RememberedNonces
 from tt_money.errors import TicketTokenError
 from tt_payments.auth.internal import InternalAuthenticator
 from tt_payments.tickets.ports import TicketCatalog
@@ -38,17 +39,6 @@ _STATUS = {
 }
 
 
-class _Nonces:
-    def __init__(self) -> None:
-        self.seen: set[tuple[str, str]] = set()
-
-    async def claim(self, service: str, nonce: str, ttl_seconds: int) -> bool:
-        if (service, nonce) in self.seen:
-            return False
-        self.seen.add((service, nonce))
-        return True
-
-
 class TicketServiceDouble:
     def __init__(self, backing: TicketCatalog) -> None:
         self.backing = backing
@@ -59,7 +49,9 @@ class TicketServiceDouble:
         self.events: list[str] = []
         """Event types received on the subscriber endpoint."""
         self._holds: set[uuid.UUID] = set()
-        self._auth = InternalAuthenticator(secrets={"payment-service": SECRET}, nonces=_Nonces())
+        self._auth = InternalAuthenticator(
+            secrets={"payment-service": SECRET}, nonces=RememberedNonces()
+        )
         self.app = Litestar(
             route_handlers=[
                 self._quote_route(),

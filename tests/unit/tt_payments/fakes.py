@@ -897,6 +897,18 @@ class FakePaymentsTransaction:
         )
 
 
+class RememberedNonces:
+    """A nonce store in memory: every nonce is fresh once."""
+
+    def __init__(self) -> None:
+        self.seen: set[tuple[str, str]] = set()
+
+    async def claim(self, service: str, nonce: str, ttl_seconds: int) -> bool:
+        fresh = (service, nonce) not in self.seen
+        self.seen.add((service, nonce))
+        return fresh
+
+
 class FakeSalesVolume:
     """No sales yet: every venue is in its first fee tier."""
 

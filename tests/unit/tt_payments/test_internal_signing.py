@@ -8,6 +8,7 @@ import hmac
 
 import pytest
 
+from tests.unit.tt_payments.fakes import RememberedNonces
 from tt_payments.auth.internal import (
     InternalAuthenticator,
     canonical_string,
@@ -93,18 +94,6 @@ def test_service_secrets_are_parsed_from_name_secret_pairs() -> None:
     for bad in ("order-service", ":x", "a:", "a:1,a:2"):
         with pytest.raises(ValueError, match=r"name:secret|listed twice"):
             parse_service_secrets(bad)
-
-
-class RememberedNonces:
-    """A nonce store in memory: every nonce is fresh once."""
-
-    def __init__(self) -> None:
-        self.seen: set[tuple[str, str]] = set()
-
-    async def claim(self, service: str, nonce: str, ttl_seconds: int) -> bool:
-        fresh = (service, nonce) not in self.seen
-        self.seen.add((service, nonce))
-        return fresh
 
 
 NOW = 1_764_140_000
