@@ -301,7 +301,8 @@ class EventCarriedHolds:
     __slots__ = ()
 
     async def confirm(self, tenant_id: uuid.UUID, hold_ids: Sequence[uuid.UUID]) -> list[uuid.UUID]:
+        # None is known lost here; the ticket service itself refunds-or-sells a late one.
         return []
 
     async def release(self, tenant_id: uuid.UUID, hold_ids: Sequence[uuid.UUID]) -> int:
-        return len(hold_ids)
+        return 0  # nothing moves in our database; the event tells the ticket service
