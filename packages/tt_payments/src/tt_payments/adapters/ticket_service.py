@@ -301,7 +301,8 @@ class EventCarriedHolds:
     __slots__ = ()
 
     async def confirm(self, tenant_id: uuid.UUID, hold_ids: Sequence[uuid.UUID]) -> list[uuid.UUID]:
-        # None is known lost here; the ticket service itself refunds-or-sells a late one.
+        # Nothing is known lost here: a hold the ticket service can no longer confirm
+        # (it expired there) is not detected by us yet (issue 13 note).
         return []
 
     async def release(self, tenant_id: uuid.UUID, hold_ids: Sequence[uuid.UUID]) -> int:
