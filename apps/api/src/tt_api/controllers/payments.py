@@ -171,19 +171,9 @@ class PaymentsController(Controller):
         fees: FeesDep,
     ) -> CalculateFeesResponse:
         check_optional_idempotency_key(request)
-        by_amount = data.amount is not None or data.ticket_count is not None
-        by_tickets = data.event_id is not None or data.tickets is not None
-        if by_amount == by_tickets:
-            raise InvalidInputError(
-                "send amount and ticketCount, or eventId and tickets",
-                details=(("tickets", "send either amount + ticketCount or eventId + tickets"),),
-            )
-        if by_tickets:
-            if data.event_id is None or data.tickets is None:
-                missing = "eventId" if data.event_id is None else "tickets"
-                raise InvalidInputError(
-                    "Validation failed", details=((missing, "is required with the other"),)
-                )
+        if _fee_form(data) == "tickets":
+            assert data.event_id is not None  # _fee_form checked both
+            assert data.tickets is not None
             quote, priced = await fees.calculate_for_tickets(
                 principal_of(request),
                 venue_id=data.venue_id,
@@ -207,11 +197,8 @@ class PaymentsController(Controller):
                     for line in priced
                 ],
             )
-        if data.amount is None or data.ticket_count is None:
-            missing = "amount" if data.amount is None else "ticketCount"
-            raise InvalidInputError(
-                "Validation failed", details=((missing, "is required with the other"),)
-            )
+        assert data.amount is not None  # _fee_form checked both
+        assert data.ticket_count is not None
         quote = await fees.calculate(
             principal_of(request),
             venue_id=data.venue_id,
@@ -332,6 +319,27 @@ def _process_answer(outcome: PaymentOutcome) -> tuple[int, msgspec.Struct]:
 
 def _snake(camel: str) -> str:
     return "".join(f"_{char.lower()}" if char.isupper() else char for char in camel)
+
+
+def _fee_form(data: CalculateFeesRequest) -> str:
+    """Which form calculate-fees was sent: ``amount`` (+ ``ticketCount``) or ``tickets``
+    (+ ``eventId``); one of them, whole, or 422 naming what is wrong."""
+    forms = {
+        "amount": (("amount", data.amount), ("ticketCount", data.ticket_count)),
+        "tickets": (("eventId", data.event_id), ("tickets", data.tickets)),
+    }
+    sent = [form for form, fields in forms.items() if any(v is not None for _, v in fields)]
+    if len(sent) != 1:
+        raise InvalidInputError(
+            "send amount and ticketCount, or eventId and tickets",
+            details=(("tickets", "send either amount + ticketCount or eventId + tickets"),),
+        )
+    missing = [name for name, value in forms[sent[0]] if value is None]
+    if missing:
+        raise InvalidInputError(
+            "Validation failed", details=((missing[0], "is required with the other"),)
+        )
+    return sent[0]
 
 
 def _fee_response(quote: FeeQuote) -> CalculateFeesResponse:
