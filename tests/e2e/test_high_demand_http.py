@@ -29,7 +29,7 @@ from tests.e2e.test_process_payment_http import (
     venue_and_event,
 )
 from tt_api import create_app
-from tt_payments import Container, Settings, bootstrap
+from tt_payments import Container, Overrides, Settings, bootstrap
 from tt_payments.auth.identity import Role
 from tt_payments.db.tables.high_demand import waiting_room_activity
 from tt_payments.db.tables.payments import payment_transactions
@@ -618,8 +618,12 @@ async def test_the_presale_draw_is_published_and_checkable(
 
 @pytest.fixture
 async def redis_down(settings: Settings, tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
-    """The same service with its Redis unreachable."""
-    broken = bootstrap(attrs.evolve(settings, redis_url=UNUSED_REDIS))
+    """The same service with its Redis unreachable. Its simulated processor keeps its state
+    in process: the processor is another system, and these tests are about our Redis."""
+    broken = bootstrap(
+        attrs.evolve(settings, redis_url=UNUSED_REDIS),
+        overrides=Overrides(payment_provider=SimulatedProvider()),
+    )
     try:
         transport = httpx.ASGITransport(app=create_app(broken))
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:

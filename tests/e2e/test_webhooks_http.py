@@ -121,7 +121,7 @@ async def processing_payment(
     assert response.status_code == 202, response.text
     transaction = response.json()["transaction"]
     assert transaction["status"] == "processing"
-    intent = provider.payment_id_for(
+    intent = await provider.payment_id_for(
         provider_idempotency_key(tenant, uuid.UUID(transaction["id"]), "charge")
     )
     assert intent is not None

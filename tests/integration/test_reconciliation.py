@@ -179,7 +179,7 @@ async def test_a_charge_missing_locally_is_flagged_once(core: Container, shop: S
 async def test_an_amount_mismatch_is_flagged_not_fixed(core: Container, shop: Shop) -> None:
     paid = await shop.pay()
     intent = str(paid["stripePaymentIntentId"])
-    simulated(core).tamper(intent, amount=Money(1, USD))
+    await simulated(core).tamper(intent, amount=Money(1, USD))
     report = await reconcile(core)
     assert {"kind": "amount_mismatch", "object": intent, "new": "true"} in report.findings
     assert await status_of(core, shop.tenant, paid["id"]) == "completed"
@@ -243,7 +243,7 @@ async def test_a_payment_the_processor_never_saw_expires(core: Container, shop: 
     assert await status_of(core, shop.tenant, paid["id"]) == "cancelled"
     assert simulated(core).charges_created == charges_before  # nothing was charged
     key = provider_idempotency_key(shop.tenant, uuid.UUID(str(paid["id"])), "charge")
-    assert simulated(core).payment_id_for(key) is None
+    assert await simulated(core).payment_id_for(key) is None
 
 
 async def test_an_orphaned_payment_gets_its_mint_job_and_event_back(

@@ -1,15 +1,25 @@
-"""The simulated processor behaves like Stripe's test mode, and its faults are switchable."""
+"""The simulated processor behaves like Stripe's test mode, and its faults are switchable.
+
+Every test that takes the ``provider`` fixture runs twice: on the in-process store and on
+the Redis store the served processor uses (the test servers' Redis, a key prefix per test).
+"""
 
 from __future__ import annotations
 
 import asyncio
+import uuid
+from collections.abc import AsyncIterator
 
 import attrs
 import pytest
 
+from tests.conftest import Servers
 from tt_money import EUR, USD, Money
+from tt_payments.adapters import cache
+from tt_payments.adapters.simulator_redis import RedisSimulatorStore
 from tt_payments.providers.ports import PaymentProvider
 from tt_payments.providers.simulated import FaultPoint, SimulatedProvider
+from tt_payments.providers.simulator_store import MemorySimulatorStore
 from tt_payments.providers.types import (
     Charge,
     ChargeRequest,
@@ -48,9 +58,18 @@ def refund_request(charge: Charge, minor: int, key: str) -> RefundRequest:
     )
 
 
-@pytest.fixture
-def provider() -> SimulatedProvider:
-    return SimulatedProvider()
+@pytest.fixture(params=["memory", "redis"])
+async def provider(request: pytest.FixtureRequest) -> AsyncIterator[SimulatedProvider]:
+    if request.param == "memory":
+        yield SimulatedProvider(store=MemorySimulatorStore())
+        return
+    servers = request.getfixturevalue("servers")
+    client = cache.create_client(servers.redis_url, timeout_seconds=30)
+    try:
+        store = RedisSimulatorStore(client, ttl_seconds=600, prefix=f"sim-test-{uuid.uuid4().hex}")
+        yield SimulatedProvider(store=store)
+    finally:
+        await client.aclose()
 
 
 def test_it_implements_the_payment_provider_port(provider: SimulatedProvider) -> None:
@@ -472,3 +491,84 @@ async def test_latency_delays_calls_without_serialising_them() -> None:
     assert sleep.delays == [0.05] * 20
     assert [charge.status for charge in charges] == [ChargeStatus.SUCCEEDED] * 20
     assert provider.charges_created == 20
+
+
+async def test_the_in_process_store_forgets_the_oldest_payments_past_its_bound() -> None:
+    # Given a processor whose store keeps 10 documents (each payment writes 2: its reply
+    # under the key, and the payment)
+    store = MemorySimulatorStore(max_documents=10)
+    provider = SimulatedProvider(store=store)
+
+    # When 50 payments are made
+    charges = [await provider.charge(charge_request(key=f"k-{i}")) for i in range(50)]
+
+    # Then the store holds no more than its bound, the newest payments are known
+    assert len(store) == 10
+    latest = await provider.retrieve(charges[-1].provider_payment_id)
+    assert latest.status is ChargeStatus.SUCCEEDED
+    # and the oldest is forgotten, as after a restart
+    with pytest.raises(ProviderRejectedError, match="No such payment_intent"):
+        await provider.retrieve(charges[0].provider_payment_id)
+    assert provider.charges_created == 50
+
+
+@pytest.fixture
+async def redis_client(servers: Servers) -> AsyncIterator[cache.Client]:
+    client = cache.create_client(servers.redis_url, timeout_seconds=30)
+    yield client
+    await client.aclose()
+
+
+async def test_processes_sharing_the_redis_store_see_one_processor(
+    redis_client: cache.Client,
+) -> None:
+    # Given two service processes' processors on one Redis store
+    prefix = f"sim-test-{uuid.uuid4().hex}"
+    one = SimulatedProvider(store=RedisSimulatorStore(redis_client, ttl_seconds=600, prefix=prefix))
+    other = SimulatedProvider(
+        store=RedisSimulatorStore(redis_client, ttl_seconds=600, prefix=prefix)
+    )
+
+    # When one charges a 3-D Secure card, the other confirms it and refunds part of it
+    pending = await one.charge(charge_request("pm_card_authenticationRequired", key="k-shared"))
+    await other.complete_action(pending.provider_payment_id, succeed=True)
+    await other.refund(refund_request(pending, 400, key="r-shared"))
+
+    # Then the first sees the payment succeeded, and replays the charge without a new one
+    assert (await one.retrieve(pending.provider_payment_id)).status is ChargeStatus.SUCCEEDED
+    assert await other.charge(charge_request("pm_card_authenticationRequired", key="k-shared")) == (
+        pending
+    )
+    # and what is left to refund is the same from both
+    with pytest.raises(ProviderRejectedError, match="greater than unrefunded amount"):
+        await one.refund(refund_request(pending, 601, key="r-too-much"))
+    # and each document expires: Redis holds the processor for its retention, no longer
+    ttl = await redis_client.ttl(f"{prefix}:pi:{pending.provider_payment_id}")
+    assert 0 < ttl <= 600
+
+
+async def test_concurrent_refunds_from_many_processes_never_refund_more_than_was_paid(
+    redis_client: cache.Client,
+) -> None:
+    # Given a $10 payment and eight processes' processors on one Redis store
+    prefix = f"sim-test-{uuid.uuid4().hex}"
+    providers = [
+        SimulatedProvider(store=RedisSimulatorStore(redis_client, ttl_seconds=600, prefix=prefix))
+        for _ in range(8)
+    ]
+    charge = await providers[0].charge(charge_request(key="k-race"))
+
+    # When 40 refunds of $1, each with its own key, race across them
+    async def refund(index: int) -> bool:
+        try:
+            await providers[index % 8].refund(refund_request(charge, 100, key=f"r-{index}"))
+        except ProviderRejectedError:
+            return False
+        return True
+
+    outcomes = await asyncio.gather(*(refund(index) for index in range(40)))
+
+    # Then exactly ten succeed: the watched read-then-write let no two spend the same dollar
+    assert sum(outcomes) == 10
+    with pytest.raises(ProviderRejectedError, match="greater than unrefunded amount"):
+        await providers[3].refund(refund_request(charge, 1, key="r-last"))

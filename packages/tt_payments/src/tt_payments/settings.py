@@ -74,6 +74,9 @@ class Settings:
     """Another Stripe API address (localstripe in tests); None means Stripe itself."""
     simulated_latency_ms: int = 0
     """Delay the simulated processor adds to each call, for load tests."""
+    simulated_retain_hours: int = 72
+    """How long the simulated processor's Redis keeps a payment, refund or reply after its
+    last change; a payment older than this is unknown to it, as after a restart."""
     stripe_webhook_secrets: tuple[str, ...] = attrs.field(default=(), repr=False)
     """Secrets that may sign Stripe webhooks (several during a rotation)."""
     square_webhook_signature_keys: tuple[str, ...] = attrs.field(default=(), repr=False)
@@ -193,6 +196,9 @@ class Settings:
             stripe_api_base=reader.text("TT_STRIPE_API_BASE"),
             simulated_latency_ms=reader.integer(
                 "TT_SIMULATED_LATENCY_MS", defaults.simulated_latency_ms, low=0, high=60_000
+            ),
+            simulated_retain_hours=reader.integer(
+                "TT_SIMULATED_RETAIN_HOURS", defaults.simulated_retain_hours, low=1, high=24 * 366
             ),
             stripe_webhook_secrets=_listed(reader.text("TT_STRIPE_WEBHOOK_SECRETS")),
             square_webhook_signature_keys=_listed(reader.text("TT_SQUARE_WEBHOOK_SIGNATURE_KEYS")),

@@ -23,6 +23,7 @@ from tt_payments.adapters.event_sender import HttpEventSender
 from tt_payments.adapters.log_publisher import LogPublisher
 from tt_payments.adapters.nonce_redis import RedisNonceStore
 from tt_payments.adapters.prometheus_metrics import PrometheusPaymentMetrics
+from tt_payments.adapters.simulator_redis import RedisSimulatorStore
 from tt_payments.adapters.webhook_seen_redis import RedisSeenWebhooks
 from tt_payments.auth.internal import InternalAuthenticator
 from tt_payments.auth.keys import load_queue_token_secret
@@ -119,7 +120,7 @@ def build_container(settings: Settings, overrides: Overrides) -> Container:
             gas_charge=GasChargePolicy(Money(settings.gas_charge_per_ticket_cents, USD)),
             tickets=tickets,
         )
-        provider = overrides.payment_provider or build_provider(settings)
+        provider = overrides.payment_provider or build_provider(settings, redis_client)
         ledger = SqlLedger(engine)
         stored_payments = SqlPayments(engine)
         payments_uow: UnitOfWork[PaymentsTransaction] = SqlUnitOfWork(
@@ -386,15 +387,18 @@ def build_rate_source(settings: Settings) -> RateSource:
     return FallbackRates(primary, tables)
 
 
-def build_provider(settings: Settings) -> PaymentProvider:
-    """The configured processor: the simulated one by default (NOTES item 10)."""
+def build_provider(settings: Settings, redis_client: cache.Client) -> PaymentProvider:
+    """The configured processor: the simulated one by default (NOTES item 10), its state
+    in Redis so every process of the service (each `tt serve` worker, the CLI, the worker)
+    sees the same payments, and a long-running server's memory stays flat."""
     if settings.processor == "stripe":
         if settings.stripe_secret_key is None:
             raise SettingsError("TT_PROCESSOR=stripe needs TT_STRIPE_SECRET_KEY")
         from tt_payments.providers.stripe.charges import StripeProvider  # noqa: PLC0415
 
         return StripeProvider(settings.stripe_secret_key, api_base=settings.stripe_api_base)
-    return SimulatedProvider(latency=settings.simulated_latency_ms / 1000)
+    store = RedisSimulatorStore(redis_client, ttl_seconds=settings.simulated_retain_hours * 3600)
+    return SimulatedProvider(store=store, latency=settings.simulated_latency_ms / 1000)
 
 
 def build_payout_provider(settings: Settings, *, clock: Clock = utcnow) -> PayoutProvider:
