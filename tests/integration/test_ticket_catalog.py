@@ -40,8 +40,12 @@ async def ticket_type(container: Container, shop: Shop, *, capacity: int = 10) -
 
 
 async def left(container: Container, shop: Shop, ticket: TicketType) -> TicketType:
+    """The ticket type as the admin listing counts it (held and sold from the holds), after
+    checking that the payment path's quote sees the same number left."""
+    listed = {t.id: t for t in await container.ticket_types.of_event(shop.admin, shop.event)}
     quoted = await container.tickets.quote(shop.tenant, shop.event, [ticket.id])
-    return quoted[ticket.id]
+    assert quoted[ticket.id].available == listed[ticket.id].available
+    return listed[ticket.id]
 
 
 async def hold(

@@ -397,7 +397,12 @@ class TicketsState:
 def _recount(state: TicketsState, hold: TicketHold, *, held: int, sold: int) -> None:
     key = (hold.tenant_id, hold.ticket_type_id)
     current = state.types[key]
-    state.types[key] = attrs.evolve(current, held=current.held + held, sold=current.sold + sold)
+    state.types[key] = attrs.evolve(
+        current,
+        taken=current.taken + held + sold,
+        held=(current.held or 0) + held,
+        sold=(current.sold or 0) + sold,
+    )
 
 
 def _release_hold(state: TicketsState, tenant_id: uuid.UUID, hold_id: uuid.UUID) -> bool:
@@ -431,6 +436,8 @@ class FakeTicketCatalog:
         self._state = state
 
     def put(self, ticket_type: TicketType) -> None:
+        if ticket_type.held is None:  # counted, as the SQL catalog's put and listing do
+            ticket_type = attrs.evolve(ticket_type, held=ticket_type.taken, sold=0)
         self._state.types[(ticket_type.tenant_id, ticket_type.id)] = ticket_type
 
     def of(self, tenant_id: uuid.UUID, ticket_type_id: uuid.UUID) -> TicketType:

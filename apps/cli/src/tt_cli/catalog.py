@@ -114,8 +114,8 @@ def _ticket_type_json(ticket_type: TicketType) -> str:
             "price": ticket_type.price.minor,
             "currency": ticket_type.price.currency.code,
             "capacity": ticket_type.capacity,
-            "held": ticket_type.held,
-            "sold": ticket_type.sold,
+            "held": ticket_type.held or 0,  # put and of_event count both
+            "sold": ticket_type.sold or 0,
             "available": ticket_type.available,
         }
     )

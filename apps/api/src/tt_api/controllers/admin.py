@@ -136,8 +136,9 @@ def ticket_type_body(ticket_type: TicketType) -> TicketTypeBody:
         price=ticket_type.price.minor,
         currency=ticket_type.price.currency.code,
         capacity=ticket_type.capacity,
-        held=ticket_type.held,
-        sold=ticket_type.sold,
+        # put and of_event count both (None only in the payment path's quote)
+        held=ticket_type.held or 0,
+        sold=ticket_type.sold or 0,
         available=ticket_type.available,
     )
 

@@ -265,7 +265,7 @@ def _ticket_type(tenant_id: uuid.UUID, event_id: uuid.UUID, row: Mapping[str, An
         raise ValueError("price, capacity and available must be integers")
     if uuid.UUID(str(row["eventId"])) != event_id:
         raise ValueError("a ticket type of another event")
-    # The service says what is left; held + sold is what is not.
+    # The service says what is left; what is not is taken (held or sold: it need not say).
     return TicketType(
         tenant_id=tenant_id,
         id=uuid.UUID(str(row["id"])),
@@ -273,7 +273,7 @@ def _ticket_type(tenant_id: uuid.UUID, event_id: uuid.UUID, row: Mapping[str, An
         name=str(row["name"]),
         price=Money(price, currency_for(str(row["currency"]))),
         capacity=capacity,
-        held=max(capacity - available, 0),
+        taken=max(capacity - available, 0),
     )
 
 

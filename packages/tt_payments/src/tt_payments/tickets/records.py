@@ -65,10 +65,13 @@ class TicketType:
     price: Money
     """Per ticket, in the event's currency (integer minor units)."""
     capacity: int
-    held: int = 0
-    """In open holds (buyers paying now)."""
-    sold: int = 0
-    """In confirmed holds (paid)."""
+    taken: int = 0
+    """In open or confirmed holds: what the capacity counts."""
+    held: int | None = None
+    """Of ``taken``, in open holds (buyers paying now); None where not counted (the
+    payment path's quote reads only the price and what is left)."""
+    sold: int | None = None
+    """Of ``taken``, in confirmed holds (paid); None where not counted."""
 
     def __attrs_post_init__(self) -> None:
         problems = []
@@ -80,10 +83,14 @@ class TicketType:
             problems.append(("capacity", "must not be negative"))
         if problems:
             raise InvalidInputError("Validation failed", details=tuple(problems))
+        if (self.held is None) != (self.sold is None) or (
+            self.held is not None and self.sold is not None and self.held + self.sold != self.taken
+        ):
+            raise ValueError(f"held {self.held} and sold {self.sold} must add up to {self.taken}")
 
     @property
     def available(self) -> int:
-        return self.capacity - self.held - self.sold
+        return self.capacity - self.taken
 
 
 class HoldStatus(enum.Enum):

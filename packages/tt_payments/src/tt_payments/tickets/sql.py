@@ -1,18 +1,33 @@
 """The local ticket catalog in PostgreSQL (``TicketCatalog`` and ``TicketTypeStore``).
 
-A hold is one transaction: a conditional ``UPDATE ticket_types SET held = held + n WHERE
-held + sold + n <= capacity`` (the row lock serializes buyers of one type, and the loser
-of a race for the last tickets finds the condition false), the hold row, and one row
-per named seat, unique per ticket type while not released. Confirm and release are
-conditional on the hold's status, so each moves the counts once. The database's checks
-(never below zero, never past the capacity) hold the invariant even against a bug here.
+A ticket type's row counts ``taken``: the tickets in open or confirmed holds, never past
+its capacity. That row is an on-sale's hottest (every buyer of the type moves it), so its
+lock is held as briefly as PostgreSQL allows:
+
+- A hold without named seats is ONE autocommitted statement: a conditional ``UPDATE
+  ticket_types SET taken = taken + n WHERE taken + n <= capacity`` feeding the insert of
+  the hold row. The row lock is released by the statement's own commit, inside the
+  server, never waiting on this process to send the next statement (under load, waiting
+  for the event loop to come back to a coroutine is what made the lock long). The loser
+  of a race for the last tickets finds the condition false; a retry under the same hold
+  id fails the hold's primary key, which undoes that statement's count.
+- A hold naming seats is one transaction: the hold row, one row per seat (unique per
+  ticket type while not released), and the count last, just before the commit.
+- Confirming a hold (a completed payment, in the payment's transaction) changes its
+  status only: held and confirmed both count as taken, so a payment's commit never waits
+  on the ticket type's row. What is held and what is sold are counted from the holds
+  when an admin asks (``of_event``, ``put``).
+
+Confirm and release are conditional on the hold's status, so each moves the count once.
+The database's checks (never below zero, never past the capacity) hold the invariant even
+against a bug here.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -41,17 +56,59 @@ _TAKE = (
         ticket_types.c.tenant_id == sa.bindparam("w_tenant_id"),
         ticket_types.c.id == sa.bindparam("w_id"),
         ticket_types.c.event_id == sa.bindparam("w_event_id"),
-        ticket_types.c.held + ticket_types.c.sold + sa.bindparam("w_quantity")
-        <= ticket_types.c.capacity,
+        ticket_types.c.taken + sa.bindparam("w_quantity") <= ticket_types.c.capacity,
     )
-    .values(held=ticket_types.c.held + sa.bindparam("w_quantity"), updated_at=sa.func.now())
+    .values(taken=ticket_types.c.taken + sa.bindparam("w_quantity"), updated_at=sa.func.now())
     .returning(ticket_types.c.id)
+)
+
+# A hold without seats in one statement: the count, then the hold row from it (nothing is
+# inserted when the count's condition fails).
+_TAKE_AND_HOLD = sa.text(
+    """
+    WITH take AS (
+        UPDATE ticket_types SET taken = taken + :quantity, updated_at = now()
+        WHERE tenant_id = :tenant_id AND id = :ticket_type_id AND event_id = :event_id
+            AND taken + :quantity <= capacity
+        RETURNING tenant_id, id
+    )
+    INSERT INTO ticket_holds (tenant_id, id, ticket_type_id, user_id, quantity, seat_numbers,
+        status, expires_at, created_at, updated_at)
+    SELECT tenant_id, :hold_id, id, :user_id, :quantity, '{}', 'held', :expires_at, now(), now()
+    FROM take
+    RETURNING id
+    """
+)
+
+_HOLDS_BY_STATUS = (
+    sa.select(
+        ticket_holds.c.ticket_type_id,
+        sa.func.coalesce(
+            sa.func.sum(ticket_holds.c.quantity).filter(
+                ticket_holds.c.status == HoldStatus.HELD.value
+            ),
+            0,
+        ).label("held"),
+        sa.func.coalesce(
+            sa.func.sum(ticket_holds.c.quantity).filter(
+                ticket_holds.c.status == HoldStatus.CONFIRMED.value
+            ),
+            0,
+        ).label("sold"),
+    )
+    .where(
+        ticket_holds.c.tenant_id == sa.bindparam("tenant_id"),
+        ticket_holds.c.ticket_type_id.in_(sa.bindparam("ids", expanding=True)),
+        ticket_holds.c.status.in_([HoldStatus.HELD.value, HoldStatus.CONFIRMED.value]),
+    )
+    .group_by(ticket_holds.c.ticket_type_id)
 )
 
 
 class SqlTicketCatalog:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
+        self._autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
 
     async def quote(
         self, tenant_id: uuid.UUID, event_id: uuid.UUID, ticket_type_ids: Collection[uuid.UUID]
@@ -80,24 +137,35 @@ class SqlTicketCatalog:
         expires_at: dt.datetime,
     ) -> TicketHold:
         seats = distinct_seats(quantity, tuple(seat_numbers))
+        held = TicketHold(
+            tenant_id=tenant_id,
+            id=hold_id,
+            ticket_type_id=ticket_type_id,
+            user_id=user_id,
+            quantity=quantity,
+            seat_numbers=seats,
+            status=HoldStatus.HELD,
+            expires_at=expires_at,
+        )
+        if not seats:
+            return await self._hold_in_one_statement(held, event_id)
+        try:
+            return await self._hold_seats(held, event_id)
+        except IntegrityError as error:
+            if "fk_ticket_holds_ticket_type" not in str(error.orig):
+                raise
+            raise TicketTypeNotFoundError(
+                f"event {event_id} has no ticket type {ticket_type_id}",
+                details=(("ticketTypeId", "is not a ticket type of this event"),),
+            ) from None
+
+    async def _hold_seats(self, held: TicketHold, event_id: uuid.UUID) -> TicketHold:
+        """A hold naming seats: the hold row, its seats and the count in one transaction."""
+        tenant_id, hold_id, ticket_type_id = held.tenant_id, held.id, held.ticket_type_id
+        user_id, quantity, seats = held.user_id, held.quantity, held.seat_numbers
         async with self._engine.begin() as connection:
-            # The count first, then the hold row: a retry under the same id (rare: a
-            # concurrent twin) finds the row taken and undoes its count below, so the
-            # common path costs no lookup.
-            taken = await connection.execute(
-                _TAKE,
-                {
-                    "w_tenant_id": tenant_id,
-                    "w_id": ticket_type_id,
-                    "w_event_id": event_id,
-                    "w_quantity": quantity,
-                },
-            )
-            if taken.first() is None:
-                existing = await _hold(connection, tenant_id, hold_id)
-                if existing is not None:  # a retry of a hold that took the last tickets
-                    return existing
-                raise await _why_not(connection, tenant_id, event_id, ticket_type_id)
+            # The hold row and its seats first, the count last: the ticket type's row is
+            # locked only from the count to the commit.
             inserted = await connection.execute(
                 insert(ticket_holds)
                 .values(
@@ -108,13 +176,13 @@ class SqlTicketCatalog:
                     quantity=quantity,
                     seat_numbers=list(seats),
                     status=HoldStatus.HELD.value,
-                    expires_at=expires_at,
+                    expires_at=held.expires_at,
                 )
                 .on_conflict_do_nothing()
                 .returning(ticket_holds.c.id)
             )
             if inserted.first() is None:
-                # A retry (or a concurrent twin) under the same id: undo our count.
+                # A retry (or a concurrent twin) under the same id: nothing counted yet.
                 await connection.rollback()
                 twin = await self._get(tenant_id, hold_id)
                 if twin is None:  # pragma: no cover - the conflict implies the row
@@ -126,16 +194,52 @@ class SqlTicketCatalog:
                     f"seats {', '.join(taken_seats)} are taken",
                     details=(("seatNumbers", f"{', '.join(taken_seats)} are taken"),),
                 )
-        return TicketHold(
-            tenant_id=tenant_id,
-            id=hold_id,
-            ticket_type_id=ticket_type_id,
-            user_id=user_id,
-            quantity=quantity,
-            seat_numbers=seats,
-            status=HoldStatus.HELD,
-            expires_at=expires_at,
-        )
+            taken = await connection.execute(
+                _TAKE,
+                {
+                    "w_tenant_id": tenant_id,
+                    "w_id": ticket_type_id,
+                    "w_event_id": event_id,
+                    "w_quantity": quantity,
+                },
+            )
+            if taken.first() is None:
+                raise await _why_not(connection, tenant_id, event_id, ticket_type_id)
+        return held
+
+    async def _hold_in_one_statement(self, hold: TicketHold, event_id: uuid.UUID) -> TicketHold:
+        """A hold without seats: count and hold row in one autocommitted statement."""
+        try:
+            async with self._autocommit.connect() as connection:
+                inserted = await connection.execute(
+                    _TAKE_AND_HOLD,
+                    {
+                        "tenant_id": hold.tenant_id,
+                        "ticket_type_id": hold.ticket_type_id,
+                        "event_id": event_id,
+                        "hold_id": hold.id,
+                        "user_id": hold.user_id,
+                        "quantity": hold.quantity,
+                        "expires_at": hold.expires_at,
+                    },
+                )
+                if inserted.first() is not None:
+                    return hold
+                # Not counted: sold out, no such ticket type, or a retry of a hold that
+                # took the last tickets.
+                existing = await _hold(connection, hold.tenant_id, hold.id)
+                if existing is not None:
+                    return existing
+                raise await _why_not(connection, hold.tenant_id, event_id, hold.ticket_type_id)
+        except IntegrityError as error:
+            if "ticket_holds_pkey" not in str(error.orig):
+                raise
+        # A retry (or a concurrent twin) under the same id: its statement, count included,
+        # was undone by the conflict; the hold is the one recorded first.
+        twin = await self._get(hold.tenant_id, hold.id)
+        if twin is None:  # pragma: no cover - the conflict implies the row
+            raise RuntimeError(f"hold {hold.id} conflicted but does not exist")
+        return twin
 
     async def confirm(self, tenant_id: uuid.UUID, hold_id: uuid.UUID) -> bool:
         async with self._engine.begin() as connection:
@@ -185,6 +289,7 @@ class SqlTicketCatalog:
         try:
             async with self._engine.begin() as connection:
                 row = (await connection.execute(upsert)).mappings().one()
+                counts = await _holds_by_status(connection, ticket_type.tenant_id, [row["id"]])
         except IntegrityError as error:
             if "ck_ticket_types_within_capacity" in str(error.orig):
                 raise CapacityBelowSoldError(
@@ -192,7 +297,7 @@ class SqlTicketCatalog:
                     details=(("capacity", "must be at least what is held and sold"),),
                 ) from None
             raise
-        return _ticket_type(row), bool(row["created"])
+        return _ticket_type(row, counts), bool(row["created"])
 
     async def of_event(self, tenant_id: uuid.UUID, event_id: uuid.UUID) -> list[TicketType]:
         query = (
@@ -202,7 +307,8 @@ class SqlTicketCatalog:
         )
         async with self._engine.connect() as connection:
             rows = (await connection.execute(query)).mappings().all()
-        return [_ticket_type(row) for row in rows]
+            counts = await _holds_by_status(connection, tenant_id, [row["id"] for row in rows])
+        return [_ticket_type(row, counts) for row in rows]
 
     async def _get(self, tenant_id: uuid.UUID, hold_id: uuid.UUID) -> TicketHold | None:
         async with self._engine.connect() as connection:
@@ -241,12 +347,10 @@ class SqlTicketHolds:
 async def _confirm_held(
     connection: AsyncConnection, tenant_id: uuid.UUID, hold_id: uuid.UUID
 ) -> bool:
-    """Held -> confirmed, its tickets counted sold; False when it was not held."""
+    """Held -> confirmed (sold); False when it was not held. The ticket type's count is
+    not touched: held and confirmed both count as taken."""
     hold = await _move(connection, tenant_id, hold_id, HoldStatus.HELD, HoldStatus.CONFIRMED)
-    if hold is None:
-        return False
-    await _count(connection, hold, held=-hold.quantity, sold=hold.quantity)
-    return True
+    return hold is not None
 
 
 def _in_lock_order(hold_ids: Sequence[uuid.UUID]) -> list[uuid.UUID]:
@@ -293,10 +397,9 @@ async def _retake(connection: AsyncConnection, hold: TicketHold) -> bool:
             .where(
                 ticket_types.c.tenant_id == hold.tenant_id,
                 ticket_types.c.id == hold.ticket_type_id,
-                ticket_types.c.held + ticket_types.c.sold + hold.quantity
-                <= ticket_types.c.capacity,
+                ticket_types.c.taken + hold.quantity <= ticket_types.c.capacity,
             )
-            .values(sold=ticket_types.c.sold + hold.quantity, updated_at=sa.func.now())
+            .values(taken=ticket_types.c.taken + hold.quantity, updated_at=sa.func.now())
             .returning(ticket_types.c.id)
         )
         if taken.first() is None or await _claim_seats(
@@ -338,7 +441,7 @@ async def _why_not(
 ) -> Exception:
     row = (
         await connection.execute(
-            sa.select(ticket_types.c.capacity, ticket_types.c.held, ticket_types.c.sold).where(
+            sa.select(ticket_types.c.capacity, ticket_types.c.taken).where(
                 ticket_types.c.tenant_id == tenant_id,
                 ticket_types.c.id == ticket_type_id,
                 ticket_types.c.event_id == event_id,
@@ -350,7 +453,7 @@ async def _why_not(
             f"event {event_id} has no ticket type {ticket_type_id}",
             details=(("ticketTypeId", "is not a ticket type of this event"),),
         )
-    left = row.capacity - row.held - row.sold
+    left = row.capacity - row.taken
     return SoldOutError(
         f"only {left} left of ticket type {ticket_type_id}",
         details=(("quantity", f"only {left} left"),),
@@ -383,15 +486,11 @@ async def _move(
     return None if row is None else _to_hold(row)
 
 
-async def _count(connection: AsyncConnection, hold: TicketHold, *, held: int, sold: int) -> None:
+async def _give_back(connection: AsyncConnection, hold: TicketHold) -> None:
     await connection.execute(
         sa.update(ticket_types)
         .where(ticket_types.c.tenant_id == hold.tenant_id, ticket_types.c.id == hold.ticket_type_id)
-        .values(
-            held=ticket_types.c.held + held,
-            sold=ticket_types.c.sold + sold,
-            updated_at=sa.func.now(),
-        )
+        .values(taken=ticket_types.c.taken - hold.quantity, updated_at=sa.func.now())
     )
 
 
@@ -401,10 +500,7 @@ async def _release(connection: AsyncConnection, tenant_id: uuid.UUID, hold_id: u
         hold = await _move(connection, tenant_id, hold_id, source, HoldStatus.RELEASED)
         if hold is None:
             continue
-        if source is HoldStatus.HELD:
-            await _count(connection, hold, held=-hold.quantity, sold=0)
-        else:
-            await _count(connection, hold, held=0, sold=-hold.quantity)
+        await _give_back(connection, hold)
         await connection.execute(
             sa.delete(ticket_hold_seats).where(
                 ticket_hold_seats.c.tenant_id == tenant_id,
@@ -415,7 +511,14 @@ async def _release(connection: AsyncConnection, tenant_id: uuid.UUID, hold_id: u
     return False
 
 
-def _ticket_type(row: Any) -> TicketType:
+def _ticket_type(row: Any, counts: Mapping[uuid.UUID, Any] | None = None) -> TicketType:
+    """The row as a record; with ``counts`` (``_HOLDS_BY_STATUS`` rows by type) it says
+    what is held and what is sold too."""
+    held: int | None = None
+    sold: int | None = None
+    if counts is not None:
+        count = counts.get(row["id"])
+        held, sold = (0, 0) if count is None else (int(count.held), int(count.sold))
     return TicketType(
         tenant_id=row["tenant_id"],
         id=row["id"],
@@ -423,9 +526,19 @@ def _ticket_type(row: Any) -> TicketType:
         name=row["name"],
         price=Money(int(row["price"]), currency_for(row["currency"])),
         capacity=int(row["capacity"]),
-        held=int(row["held"]),
-        sold=int(row["sold"]),
+        taken=int(row["taken"]),
+        held=held,
+        sold=sold,
     )
+
+
+async def _holds_by_status(
+    connection: AsyncConnection, tenant_id: uuid.UUID, ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, Any]:
+    if not ids:
+        return {}
+    rows = await connection.execute(_HOLDS_BY_STATUS, {"tenant_id": tenant_id, "ids": list(ids)})
+    return {row.ticket_type_id: row for row in rows}
 
 
 def _to_hold(row: Any) -> TicketHold:

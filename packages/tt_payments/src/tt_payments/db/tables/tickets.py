@@ -17,8 +17,7 @@ ticket_types = sa.Table(
     sa.Column("price", sa.BigInteger, nullable=False),
     sa.Column("currency", sa.String(3), nullable=False),
     sa.Column("capacity", sa.Integer, nullable=False),
-    sa.Column("held", sa.Integer, nullable=False),
-    sa.Column("sold", sa.Integer, nullable=False),
+    sa.Column("taken", sa.Integer, nullable=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
 )
