@@ -1,5 +1,5 @@
 """Write N buyers (token<TAB>body, one a line) for pay.lua: distinct users, each with its
-own device and a human sessionData, one ticket each, signed with the service's key.
+own device, card and human sessionData, one ticket each, signed with the service's key.
 
     python bench/wrk/buyers.py TENANT VENUE EVENT COUNT OUT
 """
@@ -40,7 +40,8 @@ with open(out, "w") as f:
             "venueId": venue,
             "eventId": event,
             "tickets": [{"ticketTypeId": event, "quantity": 1, "price": 5000}],
-            "paymentMethod": {"type": "card", "paymentMethodId": "pm_card_visa"},
+            # Each buyer its own card, as in a real on-sale (the simulator's pm_sim_ ids).
+            "paymentMethod": {"type": "card", "paymentMethodId": f"pm_sim_bench_{i:06d}"},
             "deviceFingerprint": f"bench-device-{i}-{rng.getrandbits(48):012x}",
             "sessionData": human_session(rng, i),
         }

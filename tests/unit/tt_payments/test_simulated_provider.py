@@ -77,7 +77,9 @@ def test_it_implements_the_payment_provider_port(provider: SimulatedProvider) ->
     assert port.name == "simulated"
 
 
-@pytest.mark.parametrize("payment_method_id", ["4242424242424242", "pm_card_visa"])
+@pytest.mark.parametrize(
+    "payment_method_id", ["4242424242424242", "pm_card_visa", "pm_sim_buyer_000042"]
+)
 async def test_a_good_card_is_charged(provider: SimulatedProvider, payment_method_id: str) -> None:
     charge = await provider.charge(charge_request(payment_method_id))
 
@@ -152,6 +154,8 @@ async def test_an_unknown_payment_method_is_rejected_and_creates_nothing(
 ) -> None:
     with pytest.raises(ProviderRejectedError, match="No such PaymentMethod"):
         await provider.charge(charge_request("pm_card_unknown"))
+    with pytest.raises(ProviderRejectedError, match="No such PaymentMethod"):
+        await provider.charge(charge_request("pm_simulated"))  # not the pm_sim_ prefix
 
     assert provider.charges_created == 0
 

@@ -17,6 +17,9 @@ Stripe test PaymentMethod id, and decides the outcome the way Stripe's test mode
   ``pm_card_visa_chargeDeclinedInsufficientFunds``: DECLINED, ``insufficient_funds``;
 - ``4000002500003155``, ``pm_card_authenticationRequired``: REQUIRES_ACTION (3-D Secure)
   with a ``client_secret``;
+- ``pm_sim_<anything>``: SUCCEEDED, each its own card (as the ``pm_1...`` ids Stripe.js
+  creates per buyer: the load benches give each buyer one, so purchase limits and
+  velocity count buyers, not one shared test card);
 - anything else: ``ProviderRejectedError`` ("No such PaymentMethod").
 
 ``require_three_d_secure=True`` turns a card that would succeed into REQUIRES_ACTION;
@@ -128,6 +131,7 @@ _INSUFFICIENT_FUNDS = _CardOutcome(
 )
 _AUTHENTICATION_REQUIRED = _CardOutcome(ChargeStatus.REQUIRES_ACTION)
 
+_OWN_CARD_PREFIX = "pm_sim_"
 _TEST_PAYMENT_METHODS: Mapping[str, _CardOutcome] = MappingProxyType(
     {
         "4242424242424242": _SUCCEEDS,
@@ -388,6 +392,8 @@ class SimulatedProvider:
         if not request.amount.is_positive:
             raise ProviderRejectedError(f"amount must be positive, not {request.amount}")
         outcome = _TEST_PAYMENT_METHODS.get(request.payment_method_id)
+        if outcome is None and request.payment_method_id.startswith(_OWN_CARD_PREFIX):
+            outcome = _SUCCEEDS
         if outcome is None:
             raise ProviderRejectedError(f"No such PaymentMethod: '{request.payment_method_id}'")
         status = outcome.status
