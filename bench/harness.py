@@ -25,7 +25,6 @@ from pathlib import Path
 
 import attrs
 import httpx
-from cryptography.hazmat.primitives import serialization
 
 from tt_payments.auth.identity import Role
 from tt_payments.auth.keys import load_key_pair
@@ -41,12 +40,13 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def wait_healthy(process: subprocess.Popen[bytes], url: str, timeout: float = 90) -> None:
+def wait_healthy(
+    process: subprocess.Popen[bytes], url: str, timeout: float = 90, log: Path | None = None
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            output = process.stderr.read().decode() if process.stderr else ""
-            raise SystemExit(f"the server exited: {output}")
+            raise SystemExit(f"the server exited: {log.read_text() if log else ''}")
         try:
             if httpx.get(f"{url}/health", timeout=1).status_code == 200:
                 return
@@ -93,11 +93,15 @@ def tt_serve(
     command = [TT, "serve"]
     if profile is not None:
         command = [sys.executable, "-m", "cProfile", "-o", str(profile), *command]
-    process = subprocess.Popen(  # noqa: S603 - our own console script
-        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    )
+    # The server's log goes to a file: a pipe nobody reads fills up (64 KiB) during a long
+    # bench and then blocks the server mid-request.
+    log = Path(tempfile.gettempdir()) / f"tt-bench-serve-{port}.log"
+    with log.open("wb") as sink:
+        process = subprocess.Popen(  # noqa: S603 - our own console script
+            command, env=env, stdout=subprocess.DEVNULL, stderr=sink
+        )
     try:
-        wait_healthy(process, url)
+        wait_healthy(process, url, log=log)
         yield Service(url=url, env=env, data_dir=data_dir)
     finally:
         # uvicorn re-raises the signal after shutting down; cProfile writes its stats on
@@ -105,6 +109,7 @@ def tt_serve(
         process.send_signal(signal.SIGTERM if profile is None else signal.SIGINT)
         process.wait(timeout=60)
         shutil.rmtree(data_dir, ignore_errors=True)
+        print(f"(the server's log: {log})", file=sys.stderr)
 
 
 def issue_token(env: dict[str, str], tenant: str, role: str = "admin") -> str:
@@ -123,16 +128,15 @@ def issue_user_tokens(service: Service, tenant: str, count: int) -> list[tuple[s
 
     Signed in this process with the service's keys (the ones ``tt serve`` generated in its
     data directory, or the files named by TT_JWT_*_KEY_FILE), by the service's own
-    TokenService. The private key is parsed once and handed over as a key object: from PEM,
-    every signature re-validates the RSA key (about 45 ms each, a `tt token issue` a second).
+    TokenService, which parses the private key once (from PEM on every signature, the RSA
+    key would be re-validated: about 45 ms each, as a `tt token issue` pays).
     """
     settings = Settings.from_env(service.env)
     keys = load_key_pair(settings, create=False)
     if keys.private_pem is None:
         raise SystemExit("the service's key pair has no private key to sign user tokens with")
-    private_key = serialization.load_pem_private_key(keys.private_pem, password=None)
     tokens = TokenService(
-        attrs.evolve(keys, private_pem=private_key),
+        keys,
         issuer=settings.jwt_issuer,
         audience=settings.jwt_audience,
     )
