@@ -88,4 +88,6 @@ class Process:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
-            raise AssertionError(f"tt did not stop within {timeout} s of SIGTERM") from None
+            raise AssertionError(
+                f"tt did not stop within {timeout} s of SIGTERM; its stderr:\n{self.stderr}"
+            ) from None

@@ -9,6 +9,7 @@ Alembic, the embedded servers) are imported only by the builder that needs them.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import uuid
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
@@ -390,14 +391,23 @@ def build_rate_source(settings: Settings) -> RateSource:
 def build_provider(settings: Settings, redis_client: cache.Client) -> PaymentProvider:
     """The configured processor: the simulated one by default (NOTES item 10), its state
     in Redis so every process of the service (each `tt serve` worker, the CLI, the worker)
-    sees the same payments, and a long-running server's memory stays flat."""
+    sees the same payments, and a long-running server's memory stays flat.
+
+    One simulated processor account per database: the processes that share a database
+    share its charges; deployments (a bench, another test session) that share only the
+    Redis do not see each other's, so reconciliation never lists a stranger's charges."""
     if settings.processor == "stripe":
         if settings.stripe_secret_key is None:
             raise SettingsError("TT_PROCESSOR=stripe needs TT_STRIPE_SECRET_KEY")
         from tt_payments.providers.stripe.charges import StripeProvider  # noqa: PLC0415
 
         return StripeProvider(settings.stripe_secret_key, api_base=settings.stripe_api_base)
-    store = RedisSimulatorStore(redis_client, ttl_seconds=settings.simulated_retain_hours * 3600)
+    account = hashlib.sha256((settings.database_url or "embedded").encode()).hexdigest()[:16]
+    store = RedisSimulatorStore(
+        redis_client,
+        ttl_seconds=settings.simulated_retain_hours * 3600,
+        prefix=f"simulated-processor:{account}",
+    )
     return SimulatedProvider(store=store, latency=settings.simulated_latency_ms / 1000)
 
 
