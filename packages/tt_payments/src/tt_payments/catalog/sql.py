@@ -16,6 +16,7 @@ from tt_marketplace import RoyaltySettings
 from tt_money import Currency, Money, VenueFeeTerms, VenueTier
 from tt_payments.catalog import Event, Venue, VenueNotFoundError
 from tt_payments.clock import utcnow
+from tt_payments.db.database import autocommit
 from tt_payments.db.tables.catalog import events, venues
 from tt_payments.db.tables.payments import payment_transactions
 from tt_tax import Address
@@ -43,6 +44,7 @@ _VOLUME = sa.select(sa.func.coalesce(sa.func.sum(payment_transactions.c.amount),
 class SqlCatalog:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
+        self._reads = autocommit(engine)
 
     async def put_venue(self, venue: Venue) -> bool:
         now = utcnow()
@@ -72,7 +74,7 @@ class SqlCatalog:
         return await self._upsert(statement)
 
     async def get_venue(self, tenant_id: uuid.UUID, venue_id: uuid.UUID) -> Venue | None:
-        async with self._engine.connect() as connection:
+        async with self._reads.connect() as connection:
             row = (
                 (await connection.execute(_VENUE, {"tenant_id": tenant_id, "id": venue_id}))
                 .mappings()
@@ -124,7 +126,7 @@ class SqlCatalog:
             raise VenueNotFoundError(f"venue {event.venue_id} does not exist") from error
 
     async def get_event(self, tenant_id: uuid.UUID, event_id: uuid.UUID) -> Event | None:
-        async with self._engine.connect() as connection:
+        async with self._reads.connect() as connection:
             row = (
                 (await connection.execute(_EVENT, {"tenant_id": tenant_id, "id": event_id}))
                 .mappings()
@@ -151,6 +153,7 @@ class SqlCatalog:
 class SqlSalesVolume:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
+        self._reads = autocommit(engine)
 
     async def completed_volume(
         self,
@@ -167,6 +170,6 @@ class SqlSalesVolume:
             "since": since,
             "until": until,
         }
-        async with self._engine.connect() as connection:
+        async with self._reads.connect() as connection:
             total = (await connection.execute(_VOLUME, parameters)).scalar_one()
         return Money(int(total), currency)

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tt_fraud import PastPurchase, PurchaseHistory
 from tt_payments.clock import utcnow
+from tt_payments.db.database import autocommit
 from tt_payments.db.tables.fraud import (
     bot_detections,
     device_activity,
@@ -107,6 +108,7 @@ _DEVICE_FACTS = sa.select(
 class SqlFraudRecords:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
+        self._reads = autocommit(engine)
 
     async def history(
         self,
@@ -120,7 +122,7 @@ class SqlFraudRecords:
         the device and the devices seen for the buyer, and whether the buyer or the device
         is a known scalper."""
         params = {"tenant_id": tenant_id, "user_id": user_id, "device": device, "since": since}
-        async with self._engine.connect() as connection:
+        async with self._reads.connect() as connection:
             rows = (await connection.execute(_HISTORY, params)).all()
             facts = (await connection.execute(_DEVICE_FACTS, params)).one()
         purchases = PurchaseHistory(
@@ -221,7 +223,7 @@ class SqlFraudRecords:
         if since is not None:
             query = query.where(fraud_checks.c.timestamp >= since)
         query = query.order_by(fraud_checks.c.timestamp.desc(), fraud_checks.c.id).limit(limit)
-        async with self._engine.connect() as connection:
+        async with self._reads.connect() as connection:
             rows = (await connection.execute(query)).mappings().all()
         return [
             FraudCheckRow(
@@ -314,7 +316,7 @@ class SqlFraudRecords:
         return result.rowcount == 1
 
     async def scalpers(self, tenant_id: uuid.UUID) -> list[KnownScalperRow]:
-        async with self._engine.connect() as connection:
+        async with self._reads.connect() as connection:
             rows = (
                 (
                     await connection.execute(
@@ -333,7 +335,7 @@ class SqlFraudRecords:
     ) -> tuple[object | None, object | None]:
         """(velocity JSON, rules JSON): the event's where it set them, else the tenant's,
         else None (the built-in defaults)."""
-        async with self._engine.connect() as connection:
+        async with self._reads.connect() as connection:
             rows = (
                 await connection.execute(
                     sa.select(

@@ -85,19 +85,22 @@ class SqlLedger:
                 "description": entry.description,
             },
         )
+        # One multi-row INSERT (compiled once per number of postings, then cached), not an
+        # executemany: that is one statement per posting on the server.
         await connection.execute(
-            _INSERT_POSTINGS,
-            [
-                {
-                    "tenant_id": entry.tenant_id,
-                    "entry_id": entry.id,
-                    "seq": seq,
-                    "account_id": self._ids[posting.account],
-                    "amount": posting.amount.minor,
-                    "currency": posting.amount.currency.code,
-                }
-                for seq, posting in enumerate(entry.postings)
-            ],
+            _INSERT_POSTINGS.values(
+                [
+                    {
+                        "tenant_id": entry.tenant_id,
+                        "entry_id": entry.id,
+                        "seq": seq,
+                        "account_id": self._ids[posting.account],
+                        "amount": posting.amount.minor,
+                        "currency": posting.amount.currency.code,
+                    }
+                    for seq, posting in enumerate(entry.postings)
+                ]
+            )
         )
         maintained: dict[AccountRef, int] = {}
         for posting in entry.postings:

@@ -35,6 +35,7 @@ from tt_ledger import (
 from tt_ledger.payment_states import PAID_STATUSES, REFUNDABLE_STATUSES
 from tt_money import Money, currency_for
 from tt_payments.clock import utcnow
+from tt_payments.db.database import autocommit
 from tt_payments.db.tables.payments import (
     nft_mint_queue,
     payment_event_sequence,
@@ -484,6 +485,7 @@ class SqlPayments:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
+        self._reads = autocommit(engine)
 
     async def insert_processing(
         self,
@@ -631,7 +633,7 @@ class SqlPayments:
             payment_event_sequence.c.status == "applied",
             payment_event_sequence.c.event_type.like("payment.%"),
         )
-        async with self._engine.connect() as connection:
+        async with self._reads.connect() as connection:
             newest: dt.datetime | None = (await connection.execute(query)).scalar_one()
         return newest
 
@@ -651,12 +653,12 @@ class SqlPayments:
         if payment is not None:
             query = query.where(seq.tenant_id == payment[0], seq.payment_id == payment[1])
         query = query.order_by(seq.created_at, seq.id).limit(limit)
-        async with self._engine.connect() as connection:
+        async with self._reads.connect() as connection:
             return [dict(row) for row in (await connection.execute(query)).mappings().all()]
 
     async def count_held_events(self) -> int:
         query = sa.select(sa.func.count()).where(payment_event_sequence.c.status == "held")
-        async with self._engine.connect() as connection:
+        async with self._reads.connect() as connection:
             return int((await connection.execute(query)).scalar_one())
 
     async def find_by_provider_payment(self, provider_payment_id: str) -> PaymentRecord | None:
@@ -701,14 +703,14 @@ class SqlPayments:
             payment_transactions.c.tenant_id == tenant_id,
             payment_transactions.c.created_at >= since,
         )
-        async with self._engine.connect() as connection:
+        async with self._reads.connect() as connection:
             row = (await connection.execute(query)).mappings().one()
         return {key: int(value) for key, value in row.items()}
 
     async def find_refund(
         self, tenant_id: uuid.UUID, requested_by: uuid.UUID, key: uuid.UUID
     ) -> RefundRecord | None:
-        async with self._engine.connect() as connection:
+        async with self._reads.connect() as connection:
             row = (
                 (
                     await connection.execute(
@@ -737,7 +739,7 @@ class SqlPayments:
             if refund_id is not None
             else payment_refunds.c.stripe_refund_id == provider_refund_id
         )
-        async with self._engine.connect() as connection:
+        async with self._reads.connect() as connection:
             row = (
                 (
                     await connection.execute(
@@ -754,7 +756,7 @@ class SqlPayments:
         return None if row is None else _refund(row)
 
     async def metadata_of(self, tenant_id: uuid.UUID, transaction_id: uuid.UUID) -> dict[str, Any]:
-        async with self._engine.connect() as connection:
+        async with self._reads.connect() as connection:
             found = (
                 await connection.execute(
                     sa.select(payment_transactions.c.metadata).where(
@@ -768,7 +770,7 @@ class SqlPayments:
     async def _one(
         self, query: sa.Select[Any], parameters: Mapping[str, object]
     ) -> PaymentRecord | None:
-        async with self._engine.connect() as connection:
+        async with self._reads.connect() as connection:
             row = (await connection.execute(query, parameters)).mappings().first()
         return None if row is None else _record(row)
 

@@ -36,6 +36,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from tt_money import Money, currency_for
+from tt_payments.db.database import autocommit
 from tt_payments.db.tables.tickets import ticket_hold_seats, ticket_holds, ticket_types
 from tt_payments.tickets.records import (
     CapacityBelowSoldError,
@@ -108,7 +109,7 @@ _HOLDS_BY_STATUS = (
 class SqlTicketCatalog:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
-        self._autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
+        self._autocommit = autocommit(engine)
 
     async def quote(
         self, tenant_id: uuid.UUID, event_id: uuid.UUID, ticket_type_ids: Collection[uuid.UUID]
@@ -120,7 +121,7 @@ class SqlTicketCatalog:
             ticket_types.c.event_id == event_id,
             ticket_types.c.id.in_(list(ticket_type_ids)),
         )
-        async with self._engine.connect() as connection:
+        async with self._autocommit.connect() as connection:
             rows = (await connection.execute(query)).mappings().all()
         return {row["id"]: _ticket_type(row) for row in rows}
 
@@ -305,13 +306,13 @@ class SqlTicketCatalog:
             .where(ticket_types.c.tenant_id == tenant_id, ticket_types.c.event_id == event_id)
             .order_by(ticket_types.c.created_at, ticket_types.c.id)
         )
-        async with self._engine.connect() as connection:
+        async with self._autocommit.connect() as connection:
             rows = (await connection.execute(query)).mappings().all()
             counts = await _holds_by_status(connection, tenant_id, [row["id"] for row in rows])
         return [_ticket_type(row, counts) for row in rows]
 
     async def _get(self, tenant_id: uuid.UUID, hold_id: uuid.UUID) -> TicketHold | None:
-        async with self._engine.connect() as connection:
+        async with self._autocommit.connect() as connection:
             return await _hold(connection, tenant_id, hold_id)
 
 
