@@ -70,6 +70,8 @@ class Buyer:
     position: int = 0
     wave: int | None = None
     token: str | None = None
+    dropped: bool = False
+    """Left out of the room: not polled within the heartbeat timeout (``not_in_queue``)."""
     paid_tickets: int = 0
     answers: list[tuple[str, int, str | None]] = attrs.field(factory=list)
     """(what was tried, HTTP status, error code) for every payment attempt."""
@@ -181,6 +183,7 @@ class _OnSale:
         self.settings = {"enabled": True, "activeSlots": slots, "purchaseLimits": LIMITS}
         self.settings_path = f"/api/v1/admin/events/{self.event}/high-demand"
         self.commitment = ""
+        self.buyers: Sequence[Buyer] = ()
         self.order: list[str] = []
         self.checks: dict[str, list[str]] = {
             "draw order": [],
@@ -311,17 +314,44 @@ class _OnSale:
         answer = response.json()
         if response.status_code == 200 and answer.get("state") == "admitted":
             buyer.token = answer.get("accessToken")
+        elif response.status_code == 200 and answer.get("state") == "not_in_queue":
+            buyer.dropped = True
+
+    async def heartbeat(self, pending: Callable[[], Sequence[Buyer]]) -> None:
+        """What every waiting browser does: poll its status again and again (the room
+        drops an entry not polled within the heartbeat timeout, 60 s). Sweeps the
+        buyers still waiting, in line order, with a quarter of the connections."""
+        share = max(self.concurrency // 4, 1)
+        while True:
+            waiting = [b for b in pending() if b.token is None and not b.dropped]
+            if not waiting:
+                await asyncio.sleep(0.5)
+                continue
+            await _bounded(share, [functools.partial(self.poll, b) for b in waiting])
 
     async def waves(self, buyers: Sequence[Buyer]) -> tuple[int, float, float, float]:
         """Admission wave by wave: the next in line poll, the admitted pay (freeing their
         slots). Returns (waves, last admission, first and last payment times)."""
+        self.buyers = buyers
         pending = sorted(buyers, key=lambda b: b.position)
+        beating = asyncio.create_task(self.heartbeat(lambda: pending[self.slots * 2 :]))
+        try:
+            return await self._waves(pending, time.perf_counter())
+        finally:
+            beating.cancel()
+
+    async def _waves(self, pending: list[Buyer], started: float) -> tuple[int, float, float, float]:
         waves, idle = 0, 0
-        admitted_at = first_payment = last_payment = time.perf_counter()
+        admitted_at = first_payment = last_payment = started
         while pending:
             window = pending[: self.slots * 2]
             await _bounded(self.concurrency, [functools.partial(self.poll, b) for b in window])
             admitted = [buyer for buyer in window if buyer.token is not None]
+            dropped = [buyer for buyer in window if buyer.dropped]
+            if dropped:
+                pending[:] = [buyer for buyer in pending if not buyer.dropped]
+            if not admitted and not pending:
+                break
             if not admitted:
                 idle += 1
                 if idle > 50:
@@ -336,8 +366,12 @@ class _OnSale:
             self.check_admission_order(window, admitted, waves)
             await _bounded(self.concurrency, [functools.partial(self.serve, b) for b in admitted])
             last_payment = time.perf_counter()
-            pending = [buyer for buyer in pending if buyer.token is None]
-            self.progress(f"wave {waves}: {len(admitted)} admitted, {len(pending)} waiting")
+            pending[:] = [b for b in pending if b.token is None and not b.dropped]
+            dropped_count = sum(1 for b in self.buyers if b.dropped)
+            self.progress(
+                f"wave {waves}: {len(admitted)} admitted, {len(pending)} waiting, "
+                f"{dropped_count} dropped (not polled in time)"
+            )
         return waves, admitted_at, first_payment, last_payment
 
     def check_admission_order(
@@ -347,7 +381,8 @@ class _OnSale:
         for buyer in admitted:
             buyer.wave = wave
         first_waiting = min(
-            (b.position for b in window if b.token is None), default=len(self.order) + 1
+            (b.position for b in window if b.token is None and not b.dropped),
+            default=len(self.order) + 1,
         )
         self.checks["draw order"].extend(
             f"buyer at place {buyer.position} admitted before place {first_waiting}"
@@ -392,6 +427,12 @@ class _OnSale:
         if (listed["sold"], listed["held"]) != (paid_tickets, 0):
             self.checks["tickets sold = tickets paid"].append(
                 f"sold {listed['sold']}, held {listed['held']}, paid for {paid_tickets}"
+            )
+        dropped = sum(1 for buyer in buyers if buyer.dropped)
+        if dropped:
+            self.checks["every buyer served"].append(
+                f"{dropped} buyers dropped from the room: their polls did not come within "
+                "the heartbeat timeout"
             )
         for buyer in buyers:
             if buyer.paid_tickets > LIMITS["perUser"]:
