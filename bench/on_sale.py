@@ -70,6 +70,7 @@ class Buyer:
     position: int = 0
     wave: int | None = None
     token: str | None = None
+    served: bool = False
     dropped: bool = False
     """Left out of the room: not polled within the heartbeat timeout (``not_in_queue``)."""
     paid_tickets: int = 0
@@ -142,10 +143,15 @@ async def run_on_sale(
     sale = _OnSale(client, admin, slots, concurrency, progress)
     buyers = [Buyer(index, headers) for index, headers in enumerate(buyer_headers)]
     await sale.open_event()
-    joins_per_second = await sale.join(buyers)
-    on_sale = time.perf_counter()
-    await sale.draw(buyers)
-    waves, admitted_at, first_payment, last_payment = await sale.waves(buyers)
+    # Every joined buyer keeps polling from its join on, as its browser would.
+    beating = asyncio.create_task(sale.heartbeat(buyers))
+    try:
+        joins_per_second = await sale.join(buyers)
+        on_sale = time.perf_counter()
+        await sale.draw(buyers)
+        waves, admitted_at, first_payment, last_payment = await sale.waves(buyers)
+    finally:
+        beating.cancel()
     await sale.gatecrash(gatecrasher_headers, buyers)
     await sale.check_books(buyers)
     paid = sum(1 for buyer in buyers if buyer.paid_tickets)
@@ -184,6 +190,8 @@ class _OnSale:
         self.settings_path = f"/api/v1/admin/events/{self.event}/high-demand"
         self.commitment = ""
         self.buyers: Sequence[Buyer] = ()
+        self.window: set[int] = set()
+        """The buyers the wave loop polls itself (the heartbeat leaves them out)."""
         self.order: list[str] = []
         self.checks: dict[str, list[str]] = {
             "draw order": [],
@@ -284,6 +292,7 @@ class _OnSale:
 
     async def serve(self, buyer: Buyer) -> None:
         """An admitted buyer pays (a greedy one first orders past the per-order limit)."""
+        buyer.served = True
         if buyer.greedy:
             # More than one order may hold: refused, and the buyer is out of the room.
             over = await self.pay(buyer, LIMITS["perOrder"] + 1, "over the per-order limit")
@@ -314,16 +323,27 @@ class _OnSale:
         answer = response.json()
         if response.status_code == 200 and answer.get("state") == "admitted":
             buyer.token = answer.get("accessToken")
-        elif response.status_code == 200 and answer.get("state") == "not_in_queue":
-            buyer.dropped = True
+        elif buyer.token is None and answer.get("state") == "not_in_queue":
+            buyer.dropped = True  # (after paying, a buyer is not in the queue either)
 
-    async def heartbeat(self, pending: Callable[[], Sequence[Buyer]]) -> None:
+    async def heartbeat(self, buyers: Sequence[Buyer]) -> None:
         """What every waiting browser does: poll its status again and again (the room
-        drops an entry not polled within the heartbeat timeout, 60 s). Sweeps the
-        buyers still waiting, in line order, with a quarter of the connections."""
+        drops an entry not polled within the heartbeat timeout, 60 s). Sweeps the joined
+        buyers still waiting and not in the wave loop's window, in line order, with a
+        quarter of the connections."""
         share = max(self.concurrency // 4, 1)
         while True:
-            waiting = [b for b in pending() if b.token is None and not b.dropped]
+            waiting = sorted(
+                (
+                    b
+                    for b in buyers
+                    if b.queue_id
+                    and b.token is None
+                    and not b.dropped
+                    and b.index not in self.window
+                ),
+                key=lambda b: b.position,
+            )
             if not waiting:
                 await asyncio.sleep(0.5)
                 continue
@@ -334,19 +354,16 @@ class _OnSale:
         slots). Returns (waves, last admission, first and last payment times)."""
         self.buyers = buyers
         pending = sorted(buyers, key=lambda b: b.position)
-        beating = asyncio.create_task(self.heartbeat(lambda: pending[self.slots * 2 :]))
-        try:
-            return await self._waves(pending, time.perf_counter())
-        finally:
-            beating.cancel()
+        return await self._waves(pending, time.perf_counter())
 
     async def _waves(self, pending: list[Buyer], started: float) -> tuple[int, float, float, float]:
         waves, idle = 0, 0
         admitted_at = first_payment = last_payment = started
         while pending:
             window = pending[: self.slots * 2]
+            self.window = {buyer.index for buyer in window}
             await _bounded(self.concurrency, [functools.partial(self.poll, b) for b in window])
-            admitted = [buyer for buyer in window if buyer.token is not None]
+            admitted = [b for b in window if b.token is not None and not b.served]
             dropped = [buyer for buyer in window if buyer.dropped]
             if dropped:
                 pending[:] = [buyer for buyer in pending if not buyer.dropped]
@@ -366,7 +383,7 @@ class _OnSale:
             self.check_admission_order(window, admitted, waves)
             await _bounded(self.concurrency, [functools.partial(self.serve, b) for b in admitted])
             last_payment = time.perf_counter()
-            pending[:] = [b for b in pending if b.token is None and not b.dropped]
+            pending[:] = [b for b in pending if not b.served and not b.dropped]
             dropped_count = sum(1 for b in self.buyers if b.dropped)
             self.progress(
                 f"wave {waves}: {len(admitted)} admitted, {len(pending)} waiting, "

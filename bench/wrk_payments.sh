@@ -7,6 +7,8 @@
 #      admin routes, takes POST /api/v1/payments/process from wrk (-t2 -c32 -d20s), each
 #      request a buyer of its own (6,000 buyers: own token, device and human sessionData);
 #   3. prints both and the ratio.
+# RSS_ROUNDS=N RSS_SECONDS=S: afterwards, N more loads of S seconds, printing the server's
+# resident memory after each (and after the first).
 # Needs wrk and pgbench (Debian: apt-get install wrk postgresql-client); PROFILE=FILE also
 # needs py-spy (pip install py-spy).
 #   bench/wrk_payments.sh [CHECKOUT] [PORT]
@@ -74,4 +76,16 @@ fi
 wrk -t2 -c32 -d20s --timeout 10s -s "$here/wrk/pay.lua" "http://127.0.0.1:$port" -- "$work/buyers.tsv" | tee "$work/wrk.txt"
 [ -n "$profiler" ] && { wait "$profiler" || cat "$work/py-spy.log" >&2; }
 service=$(sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p' "$work/wrk.txt")
+rss() { awk '/^VmRSS/ {printf "%.0f MiB", $2 / 1024}' "/proc/$serve/status"; }
+paid() { sed -n 's/^status 200: \([0-9]*\)/\1/p' "$1"; }
+total=$(paid "$work/wrk.txt")
+echo "== server RSS after $total payments: $(rss)"
+# RSS_ROUNDS=N: N more loads of RSS_SECONDS (default 60) each, the server's RSS after each
+# (issue 14: memory stays flat as payments accumulate).
+for round in $(seq 1 "${RSS_ROUNDS:-0}"); do
+    wrk -t2 -c32 -d"${RSS_SECONDS:-60}"s --timeout 10s -s "$here/wrk/pay.lua" "http://127.0.0.1:$port" \
+        -- "$work/buyers.tsv" >"$work/round.txt"
+    total=$((total + $(paid "$work/round.txt")))
+    echo "== round $round: server RSS after $total payments: $(rss) ($(grep -c '^status' "$work/round.txt") status lines: $(grep '^status' "$work/round.txt" | tr '\n' ' '))"
+done
 echo "== service $service payments/s, ceiling $ceiling payments/s, ratio $(python3 -c "print(f'{$service / $ceiling:.3f}')")"
