@@ -91,6 +91,10 @@ class OnSaleReport:
     on_sale_to_last_payment_seconds: float
     waves: int
     paid: int
+    dropped: int
+    polls_per_second: float
+    """Status polls (the heartbeat and the wave loop's), from the first join to the last
+    payment: what keeping the waiting buyers in the room costs."""
     checks: dict[str, list[str]]
     """Each check's name and its failures (empty: it held)."""
 
@@ -104,6 +108,8 @@ class OnSaleReport:
             f"  joins/s {self.joins_per_second:.0f}, admissions/s "
             f"{self.admissions_per_second:.0f}, payments/s {self.payments_per_second:.1f}",
             f"  on-sale to last payment {self.on_sale_to_last_payment_seconds:.1f} s",
+            f"  status polls/s {self.polls_per_second:.0f}; {self.dropped} buyers dropped "
+            "(not polled within the room's 60 s heartbeat timeout)",
         ]
         for name, failures in self.checks.items():
             verdict = "ok" if not failures else f"FAILED ({len(failures)}): {failures[:3]}"
@@ -145,6 +151,7 @@ async def run_on_sale(
     await sale.open_event()
     # Every joined buyer keeps polling from its join on, as its browser would.
     beating = asyncio.create_task(sale.heartbeat(buyers))
+    first_join = time.perf_counter()
     try:
         joins_per_second = await sale.join(buyers)
         on_sale = time.perf_counter()
@@ -166,6 +173,8 @@ async def run_on_sale(
         on_sale_to_last_payment_seconds=last_payment - on_sale,
         waves=waves,
         paid=paid,
+        dropped=sum(1 for buyer in buyers if buyer.dropped),
+        polls_per_second=sale.polls / (last_payment - first_join),
         checks=sale.checks,
     )
 
@@ -191,6 +200,7 @@ class _OnSale:
         self.commitment = ""
         self.buyers: Sequence[Buyer] = ()
         self.window: set[int] = set()
+        self.polls = 0
         """The buyers the wave loop polls itself (the heartbeat leaves them out)."""
         self.order: list[str] = []
         self.checks: dict[str, list[str]] = {
@@ -317,22 +327,25 @@ class _OnSale:
                 )
 
     async def poll(self, buyer: Buyer) -> None:
+        self.polls += 1
         response = await self.client.get(
             f"/api/v1/waiting-room/{self.event}/status", headers=buyer.headers
         )
         answer = response.json()
         if response.status_code == 200 and answer.get("state") == "admitted":
-            buyer.token = answer.get("accessToken")
+            # Once spent, the token is not shown again (null): keep the one we were given.
+            buyer.token = buyer.token or answer.get("accessToken")
         elif buyer.token is None and answer.get("state") == "not_in_queue":
             buyer.dropped = True  # (after paying, a buyer is not in the queue either)
 
     async def heartbeat(self, buyers: Sequence[Buyer]) -> None:
         """What every waiting browser does: poll its status again and again (the room
         drops an entry not polled within the heartbeat timeout, 60 s). Sweeps the joined
-        buyers still waiting and not in the wave loop's window, in line order, with a
-        quarter of the connections."""
-        share = max(self.concurrency // 4, 1)
+        buyers still waiting and not in the wave loop's window, in line order, a sweep at
+        most every 30 s, with connections of its own (browsers do not wait for each
+        other's requests): when the buyers are dropped anyway, the server is the limit."""
         while True:
+            swept = time.perf_counter()
             waiting = sorted(
                 (
                     b
@@ -347,7 +360,8 @@ class _OnSale:
             if not waiting:
                 await asyncio.sleep(0.5)
                 continue
-            await _bounded(share, [functools.partial(self.poll, b) for b in waiting])
+            await _bounded(self.concurrency, [functools.partial(self.poll, b) for b in waiting])
+            await asyncio.sleep(max(0.0, 30 - (time.perf_counter() - swept)))
 
     async def waves(self, buyers: Sequence[Buyer]) -> tuple[int, float, float, float]:
         """Admission wave by wave: the next in line poll, the admitted pay (freeing their
@@ -477,7 +491,8 @@ def main() -> int:
         async def drive() -> OnSaleReport:
             # Idle connections are dropped before uvicorn's 5 s keep-alive timeout closes
             # them: reusing one the server is closing is a ReadError, not a refusal.
-            limits = httpx.Limits(max_connections=args.concurrency, keepalive_expiry=2)
+            # The heartbeat's connections and the waves'.
+            limits = httpx.Limits(max_connections=2 * args.concurrency, keepalive_expiry=2)
             async with httpx.AsyncClient(base_url=service.url, timeout=60, limits=limits) as client:
                 return await run_on_sale(
                     client,
