@@ -158,13 +158,6 @@ class _Payment:
     created: dt.datetime
 
 
-@attrs.frozen(kw_only=True)
-class _StoredRefund:
-    refund: Refund
-    metadata: Mapping[str, str]
-    created: dt.datetime
-
-
 _Request = TypeVar("_Request", ChargeRequest, RefundRequest)
 _Reply = TypeVar("_Reply", Charge, Refund)
 _Document = TypeVar("_Document")
@@ -268,7 +261,7 @@ class SimulatedProvider:
             payment = _known_payment(found[1], request.provider_payment_id)
             refund = _new_refund(request, payment)
             answer[:] = [(refund, True)]
-            stored = _StoredRefund(refund=refund, metadata=dict(request.metadata), created=utcnow())
+            stored = ListedRefund(refund=refund, metadata=dict(request.metadata), created=utcnow())
             refunded = attrs.evolve(payment, refunded=payment.refunded + request.amount)
             return {
                 _REPLY + request.idempotency_key: _reply_document(request, refund),
@@ -289,7 +282,7 @@ class SimulatedProvider:
         document = await self._store.get(_REFUND + provider_refund_id)
         if document is None:
             raise ProviderRejectedError(f"No such refund: '{provider_refund_id}'")
-        return _load(document, _StoredRefund).refund
+        return _load(document, ListedRefund).refund
 
     async def aclose(self) -> None:
         """Nothing to release: the store's connections belong to whoever made it."""
@@ -335,12 +328,9 @@ class SimulatedProvider:
         refunds = [
             stored
             for document in await self._store.documents(_REFUND)
-            if since <= (stored := _load(document, _StoredRefund)).created < until
+            if since <= (stored := _load(document, ListedRefund)).created < until
         ]
-        return [
-            ListedRefund(refund=stored.refund, metadata=stored.metadata, created=stored.created)
-            for stored in sorted(refunds, key=lambda stored: stored.created)
-        ]
+        return sorted(refunds, key=lambda stored: stored.created)
 
     async def tamper(self, provider_payment_id: str, **changes: Any) -> None:
         """Change what the processor says about a payment (reconciliation tests: an amount
@@ -478,7 +468,7 @@ def _fingerprint(request: ChargeRequest | RefundRequest) -> str:
     return json.dumps([type(request).__name__, _json.unstructure(request)], sort_keys=True)
 
 
-def _dump(document: _Payment | _StoredRefund) -> str:
+def _dump(document: _Payment | ListedRefund) -> str:
     return _json.dumps(document)
 
 
