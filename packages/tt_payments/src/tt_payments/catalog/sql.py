@@ -16,6 +16,7 @@ from tt_marketplace import RoyaltySettings
 from tt_money import Currency, Money, VenueFeeTerms, VenueTier
 from tt_payments.catalog import Event, Venue, VenueNotFoundError
 from tt_payments.clock import utcnow
+from tt_payments.db import raw
 from tt_payments.db.database import autocommit
 from tt_payments.db.tables.catalog import events, venues
 from tt_payments.db.tables.payments import payment_transactions
@@ -25,11 +26,15 @@ from tt_tax import Address
 _VOLUME_STATUSES = sorted(status.value for status in REFUNDABLE_STATUSES)
 
 # Read on every payment: built once, executed with parameters.
-_VENUE = sa.select(venues).where(
-    venues.c.tenant_id == sa.bindparam("tenant_id"), venues.c.id == sa.bindparam("id")
+_VENUE = raw.RawStatement(
+    sa.select(venues).where(
+        venues.c.tenant_id == sa.bindparam("tenant_id"), venues.c.id == sa.bindparam("id")
+    )
 )
-_EVENT = sa.select(events).where(
-    events.c.tenant_id == sa.bindparam("tenant_id"), events.c.id == sa.bindparam("id")
+_EVENT = raw.RawStatement(
+    sa.select(events).where(
+        events.c.tenant_id == sa.bindparam("tenant_id"), events.c.id == sa.bindparam("id")
+    )
 )
 _VOLUME = sa.select(sa.func.coalesce(sa.func.sum(payment_transactions.c.amount), 0)).where(
     payment_transactions.c.tenant_id == sa.bindparam("tenant_id"),
@@ -75,10 +80,8 @@ class SqlCatalog:
 
     async def get_venue(self, tenant_id: uuid.UUID, venue_id: uuid.UUID) -> Venue | None:
         async with self._reads.connect() as connection:
-            row = (
-                (await connection.execute(_VENUE, {"tenant_id": tenant_id, "id": venue_id}))
-                .mappings()
-                .first()
+            row = await (await raw.on(connection)).first(
+                _VENUE, {"tenant_id": tenant_id, "id": venue_id}
             )
         if row is None:
             return None
@@ -127,10 +130,8 @@ class SqlCatalog:
 
     async def get_event(self, tenant_id: uuid.UUID, event_id: uuid.UUID) -> Event | None:
         async with self._reads.connect() as connection:
-            row = (
-                (await connection.execute(_EVENT, {"tenant_id": tenant_id, "id": event_id}))
-                .mappings()
-                .first()
+            row = await (await raw.on(connection)).first(
+                _EVENT, {"tenant_id": tenant_id, "id": event_id}
             )
         if row is None:
             return None

@@ -13,11 +13,12 @@ import uuid
 from decimal import Decimal
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tt_fraud import PastPurchase, PurchaseHistory
 from tt_payments.clock import utcnow
+from tt_payments.db import raw
 from tt_payments.db.database import autocommit
 from tt_payments.db.tables.fraud import (
     bot_detections,
@@ -38,7 +39,7 @@ HISTORY_LIMIT = 500
 # Purchases a scalper score looks at: paid or in flight (a declined card is no purchase).
 _COUNTED = ("processing", "requires_action", "completed", "partially_refunded", "refunded")
 
-_HISTORY = (
+_HISTORY = raw.RawStatement(
     sa.select(
         payment_transactions.c.user_id,
         payment_transactions.c.event_id,
@@ -61,7 +62,8 @@ _HISTORY = (
     .where(
         payment_transactions.c.tenant_id == sa.bindparam("tenant_id"),
         payment_transactions.c.created_at >= sa.bindparam("since"),
-        payment_transactions.c.status.in_(_COUNTED),
+        payment_transactions.c.status
+        == sa.any_(sa.bindparam("counted", list(_COUNTED), type_=ARRAY(sa.String))),
         payment_transactions.c.ticket_count > 0,
         sa.or_(
             payment_transactions.c.user_id == sa.bindparam("user_id"),
@@ -98,10 +100,55 @@ _KNOWN_SCALPER = sa.exists().where(
 )
 # What the device and the buyer's devices say, in one round trip (a NULL device matches
 # nothing: no other accounts, no known device).
-_DEVICE_FACTS = sa.select(
-    _ACCOUNTS_ON_DEVICE.scalar_subquery().label("others"),
-    _KNOWN_SCALPER.label("known"),
-    _DEVICES_OF_USER.scalar_subquery().label("other_devices"),
+_DEVICE_FACTS = raw.RawStatement(
+    sa.select(
+        _ACCOUNTS_ON_DEVICE.scalar_subquery().label("others"),
+        _KNOWN_SCALPER.label("known"),
+        _DEVICES_OF_USER.scalar_subquery().label("other_devices"),
+    )
+)
+_INSERT_CHECK = raw.RawStatement(
+    sa.insert(fraud_checks),
+    keys=(
+        "tenant_id",
+        "id",
+        "user_id",
+        "event_id",
+        "device_fingerprint",
+        "ip_address",
+        "score",
+        "signals",
+        "decision",
+        "rule",
+        "timestamp",
+        "idempotency_key",
+    ),
+)
+_INSERT_BOT = raw.RawStatement(
+    sa.insert(bot_detections),
+    keys=(
+        "tenant_id",
+        "id",
+        "user_id",
+        "session_id",
+        "is_bot",
+        "confidence",
+        "indicators",
+        "user_agent",
+        "created_at",
+    ),
+)
+_INSERT_ACTIVITY = raw.RawStatement(
+    sa.insert(device_activity),
+    keys=(
+        "tenant_id",
+        "id",
+        "device_fingerprint",
+        "user_id",
+        "activity_type",
+        "metadata",
+        "timestamp",
+    ),
 )
 
 
@@ -123,30 +170,37 @@ class SqlFraudRecords:
         is a known scalper."""
         params = {"tenant_id": tenant_id, "user_id": user_id, "device": device, "since": since}
         async with self._reads.connect() as connection:
-            rows = (await connection.execute(_HISTORY, params)).all()
-            facts = (await connection.execute(_DEVICE_FACTS, params)).one()
+            driver = await raw.on(connection)
+            # Both reads in one round trip.
+            async with driver.pipeline():
+                history = await driver.cursor_of(_HISTORY, params)
+                device_facts = await driver.cursor_of(_DEVICE_FACTS, params)
+                rows = await history.fetchall()
+                facts = await device_facts.fetchone()
+        if facts is None:  # pragma: no cover - a SELECT of three subqueries has one row
+            raise RuntimeError("the device facts query returned no row")
         purchases = PurchaseHistory(
             purchases=tuple(
                 PastPurchase(
-                    user_id=str(row.user_id),
-                    event_id=str(row.event_id),
-                    device_fingerprint=row.device_fingerprint,
-                    payment_method=row.payment_method_id,
-                    address=row.address_fingerprint,
-                    tickets=int(row.ticket_count),
-                    high_demand=bool(row.high_demand),
-                    at=row.created_at,
+                    user_id=str(row["user_id"]),
+                    event_id=str(row["event_id"]),
+                    device_fingerprint=row["device_fingerprint"],
+                    payment_method=row["payment_method_id"],
+                    address=row["address_fingerprint"],
+                    tickets=int(row["ticket_count"]),
+                    high_demand=bool(row["high_demand"]),
+                    at=row["created_at"],
                 )
                 for row in rows
             ),
             # Resales enter the history when the marketplace records them (its issue).
             resales=(),
-            accounts_on_device=int(facts.others) + 1,
-            known_scalper=bool(facts.known),
+            accounts_on_device=int(facts["others"]) + 1,
+            known_scalper=bool(facts["known"]),
         )
         return DeviceHistory(
             purchases=purchases,
-            devices_of_user=int(facts.other_devices) + (1 if device is not None else 0),
+            devices_of_user=int(facts["other_devices"]) + (1 if device is not None else 0),
         )
 
     async def record(
@@ -158,52 +212,66 @@ class SqlFraudRecords:
         activity: str = "purchase",
     ) -> None:
         """The decision, what the bot detector saw, and the device's activity: one commit."""
-        async with self._engine.begin() as connection:
-            await connection.execute(
-                sa.insert(fraud_checks),
+        # One round trip: BEGIN, the inserts and COMMIT sent together.
+        async with self._reads.connect() as connection:
+            driver = await raw.on(connection)
+            async with driver.pipeline(), driver.transaction():
+                await self._send_record(driver, tenant_id, check, bot=bot, activity=activity)
+
+    async def _send_record(
+        self,
+        driver: raw.Raw,
+        tenant_id: uuid.UUID,
+        check: FraudCheckRow,
+        *,
+        bot: BotDetectionRow | None,
+        activity: str,
+    ) -> None:
+        await driver.send(
+            _INSERT_CHECK,
+            {
+                "tenant_id": tenant_id,
+                "id": check.id,
+                "user_id": check.user_id,
+                "event_id": check.event_id,
+                "device_fingerprint": check.device_fingerprint,
+                "ip_address": check.ip_address,
+                "score": check.score,
+                "signals": [dict(signal) for signal in check.signals],
+                "decision": check.decision,
+                "rule": check.rule,
+                "timestamp": check.timestamp,
+                "idempotency_key": check.idempotency_key,
+            },
+        )
+        if bot is not None:
+            await driver.send(
+                _INSERT_BOT,
                 {
                     "tenant_id": tenant_id,
-                    "id": check.id,
+                    "id": uuid.uuid4(),
                     "user_id": check.user_id,
-                    "event_id": check.event_id,
-                    "device_fingerprint": check.device_fingerprint,
-                    "ip_address": check.ip_address,
-                    "score": check.score,
-                    "signals": [dict(signal) for signal in check.signals],
-                    "decision": check.decision,
-                    "rule": check.rule,
-                    "timestamp": check.timestamp,
-                    "idempotency_key": check.idempotency_key,
+                    "session_id": bot.session_id,
+                    "is_bot": bot.is_bot,
+                    "confidence": bot.confidence,
+                    "indicators": list(bot.indicators),
+                    "user_agent": bot.user_agent,
+                    "created_at": check.timestamp,
                 },
             )
-            if bot is not None:
-                await connection.execute(
-                    sa.insert(bot_detections),
-                    {
-                        "tenant_id": tenant_id,
-                        "id": uuid.uuid4(),
-                        "user_id": check.user_id,
-                        "session_id": bot.session_id,
-                        "is_bot": bot.is_bot,
-                        "confidence": bot.confidence,
-                        "indicators": list(bot.indicators),
-                        "user_agent": bot.user_agent,
-                        "created_at": check.timestamp,
-                    },
-                )
-            if check.device_fingerprint is not None:
-                await connection.execute(
-                    sa.insert(device_activity),
-                    {
-                        "tenant_id": tenant_id,
-                        "id": uuid.uuid4(),
-                        "device_fingerprint": check.device_fingerprint,
-                        "user_id": check.user_id,
-                        "activity_type": activity,
-                        "metadata": {"fraudCheckId": str(check.id), "decision": check.decision},
-                        "timestamp": check.timestamp,
-                    },
-                )
+        if check.device_fingerprint is not None:
+            await driver.send(
+                _INSERT_ACTIVITY,
+                {
+                    "tenant_id": tenant_id,
+                    "id": uuid.uuid4(),
+                    "device_fingerprint": check.device_fingerprint,
+                    "user_id": check.user_id,
+                    "activity_type": activity,
+                    "metadata": {"fraudCheckId": str(check.id), "decision": check.decision},
+                    "timestamp": check.timestamp,
+                },
+            )
 
     async def checks(
         self,

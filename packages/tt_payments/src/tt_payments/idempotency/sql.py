@@ -7,6 +7,8 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from tt_payments.clock import utcnow
+from tt_payments.db import raw
+from tt_payments.db.database import autocommit
 from tt_payments.db.tables.idempotency import payment_idempotency as records
 from tt_payments.idempotency import (
     KEEP_SUCCESS,
@@ -20,19 +22,36 @@ from tt_payments.idempotency import (
 )
 
 # Built once, executed with parameters: begin and finish run on every money-moving request.
-_CLAIM = insert(records).on_conflict_do_nothing().returning(records.c.status)
+_FRESH = (
+    "operation",
+    "request_hash",
+    "status",
+    "response_status",
+    "response_body",
+    "locked_until",
+    "created_at",
+    "expires_at",
+)
+_CLAIM = raw.RawStatement(
+    insert(records).on_conflict_do_nothing().returning(records.c.status),
+    keys=("tenant_id", "user_id", "idempotency_key", *_FRESH),
+)
 _WHERE_KEY = (
     records.c.tenant_id == sa.bindparam("w_tenant_id"),
     records.c.user_id == sa.bindparam("w_user_id"),
     records.c.idempotency_key == sa.bindparam("w_key"),
 )
-_FINISH = sa.update(records).where(*_WHERE_KEY)
-_FORGET = sa.delete(records).where(*_WHERE_KEY)
+_FINISH = raw.RawStatement(
+    sa.update(records).where(*_WHERE_KEY),
+    keys=("status", "response_status", "response_body", "locked_until", "expires_at"),
+)
+_FORGET = raw.RawStatement(sa.delete(records).where(*_WHERE_KEY))
 
 
 class SqlIdempotencyStore:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
+        self._autocommit = autocommit(engine)
 
     async def begin(self, scope: IdempotencyScope) -> Claim:
         now = utcnow()
@@ -46,10 +65,14 @@ class SqlIdempotencyStore:
             "created_at": now,
             "expires_at": now + KEEP_SUCCESS,
         }
-        async with self._engine.begin() as connection:
-            inserted = await connection.execute(_CLAIM, {**_key(scope), **fresh})
-            if inserted.first() is not None:
+        # A new key (the common case) is one statement on its own: the insert either
+        # claims it or finds it taken, atomically, without a transaction around it.
+        async with self._autocommit.connect() as connection:
+            if await (await raw.on(connection)).first(_CLAIM, {**_key(scope), **fresh}):
                 return Claim(outcome=Outcome.STARTED)
+        async with self._engine.begin() as connection:
+            if await (await raw.on(connection)).first(_CLAIM, {**_key(scope), **fresh}):
+                return Claim(outcome=Outcome.STARTED)  # forgotten meanwhile (a 5xx)
             row = (
                 (
                     await connection.execute(
@@ -119,10 +142,11 @@ async def finish_in(
         "w_key": scope.key,
     }
     keep = retention(status)
+    driver = await raw.on(connection)
     if keep is None:
-        await connection.execute(_FORGET, where)
+        await driver.execute(_FORGET, where)
         return
-    await connection.execute(
+    await driver.execute(
         _FINISH,
         {
             **where,

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from tt_ledger import AccountKind, AccountRef, JournalEntry, Posting
 from tt_money import Money, currency_for
+from tt_payments.db import raw
 from tt_payments.db.tables.ledger import ledger_accounts, ledger_entries, ledger_postings
 from tt_payments.ledger.records import AccountDifference, VerifyReport
 
@@ -26,9 +27,13 @@ from tt_payments.ledger.records import AccountDifference, VerifyReport
 MAINTAINED_KINDS = frozenset({AccountKind.VENUE_AVAILABLE, AccountKind.VENUE_RESERVED})
 
 # Built once, executed with parameters (see payments.sql: statement building is hot).
-_INSERT_ENTRY = sa.insert(ledger_entries)
-_INSERT_POSTINGS = sa.insert(ledger_postings)
-_ADD_TO_BALANCE = (
+_INSERT_ENTRY = raw.RawStatement(
+    sa.insert(ledger_entries),
+    keys=("tenant_id", "id", "kind", "reference_type", "reference_id", "description"),
+)
+_POSTING_COLUMNS = ("tenant_id", "entry_id", "seq", "account_id", "amount", "currency")
+_INSERT_POSTINGS: dict[int, raw.RawStatement] = {}
+_ADD_TO_BALANCE = raw.RawStatement(
     sa.update(ledger_accounts)
     .where(
         ledger_accounts.c.tenant_id == sa.bindparam("w_tenant_id"),
@@ -36,6 +41,23 @@ _ADD_TO_BALANCE = (
     )
     .values(balance=ledger_accounts.c.balance + sa.bindparam("delta", type_=sa.BigInteger))
 )
+
+
+def _insert_postings(count: int) -> raw.RawStatement:
+    """One multi-row INSERT of ``count`` postings (parameters ``<column>_<row>``), built
+    once per count: not an executemany, which is one statement per posting."""
+    statement = _INSERT_POSTINGS.get(count)
+    if statement is None:
+        statement = raw.RawStatement(
+            sa.insert(ledger_postings).values(
+                [
+                    {column: sa.bindparam(f"{column}_{row}") for column in _POSTING_COLUMNS}
+                    for row in range(count)
+                ]
+            )
+        )
+        _INSERT_POSTINGS[count] = statement
+    return statement
 
 
 class SqlLedger:
@@ -74,7 +96,8 @@ class SqlLedger:
 
     async def post(self, connection: AsyncConnection, entry: JournalEntry) -> None:
         """Write ``entry`` in the caller's transaction. Accounts must exist (ensure_accounts)."""
-        await connection.execute(
+        driver = await raw.on(connection)
+        await driver.execute(
             _INSERT_ENTRY,
             {
                 "tenant_id": entry.tenant_id,
@@ -85,23 +108,15 @@ class SqlLedger:
                 "description": entry.description,
             },
         )
-        # One multi-row INSERT (compiled once per number of postings, then cached), not an
-        # executemany: that is one statement per posting on the server.
-        await connection.execute(
-            _INSERT_POSTINGS.values(
-                [
-                    {
-                        "tenant_id": entry.tenant_id,
-                        "entry_id": entry.id,
-                        "seq": seq,
-                        "account_id": self._ids[posting.account],
-                        "amount": posting.amount.minor,
-                        "currency": posting.amount.currency.code,
-                    }
-                    for seq, posting in enumerate(entry.postings)
-                ]
-            )
-        )
+        postings: dict[str, object] = {}
+        for seq, posting in enumerate(entry.postings):
+            postings[f"tenant_id_{seq}"] = entry.tenant_id
+            postings[f"entry_id_{seq}"] = entry.id
+            postings[f"seq_{seq}"] = seq
+            postings[f"account_id_{seq}"] = self._ids[posting.account]
+            postings[f"amount_{seq}"] = posting.amount.minor
+            postings[f"currency_{seq}"] = posting.amount.currency.code
+        await driver.execute(_insert_postings(len(entry.postings)), postings)
         maintained: dict[AccountRef, int] = {}
         for posting in entry.postings:
             if posting.account.kind in MAINTAINED_KINDS:
@@ -109,7 +124,7 @@ class SqlLedger:
                     maintained.get(posting.account, 0) + posting.amount.minor
                 )
         for account in sorted(maintained, key=_sort_key):
-            await connection.execute(
+            await driver.execute(
                 _ADD_TO_BALANCE,
                 {
                     "w_tenant_id": account.tenant_id,

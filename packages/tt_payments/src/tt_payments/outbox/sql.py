@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import UUID, insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from tt_payments.db import raw
 from tt_payments.db.tables.outbox import outbox, outbox_dlq
 from tt_payments.db.tables.subscribers import event_deliveries, event_subscribers
 from tt_payments.outbox.records import ENVELOPE_VERSION, DeadLetter, OutboxEvent, OutboxStatus
@@ -194,7 +195,7 @@ def _append_statement() -> sa.Insert:
     )
 
 
-_INSERT_EVENT = _append_statement()
+_INSERT_EVENT = raw.RawStatement(_append_statement())
 
 
 async def append_event(
@@ -209,7 +210,7 @@ async def append_event(
     """Add an event to the outbox in the caller's transaction; it is published after
     that transaction commits (and never if it rolls back)."""
     event_id = uuid.uuid4()
-    await connection.execute(
+    await (await raw.on(connection)).execute(
         _INSERT_EVENT,
         {
             "tenant_id": tenant_id,

@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from tt_high_demand import PurchaseCounts, PurchaseLimits, check_purchase
@@ -35,6 +35,7 @@ from tt_ledger import (
 from tt_ledger.payment_states import PAID_STATUSES, REFUNDABLE_STATUSES
 from tt_money import Money, currency_for
 from tt_payments.clock import utcnow
+from tt_payments.db import raw
 from tt_payments.db.database import autocommit
 from tt_payments.db.tables.payments import (
     nft_mint_queue,
@@ -58,8 +59,34 @@ for _source, _target, _event in PAYMENT_TRANSITIONS:
 # Statements on the payment path are built once and executed with parameters: building
 # and cache-keying a Core statement per call cost more CPU than the database round trip
 # (docs/PERFORMANCE.md). Values always travel as bound parameters.
-_INSERT_PROCESSING = (
-    insert(payment_transactions).on_conflict_do_nothing().returning(payment_transactions.c.id)
+_PROCESSING_COLUMNS = (
+    "tenant_id",
+    "id",
+    "venue_id",
+    "user_id",
+    "event_id",
+    "amount",
+    "currency",
+    "status",
+    "platform_fee",
+    "venue_payout",
+    "gas_fee_paid",
+    "tax_amount",
+    "total_amount",
+    "processing_cost",
+    "provider",
+    "payment_method_id",
+    "device_fingerprint",
+    "ticket_count",
+    "address_fingerprint",
+    "metadata",
+    "idempotency_key",
+    "created_at",
+    "updated_at",
+)
+_INSERT_PROCESSING = raw.RawStatement(
+    insert(payment_transactions).on_conflict_do_nothing().returning(payment_transactions.c.id),
+    keys=_PROCESSING_COLUMNS,
 )
 _INSERT_INTENT = insert(payment_intents)
 _UPSERT_INTENT = _INSERT_INTENT.on_conflict_do_update(
@@ -74,7 +101,29 @@ _UPSERT_INTENT = _INSERT_INTENT.on_conflict_do_update(
         "updated_at": sa.func.now(),
     },
 )
-_QUEUE_MINT_JOB = insert(nft_mint_queue).on_conflict_do_nothing().returning(nft_mint_queue.c.id)
+_INTENT_COLUMNS = (
+    "tenant_id",
+    "id",
+    "transaction_id",
+    "provider",
+    "stripe_intent_id",
+    "amount",
+    "currency",
+    "status",
+    "platform_fee",
+    "venue_id",
+)
+_RAW_UPSERT_INTENT = raw.RawStatement(_UPSERT_INTENT, keys=_INTENT_COLUMNS)
+_QUEUE_MINT_JOB = raw.RawStatement(
+    insert(nft_mint_queue).on_conflict_do_nothing().returning(nft_mint_queue.c.id),
+    keys=("tenant_id", "id", "payment_id", "ticket_ids", "venue_id", "event_id", "blockchain"),
+)
+_MINT_JOB_OF = raw.RawStatement(
+    sa.select(nft_mint_queue.c.id).where(
+        nft_mint_queue.c.tenant_id == sa.bindparam("tenant_id"),
+        nft_mint_queue.c.payment_id == sa.bindparam("payment_id"),
+    )
+)
 _PAYMENT_WITH_MINT_JOB = sa.select(
     payment_transactions,
     nft_mint_queue.c.id.label("mint_job_id"),
@@ -93,10 +142,18 @@ _PAYMENT_BY_ID = _PAYMENT_WITH_MINT_JOB.where(
     payment_transactions.c.tenant_id == sa.bindparam("tenant_id"),
     payment_transactions.c.id == sa.bindparam("id"),
 )
-_PAYMENT_BY_KEY = _PAYMENT_WITH_MINT_JOB.where(
-    payment_transactions.c.tenant_id == sa.bindparam("tenant_id"),
-    payment_transactions.c.user_id == sa.bindparam("user_id"),
-    payment_transactions.c.idempotency_key == sa.bindparam("key"),
+_PAYMENT_BY_KEY = raw.RawStatement(
+    _PAYMENT_WITH_MINT_JOB.where(
+        payment_transactions.c.tenant_id == sa.bindparam("tenant_id"),
+        payment_transactions.c.user_id == sa.bindparam("user_id"),
+        payment_transactions.c.idempotency_key == sa.bindparam("key"),
+    )
+)
+_METADATA_OF = raw.RawStatement(
+    sa.select(payment_transactions.c.metadata).where(
+        payment_transactions.c.tenant_id == sa.bindparam("tenant_id"),
+        payment_transactions.c.id == sa.bindparam("id"),
+    )
 )
 _PAYMENT_BY_ID_ANY_TENANT = _PAYMENT_WITH_MINT_JOB.where(
     payment_transactions.c.id == sa.bindparam("id")
@@ -135,42 +192,52 @@ _DECIDE_EVENT = sa.update(payment_event_sequence).where(
     payment_event_sequence.c.id == sa.bindparam("w_id"),
     payment_event_sequence.c.status == "held",
 )
-_TRANSITIONS: dict[tuple[tuple[str, ...], tuple[str, ...]], sa.Update] = {}
+_TRANSITIONS: dict[tuple[tuple[str, ...], tuple[str, ...]], raw.RawStatement] = {}
 
 # Purchases that hold tickets for the purchase limits: paid, or still in flight. A failed,
 # cancelled or fully refunded purchase gives its tickets back.
 _PAID = sorted(status.value for status in PAID_STATUSES)
 _REFUNDABLE = sorted(status.value for status in REFUNDABLE_STATUSES)
 _HOLDING = ("processing", "requires_action", "completed", "partially_refunded")
-_ADVISORY_LOCK = sa.text("SELECT pg_advisory_xact_lock(hashtextextended(:subject, 0))")
+# The subjects in one statement, locked in the order given (a fixed order, so two
+# purchases sharing two subjects cannot deadlock).
+_ADVISORY_LOCKS = raw.RawStatement(
+    sa.text(
+        "SELECT pg_advisory_xact_lock(hashtextextended(subject, 0))"
+        " FROM unnest(CAST(:subjects AS text[])) WITH ORDINALITY AS s(subject, n) ORDER BY n"
+    )
+)
 _HELD_BY = """
     (SELECT coalesce(sum(ticket_count), 0) FROM payment_transactions
      WHERE tenant_id = :tenant_id AND event_id = :event_id AND {column} = :{value}
-       AND id <> :id AND status IN :holding)
+       AND id <> :id AND status = ANY(CAST(:holding AS text[])))
 """
 # Three index ranges (one per subject), not one OR over the whole event.
-_TICKETS_HELD = sa.text(
-    "SELECT "
-    + _HELD_BY.format(column="user_id", value="user_id")
-    + " AS by_user, "
-    + _HELD_BY.format(column="payment_method_id", value="method")
-    + " AS by_method, "
-    + _HELD_BY.format(column="address_fingerprint", value="address")
-    + " AS by_address"
-).bindparams(sa.bindparam("holding", expanding=True))
+_TICKETS_HELD = raw.RawStatement(
+    sa.text(
+        "SELECT "
+        + _HELD_BY.format(column="user_id", value="user_id")
+        + " AS by_user, "
+        + _HELD_BY.format(column="payment_method_id", value="method")
+        + " AS by_method, "
+        + _HELD_BY.format(column="address_fingerprint", value="address")
+        + " AS by_address"
+    )
+)
 
 
-def _transition_statement(sources: tuple[str, ...], columns: tuple[str, ...]) -> sa.Update:
+def _transition_statement(sources: tuple[str, ...], columns: tuple[str, ...]) -> raw.RawStatement:
     """UPDATE ... SET status, <columns> WHERE the payment is in one of ``sources``."""
     key = (sources, columns)
     statement = _TRANSITIONS.get(key)
     if statement is None:
-        statement = (
+        statement = raw.RawStatement(
             sa.update(payment_transactions)
             .where(
                 payment_transactions.c.tenant_id == sa.bindparam("w_tenant_id"),
                 payment_transactions.c.id == sa.bindparam("w_id"),
-                payment_transactions.c.status.in_(sources),
+                payment_transactions.c.status
+                == sa.any_(sa.bindparam("w_sources", list(sources), type_=ARRAY(sa.String))),
             )
             .values(
                 status=sa.bindparam("v_status"),
@@ -191,6 +258,9 @@ class SqlPaymentWriter:
         self._connection = connection
         self._ledger = ledger
 
+    async def _raw(self) -> raw.Raw:
+        return await raw.on(self._connection)
+
     async def transition(
         self,
         tenant_id: uuid.UUID,
@@ -208,7 +278,7 @@ class SqlPaymentWriter:
         if not sources:
             raise ValueError(f"{event.value} never leads to {target.value}")
         columns = tuple(sorted(changes))
-        moved = await self._connection.execute(
+        moved = await (await self._raw()).execute(
             _transition_statement(sources, columns),
             {
                 "w_tenant_id": tenant_id,
@@ -217,7 +287,7 @@ class SqlPaymentWriter:
                 **{f"v_{column}": changes[column] for column in columns},
             },
         )
-        return moved.rowcount == 1
+        return moved == 1
 
     async def capture_and_refunds(
         self, tenant_id: uuid.UUID, transaction_id: uuid.UUID
@@ -280,7 +350,7 @@ class SqlPaymentWriter:
             "platform_fee": platform_fee.minor,
             "venue_id": venue_id,
         }
-        await self._connection.execute(_UPSERT_INTENT, values)
+        await (await self._raw()).execute(_RAW_UPSERT_INTENT, values)
 
     async def queue_mint(
         self,
@@ -295,7 +365,8 @@ class SqlPaymentWriter:
         """The payment's mint job: queued now, or the one it has (one per payment), so
         reconciliation can call this to put back a job that went missing."""
         job_id = uuid.uuid4()
-        inserted = await self._connection.execute(
+        connection = await self._raw()
+        inserted = await connection.first(
             _QUEUE_MINT_JOB,
             {
                 "tenant_id": tenant_id,
@@ -307,14 +378,14 @@ class SqlPaymentWriter:
                 "blockchain": blockchain,
             },
         )
-        if inserted.first() is not None:
+        if inserted is not None:
             return job_id
-        existing = await self._connection.execute(
-            sa.select(nft_mint_queue.c.id).where(
-                nft_mint_queue.c.tenant_id == tenant_id, nft_mint_queue.c.payment_id == payment_id
-            )
+        existing = await connection.first(
+            _MINT_JOB_OF, {"tenant_id": tenant_id, "payment_id": payment_id}
         )
-        return uuid.UUID(str(existing.scalar_one()))
+        if existing is None:  # pragma: no cover - the insert conflicted on this job
+            raise RuntimeError(f"payment {payment_id} has no mint job after a conflict")
+        return uuid.UUID(str(existing["id"]))
 
     async def reserve_refund(
         self, tenant_id: uuid.UUID, transaction_id: uuid.UUID, amount: Money
@@ -533,18 +604,34 @@ class SqlPayments:
             "created_at": record.created_at,
             "updated_at": record.created_at,
         }
-        async with self._engine.begin() as connection:
-            if limits is not None:
-                await _lock_purchase_subjects(
-                    connection, record, payment_method_id, address_fingerprint
-                )
-            inserted = await connection.execute(_INSERT_PROCESSING, values)
-            if inserted.first() is not None:
+        async with self._engine.begin() as transaction:
+            connection = await raw.on(transaction)
+            # One round trip (and the COMMIT): the locks, the insert and the counts are
+            # sent together; the counts exclude this payment, so they mean the same
+            # whether or not the insert found a twin.
+            async with connection.pipeline():
                 if limits is not None:
-                    held = await _tickets_held(
+                    await _lock_purchase_subjects(
                         connection, record, payment_method_id, address_fingerprint
                     )
-                    check_purchase(limits, requested_tickets=ticket_count, held=held)
+                inserted = await connection.cursor_of(_INSERT_PROCESSING, values)
+                held = (
+                    None
+                    if limits is None
+                    else await connection.cursor_of(
+                        _TICKETS_HELD,
+                        _held_parameters(record, payment_method_id, address_fingerprint),
+                    )
+                )
+                won = await inserted.fetchone() is not None
+                counts = None if held is None else await held.fetchone()
+            if won:
+                if limits is not None and counts is not None:
+                    check_purchase(
+                        limits,
+                        requested_tickets=ticket_count,
+                        held=_purchase_counts(counts, address_fingerprint),
+                    )
                 return record
         existing = await self.find_by_idempotency_key(
             record.tenant_id, record.user_id, record.idempotency_key
@@ -757,25 +844,25 @@ class SqlPayments:
 
     async def metadata_of(self, tenant_id: uuid.UUID, transaction_id: uuid.UUID) -> dict[str, Any]:
         async with self._reads.connect() as connection:
-            found = (
-                await connection.execute(
-                    sa.select(payment_transactions.c.metadata).where(
-                        payment_transactions.c.tenant_id == tenant_id,
-                        payment_transactions.c.id == transaction_id,
-                    )
-                )
-            ).scalar_one()
-        return dict(found)
+            found = await (await raw.on(connection)).first(
+                _METADATA_OF, {"tenant_id": tenant_id, "id": transaction_id}
+            )
+        if found is None:
+            raise LookupError(f"payment {transaction_id} has no row")
+        return dict(found["metadata"])
 
     async def _one(
-        self, query: sa.Select[Any], parameters: Mapping[str, object]
+        self, query: sa.Select[Any] | raw.RawStatement, parameters: Mapping[str, object]
     ) -> PaymentRecord | None:
         async with self._reads.connect() as connection:
+            if isinstance(query, raw.RawStatement):
+                found = await (await raw.on(connection)).first(query, parameters)
+                return None if found is None else _record(found)
             row = (await connection.execute(query, parameters)).mappings().first()
         return None if row is None else _record(row)
 
 
-def _record(row: sa.RowMapping) -> PaymentRecord:
+def _record(row: Mapping[str, Any]) -> PaymentRecord:
     currency = currency_for(row["currency"])
 
     def money(column: str) -> Money:
@@ -822,7 +909,7 @@ def _refund(row: sa.RowMapping) -> RefundRecord:
 
 
 async def _lock_purchase_subjects(
-    connection: AsyncConnection,
+    connection: raw.Raw,
     record: PaymentRecord,
     payment_method_id: str,
     address_fingerprint: str | None,
@@ -833,32 +920,26 @@ async def _lock_purchase_subjects(
     subjects = [f"{prefix}:user:{record.user_id}", f"{prefix}:method:{payment_method_id}"]
     if address_fingerprint is not None:
         subjects.append(f"{prefix}:address:{address_fingerprint}")
-    for subject in sorted(subjects):
-        await connection.execute(_ADVISORY_LOCK, {"subject": subject})
+    await connection.send(_ADVISORY_LOCKS, {"subjects": sorted(subjects)})
 
 
-async def _tickets_held(
-    connection: AsyncConnection,
-    record: PaymentRecord,
-    payment_method_id: str,
-    address_fingerprint: str | None,
-) -> PurchaseCounts:
-    row = (
-        await connection.execute(
-            _TICKETS_HELD,
-            {
-                "tenant_id": record.tenant_id,
-                "event_id": record.event_id,
-                "id": record.id,
-                "user_id": record.user_id,
-                "method": payment_method_id,
-                "address": address_fingerprint,
-                "holding": list(_HOLDING),
-            },
-        )
-    ).one()
+def _held_parameters(
+    record: PaymentRecord, payment_method_id: str, address_fingerprint: str | None
+) -> dict[str, object]:
+    return {
+        "tenant_id": record.tenant_id,
+        "event_id": record.event_id,
+        "id": record.id,
+        "user_id": record.user_id,
+        "method": payment_method_id,
+        "address": address_fingerprint,
+        "holding": list(_HOLDING),
+    }
+
+
+def _purchase_counts(row: Mapping[str, Any], address_fingerprint: str | None) -> PurchaseCounts:
     return PurchaseCounts(
-        by_user=int(row.by_user),
-        by_payment_method=int(row.by_method),
-        by_address=int(row.by_address) if address_fingerprint is not None else 0,
+        by_user=int(row["by_user"]),
+        by_payment_method=int(row["by_method"]),
+        by_address=int(row["by_address"]) if address_fingerprint is not None else 0,
     )

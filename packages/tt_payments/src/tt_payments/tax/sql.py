@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from tt_payments.db import raw
 from tt_payments.db.tables.tax import (
     tax_collection_reversals,
     tax_collections,
@@ -41,6 +42,27 @@ def _layer_sums(lines: Sequence[Mapping[str, Any]]) -> dict[str, int]:
     sums["total_tax"] = sum(sums.values())
     return sums
 
+
+_INSERT_COLLECTION = raw.RawStatement(
+    insert(tax_collections)
+    .values(collected_at=sa.func.now())
+    .on_conflict_do_nothing()
+    .returning(tax_collections.c.payment_id),
+    keys=(
+        "tenant_id",
+        "payment_id",
+        "venue_id",
+        "state",
+        "jurisdiction",
+        "currency",
+        "taxable_amount",
+        "lines",
+        "tax_source",
+        "tax_date",
+        *(f"{layer}_tax" for layer in _LAYERS),
+        "total_tax",
+    ),
+)
 
 _YEAR = sa.extract("year", tax_collections.c.tax_date).cast(sa.Integer)
 _NEW_TOTALS = insert(tax_nexus_totals).values(
@@ -306,26 +328,23 @@ class SqlTaxRecordWriter:
         tax_date: dt.date,
     ) -> bool:
         """One INSERT; False when the payment already has its row (nothing is written)."""
-        inserted = await self._connection.execute(
-            insert(tax_collections)
-            .values(
-                tenant_id=tenant_id,
-                payment_id=payment_id,
-                venue_id=venue_id,
-                state=state,
-                jurisdiction=jurisdiction,
-                currency=currency,
-                taxable_amount=taxable_amount,
-                lines=[dict(line) for line in lines],
-                tax_source=tax_source,
-                tax_date=tax_date,
-                collected_at=sa.func.now(),
+        inserted = await (await raw.on(self._connection)).first(
+            _INSERT_COLLECTION,
+            {
+                "tenant_id": tenant_id,
+                "payment_id": payment_id,
+                "venue_id": venue_id,
+                "state": state,
+                "jurisdiction": jurisdiction,
+                "currency": currency,
+                "taxable_amount": taxable_amount,
+                "lines": [dict(line) for line in lines],
+                "tax_source": tax_source,
+                "tax_date": tax_date,
                 **_layer_sums(lines),
-            )
-            .on_conflict_do_nothing()
-            .returning(tax_collections.c.payment_id)
+            },
         )
-        return inserted.first() is not None
+        return inserted is not None
 
     async def collection_lines(
         self, tenant_id: uuid.UUID, payment_id: uuid.UUID

@@ -31,11 +31,12 @@ from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql import ARRAY, UUID, insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from tt_money import Money, currency_for
+from tt_payments.db import raw
 from tt_payments.db.database import autocommit
 from tt_payments.db.tables.tickets import ticket_hold_seats, ticket_holds, ticket_types
 from tt_payments.tickets.records import (
@@ -65,8 +66,9 @@ _TAKE = (
 
 # A hold without seats in one statement: the count, then the hold row from it (nothing is
 # inserted when the count's condition fails).
-_TAKE_AND_HOLD = sa.text(
-    """
+_TAKE_AND_HOLD = raw.RawStatement(
+    sa.text(
+        """
     WITH take AS (
         UPDATE ticket_types SET taken = taken + :quantity, updated_at = now()
         WHERE tenant_id = :tenant_id AND id = :ticket_type_id AND event_id = :event_id
@@ -79,6 +81,14 @@ _TAKE_AND_HOLD = sa.text(
     FROM take
     RETURNING id
     """
+    )
+)
+_QUOTE = raw.RawStatement(
+    sa.select(ticket_types).where(
+        ticket_types.c.tenant_id == sa.bindparam("tenant_id"),
+        ticket_types.c.event_id == sa.bindparam("event_id"),
+        ticket_types.c.id == sa.any_(sa.bindparam("ids", type_=ARRAY(UUID(as_uuid=True)))),
+    )
 )
 
 _HOLDS_BY_STATUS = (
@@ -116,13 +126,11 @@ class SqlTicketCatalog:
     ) -> dict[uuid.UUID, TicketType]:
         if not ticket_type_ids:
             return {}
-        query = sa.select(ticket_types).where(
-            ticket_types.c.tenant_id == tenant_id,
-            ticket_types.c.event_id == event_id,
-            ticket_types.c.id.in_(list(ticket_type_ids)),
-        )
         async with self._autocommit.connect() as connection:
-            rows = (await connection.execute(query)).mappings().all()
+            rows = await (await raw.on(connection)).all(
+                _QUOTE,
+                {"tenant_id": tenant_id, "event_id": event_id, "ids": list(ticket_type_ids)},
+            )
         return {row["id"]: _ticket_type(row) for row in rows}
 
     async def hold(
@@ -212,7 +220,7 @@ class SqlTicketCatalog:
         """A hold without seats: count and hold row in one autocommitted statement."""
         try:
             async with self._autocommit.connect() as connection:
-                inserted = await connection.execute(
+                inserted = await (await raw.on(connection)).first(
                     _TAKE_AND_HOLD,
                     {
                         "tenant_id": hold.tenant_id,
@@ -224,7 +232,7 @@ class SqlTicketCatalog:
                         "expires_at": hold.expires_at,
                     },
                 )
-                if inserted.first() is not None:
+                if inserted is not None:
                     return hold
                 # Not counted: sold out, no such ticket type, or a retry of a hold that
                 # took the last tickets.
@@ -345,13 +353,26 @@ class SqlTicketHolds:
         return released
 
 
+_CONFIRM_HELD = raw.RawStatement(
+    sa.update(ticket_holds)
+    .where(
+        ticket_holds.c.tenant_id == sa.bindparam("w_tenant_id"),
+        ticket_holds.c.id == sa.bindparam("w_id"),
+        ticket_holds.c.status == HoldStatus.HELD.value,
+    )
+    .values(status=HoldStatus.CONFIRMED.value, updated_at=sa.func.now())
+)
+
+
 async def _confirm_held(
     connection: AsyncConnection, tenant_id: uuid.UUID, hold_id: uuid.UUID
 ) -> bool:
     """Held -> confirmed (sold); False when it was not held. The ticket type's count is
     not touched: held and confirmed both count as taken."""
-    hold = await _move(connection, tenant_id, hold_id, HoldStatus.HELD, HoldStatus.CONFIRMED)
-    return hold is not None
+    moved = await (await raw.on(connection)).execute(
+        _CONFIRM_HELD, {"w_tenant_id": tenant_id, "w_id": hold_id}
+    )
+    return moved == 1
 
 
 def _in_lock_order(hold_ids: Sequence[uuid.UUID]) -> list[uuid.UUID]:
