@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import text
+import time
+from typing import Any
+
+from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DisconnectionError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from tt_payments.settings import SettingsError
@@ -29,14 +32,49 @@ def with_database(url: str, name: str) -> str:
     return make_url(url).set(database=name).render_as_string(hide_password=False)
 
 
-def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
-    return create_async_engine(
+PING_AFTER_IDLE_SECONDS = 1.0
+"""A pooled connection idle longer than this is pinged before it is handed out."""
+
+
+def create_engine(
+    url: str, *, pool_size: int = 10, ping_after_idle: float = PING_AFTER_IDLE_SECONDS
+) -> AsyncEngine:
+    """The process's engine. A connection back in the pool for more than
+    ``ping_after_idle`` seconds is pinged on checkout, and replaced if the server is gone
+    (a restarted PostgreSQL, a dropped idle connection). One in use a moment ago is not:
+    SQLAlchemy's ``pool_pre_ping`` pinged on every checkout, nine round trips of a payment's
+    forty (issue 14). A server lost within that moment fails the statement that finds out,
+    as it would fail one mid-request with pre-ping, and the pool drops the connection."""
+    engine = create_async_engine(
         sqlalchemy_url(url),
         pool_size=pool_size,
         max_overflow=pool_size,
-        pool_pre_ping=True,
         pool_recycle=1800,
     )
+    _ping_when_idle(engine, ping_after_idle)
+    return engine
+
+
+def _ping_when_idle(engine: AsyncEngine, idle_seconds: float) -> None:
+    pool_events = engine.sync_engine.pool
+
+    @event.listens_for(pool_events, "checkin")
+    def _checked_in(dbapi_connection: Any, record: Any) -> None:
+        record.info["tt_idle_since"] = time.monotonic()
+
+    @event.listens_for(pool_events, "checkout")
+    def _checked_out(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        idle_since = record.info.get("tt_idle_since")
+        if idle_since is None or time.monotonic() - idle_since <= idle_seconds:
+            return  # new, or in use a moment ago
+        try:
+            alive = engine.dialect.do_ping(dbapi_connection)
+        except Exception:  # whatever the driver raises for a dead connection
+            alive = False
+        if not alive:
+            # The pool discards this connection and checks out another (documented in
+            # SQLAlchemy's "Disconnect Handling - Pessimistic", custom variant).
+            raise DisconnectionError("the pooled connection did not answer a ping")
 
 
 def autocommit(engine: AsyncEngine) -> AsyncEngine:
