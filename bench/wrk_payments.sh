@@ -24,6 +24,9 @@ serve=
 cleanup() {
     [ -n "$serve" ] && kill -TERM "$serve" 2>/dev/null && wait "$serve" 2>/dev/null || true
     psql -q "$pg/test" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "DROP DATABASE IF EXISTS ${db}_ceiling WITH (FORCE)" || true
+    # The server's log outlives the run: a non-200 answer is explained there.
+    [ -f "$work/serve.log" ] && cp "$work/serve.log" "/tmp/tt-wrk-serve-$port.log" &&
+        echo "(the server's log: /tmp/tt-wrk-serve-$port.log)"
     rm -rf "$work"
 }
 trap cleanup EXIT

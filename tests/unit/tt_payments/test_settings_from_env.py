@@ -27,8 +27,11 @@ def test_configured_servers_are_used() -> None:
             "TT_GAS_SOLANA_FEE_USD": "0.07",
             "TT_DATA_DIR": "/var/lib/tt",
             "TT_REDIS_TIMEOUT_SECONDS": "0.5",
+            "TT_DATABASE_POOL_SIZE": "4",
+            "TT_DATABASE_MAX_OVERFLOW": "2",
         }
     )
+    assert (settings.database_pool_size, settings.database_max_overflow) == (4, 2)
     assert settings.embedded is False
     assert settings.port == 8080
     assert settings.redis_timeout_seconds == Decimal("0.5")
@@ -49,6 +52,8 @@ def test_configured_servers_are_used() -> None:
         ("TT_PROCESSOR", "paypal"),
         ("TT_REDIS_TIMEOUT_SECONDS", "0"),
         ("TT_REDIS_TIMEOUT_SECONDS", "soon"),
+        ("TT_DATABASE_POOL_SIZE", "0"),
+        ("TT_DATABASE_MAX_OVERFLOW", "-1"),
     ],
 )
 def test_a_bad_value_names_its_variable(name: str, value: str) -> None:

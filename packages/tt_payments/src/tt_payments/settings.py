@@ -92,6 +92,11 @@ class Settings:
     pre_payment_checks: bool = True
     """Run the fraud checks (bots, scalpers, velocity) before payments. Off only for
     measuring what they cost; queue tokens and purchase limits always apply."""
+    database_pool_size: int = 10
+    """Connections each process keeps to PostgreSQL (TT_DATABASE_POOL_SIZE)."""
+    database_max_overflow: int = 0
+    """Connections opened beyond the pool under load and closed after
+    (TT_DATABASE_MAX_OVERFLOW); 0 measured fastest on two cores (docs/PERFORMANCE.md)."""
     ticket_hold_seconds: int = 900
     """How long a payment's seat holds last before the release_ticket_holds job gives them
     back. A payment the processor settles later still gets its tickets if they are free."""
@@ -206,6 +211,12 @@ class Settings:
             internal_service_secrets=_service_secrets(reader.text("TT_INTERNAL_SERVICE_SECRETS")),
             queue_token_secret=_secret(reader.text("TT_QUEUE_TOKEN_SECRET")),
             pre_payment_checks=bool(reader.flag("TT_PRE_PAYMENT_CHECKS") in (None, True)),
+            database_pool_size=reader.integer(
+                "TT_DATABASE_POOL_SIZE", defaults.database_pool_size, low=1, high=1000
+            ),
+            database_max_overflow=reader.integer(
+                "TT_DATABASE_MAX_OVERFLOW", defaults.database_max_overflow, low=0, high=1000
+            ),
             ticket_hold_seconds=reader.integer(
                 "TT_TICKET_HOLD_SECONDS", defaults.ticket_hold_seconds, low=60, high=86_400
             ),

@@ -100,7 +100,11 @@ def build_container(settings: Settings, overrides: Overrides) -> Container:
         else:
             database_url = settings.database_url or ""
             redis_url = settings.redis_url or ""
-        engine = database.create_engine(database_url)
+        engine = database.create_engine(
+            database_url,
+            pool_size=settings.database_pool_size,
+            max_overflow=settings.database_max_overflow,
+        )
         redis_client = cache.create_client(
             redis_url, timeout_seconds=float(settings.redis_timeout_seconds)
         )

@@ -37,18 +37,28 @@ PING_AFTER_IDLE_SECONDS = 1.0
 
 
 def create_engine(
-    url: str, *, pool_size: int = 10, ping_after_idle: float = PING_AFTER_IDLE_SECONDS
+    url: str,
+    *,
+    pool_size: int = 10,
+    max_overflow: int = 0,
+    ping_after_idle: float = PING_AFTER_IDLE_SECONDS,
 ) -> AsyncEngine:
     """The process's engine. A connection back in the pool for more than
     ``ping_after_idle`` seconds is pinged on checkout, and replaced if the server is gone
     (a restarted PostgreSQL, a dropped idle connection). One in use a moment ago is not:
     SQLAlchemy's ``pool_pre_ping`` pinged on every checkout, nine round trips of a payment's
     forty (issue 14). A server lost within that moment fails the statement that finds out,
-    as it would fail one mid-request with pre-ping, and the pool drops the connection."""
+    as it would fail one mid-request with pre-ping, and the pool drops the connection.
+
+    ``pool_size`` connections at most by default, no overflow: on two cores, 32 concurrent
+    payments ran at 141-144/s through 10 connections, 81 through 20 + 20 and 109-128 through
+    10 + 4 or 10 + 10 (overflow connections are opened and closed again under load;
+    more backends compete with the server for the same cores). A request waits for a
+    connection instead; ``pool_timeout`` (30 s) bounds the wait."""
     engine = create_async_engine(
         sqlalchemy_url(url),
         pool_size=pool_size,
-        max_overflow=pool_size,
+        max_overflow=max_overflow,
         pool_recycle=1800,
     )
     _ping_when_idle(engine, ping_after_idle)
