@@ -514,6 +514,31 @@ async def test_a_rate_limited_buyer_keeps_the_token_for_the_retry(
     assert status["accessToken"] == token
 
 
+async def test_an_event_sets_how_often_its_waiting_buyers_must_poll(
+    client: httpx.AsyncClient, auth: AuthHeaders
+) -> None:
+    _, event = await venue_and_event(client, auth)
+    path = f"/api/v1/admin/events/{event}/high-demand"
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
+    order = {"enabled": True, "onSaleAt": iso(later), "activeSlots": 5}
+    for wrong in (14, 901, "60"):
+        bad = await client.put(
+            path, json={**order, "heartbeatSeconds": wrong}, headers=auth(Role.ADMIN)
+        )
+        assert bad.status_code == 422, bad.text
+        assert bad.json()["errors"][0]["field"] == "heartbeatSeconds"
+    put = await client.put(path, json={**order, "heartbeatSeconds": 300}, headers=auth(Role.ADMIN))
+    assert put.status_code == 201, put.text
+    assert put.json()["highDemand"]["heartbeatSeconds"] == 300
+    stored = await client.get(path, headers=auth(Role.ADMIN))
+    assert stored.json()["highDemand"]["heartbeatSeconds"] == 300
+    buyer = auth(user=uuid.uuid4())
+    joined = await client.post(f"/api/v1/waiting-room/{event}/join", headers=buyer)
+    assert joined.json()["pollWithinSeconds"] == 300
+    polled = await client.get(f"/api/v1/waiting-room/{event}/status", headers=buyer)
+    assert polled.json()["pollWithinSeconds"] == 300
+
+
 async def test_leaving_gives_up_the_place(client: httpx.AsyncClient, auth: AuthHeaders) -> None:
     _, event = await venue_and_event(client, auth)
     await high_demand(client, auth, event, slots=1)

@@ -50,6 +50,7 @@ class AdminHighDemandController(Controller):
                 on_sale_at=data.on_sale_at.astimezone(dt.UTC),
                 active_slots=data.active_slots,
                 token_ttl=dt.timedelta(seconds=data.token_ttl_seconds),
+                heartbeat=dt.timedelta(seconds=data.heartbeat_seconds),
                 limits=PurchaseLimits(
                     per_user=limits.per_user,
                     per_payment_method=limits.per_payment_method,
@@ -116,8 +117,8 @@ class WaitingRoomController(Controller):
         high_demand: HighDemandDep,
     ) -> QueueStatusBody:
         event = parse_id(event_id, "eventId")
-        status = await high_demand.join(principal_of(request), event)
-        return queue_status_body(event, status, high_demand.heartbeat_seconds)
+        status, heartbeat = await high_demand.join(principal_of(request), event)
+        return queue_status_body(event, status, int(heartbeat.total_seconds()))
 
     @get(
         "/{event_id:str}/status",
@@ -131,8 +132,8 @@ class WaitingRoomController(Controller):
         high_demand: HighDemandDep,
     ) -> QueueStatusBody:
         event = parse_id(event_id, "eventId")
-        status = await high_demand.status(principal_of(request), event)
-        return queue_status_body(event, status, high_demand.heartbeat_seconds)
+        status, heartbeat = await high_demand.status(principal_of(request), event)
+        return queue_status_body(event, status, int(heartbeat.total_seconds()))
 
     @post(
         "/{event_id:str}/leave",

@@ -27,6 +27,10 @@ class PutHighDemandRequest(Schema):
     active_slots: Annotated[int, msgspec.Meta(ge=1, le=100_000)]
     """How many admitted buyers may hold an access token at once."""
     token_ttl_seconds: Annotated[int, msgspec.Meta(ge=60, le=3600)] = 600
+    heartbeat_seconds: Annotated[int, msgspec.Meta(ge=15, le=900)] = 60
+    """How long a waiting buyer may go without polling status before losing the place
+    (answered as ``pollWithinSeconds``). Size it to the crowd: every waiting buyer polls
+    once per period (docs/OPERATIONS.md, sizing an on-sale)."""
     purchase_limits: PurchaseLimitsBody = msgspec.field(default_factory=PurchaseLimitsBody)
 
 
