@@ -93,12 +93,12 @@ def tt_serve(
     command = [TT, "serve"]
     if profile is not None:
         command = [sys.executable, "-m", "cProfile", "-o", str(profile), *command]
-    # The server's log goes to a file: a pipe nobody reads fills up (64 KiB) during a long
-    # bench and then blocks the server mid-request.
+    # The server's log (JSON lines on stdout, its banner on stderr) goes to a file: a pipe
+    # nobody reads fills up (64 KiB) during a long bench and then blocks the server.
     log = Path(tempfile.gettempdir()) / f"tt-bench-serve-{port}.log"
     with log.open("wb") as sink:
         process = subprocess.Popen(  # noqa: S603 - our own console script
-            command, env=env, stdout=subprocess.DEVNULL, stderr=sink
+            command, env=env, stdout=sink, stderr=subprocess.STDOUT
         )
     try:
         wait_healthy(process, url, log=log)
