@@ -8,8 +8,25 @@ from collections.abc import Callable
 import psycopg
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tt_payments.db.database import create_engine
+
+
+async def backend_pid(engine: AsyncEngine) -> int:
+    async with engine.connect() as connection:
+        pid: int = (await connection.execute(sa.text("SELECT pg_backend_pid()"))).scalar_one()
+    return pid
+
+
+async def drop_the_pooled_connection(engine: AsyncEngine, url: str) -> int:
+    """The server ends the session of the one pooled connection while it sits in the pool;
+    its backend's pid."""
+    pid = await backend_pid(engine)
+    with psycopg.connect(url, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+    await asyncio.sleep(0.2)
+    return pid
 
 
 async def test_an_idle_connection_dropped_by_the_server_is_replaced_unseen(
@@ -18,15 +35,8 @@ async def test_an_idle_connection_dropped_by_the_server_is_replaced_unseen(
     url = fresh_database()
     engine = create_engine(url, pool_size=1, ping_after_idle=0.05)
     try:
-        async with engine.connect() as connection:
-            first_pid = (await connection.execute(sa.text("SELECT pg_backend_pid()"))).scalar_one()
-        # The server ends the pooled connection's session while it sits in the pool.
-        with psycopg.connect(url, autocommit=True) as admin:
-            admin.execute("SELECT pg_terminate_backend(%s)", (first_pid,))
-        await asyncio.sleep(0.2)
-        async with engine.connect() as connection:
-            second_pid = (await connection.execute(sa.text("SELECT pg_backend_pid()"))).scalar_one()
-        assert second_pid != first_pid
+        dropped = await drop_the_pooled_connection(engine, url)
+        assert await backend_pid(engine) != dropped
     finally:
         await engine.dispose()
 
@@ -39,15 +49,9 @@ async def test_a_connection_in_use_a_moment_ago_is_not_pinged(
     url = fresh_database()
     engine = create_engine(url, pool_size=1, ping_after_idle=60)
     try:
-        async with engine.connect() as connection:
-            first_pid = (await connection.execute(sa.text("SELECT pg_backend_pid()"))).scalar_one()
-        with psycopg.connect(url, autocommit=True) as admin:
-            admin.execute("SELECT pg_terminate_backend(%s)", (first_pid,))
-        await asyncio.sleep(0.2)
+        dropped = await drop_the_pooled_connection(engine, url)
         with pytest.raises(sa.exc.OperationalError):
-            async with engine.connect() as connection:
-                await connection.execute(sa.text("SELECT 1"))
-        async with engine.connect() as connection:
-            assert (await connection.execute(sa.text("SELECT 1"))).scalar_one() == 1
+            await backend_pid(engine)
+        assert await backend_pid(engine) != dropped
     finally:
         await engine.dispose()
