@@ -32,6 +32,7 @@ _RENAME = raw.RawStatement(
     sa.update(_things)
     .where(_things.c.status == "new")
     .values(name=sa.bindparam("new_name"), status="renamed")
+    .returning(_things.c.id)
 )
 
 
@@ -114,15 +115,16 @@ async def test_a_pipelined_transaction_commits_whole_or_not_at_all(engine: Async
     assert await count(engine) == 3
 
 
-async def test_row_counts_and_rows_inside_a_pipeline(engine: AsyncEngine) -> None:
+async def test_a_pipelines_rows_come_after_what_was_sent_before(engine: AsyncEngine) -> None:
     async with engine.begin() as connection:
         driver = await raw.on(connection)
         async with driver.pipeline():
             first = await driver.cursor_of(_INSERT, {"id": uuid.uuid4(), "name": "a", "doc": None})
             await driver.send(_INSERT, {"id": uuid.uuid4(), "name": "b", "doc": None})
-            # execute waits for everything sent before it: both rows are there to rename.
-            assert await driver.execute(_RENAME, {"new_name": "c"}) == 2
+            # Sent after both inserts, in the same round trip: both rows are there to rename.
+            renamed = await driver.cursor_of(_RENAME, {"new_name": "c"})
             assert await first.fetchone() is not None
+            assert len(await renamed.fetchall()) == 2
     async with autocommit(engine).connect() as connection:
         names = await (await raw.on(connection)).all(
             raw.RawStatement(sa.select(_things.c.name, _things.c.status)), {}

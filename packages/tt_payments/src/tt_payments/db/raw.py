@@ -21,8 +21,8 @@ pipeline mode): results are read when asked for, or at the end of the block.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Mapping, Sequence
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from typing import Any, TypeVar
 
 import psycopg
 import sqlalchemy as sa
@@ -36,6 +36,7 @@ __all__ = ["Pending", "Raw", "RawStatement", "on"]
 
 _DIALECT = psycopg_dialect.dialect()  # type: ignore[no-untyped-call]
 _NO_VALUE = object()
+T = TypeVar("T")
 
 
 class RawStatement:
@@ -100,16 +101,8 @@ class Raw:
         self._driver = driver
 
     async def execute(self, statement: RawStatement, parameters: Mapping[str, object]) -> int:
-        """Run it; the number of rows it touched (in a pipeline: once everything sent
-        before it has been answered too)."""
-        if self._driver.pgconn.pipeline_status:
-            try:
-                # A nested pipeline block syncs when it ends: the count is known then.
-                async with self._driver.pipeline(), self._cursor(statement, parameters) as cursor:
-                    pass
-            except psycopg.Error as error:
-                raise _translated(error, statement.sql) from error
-            return cursor.rowcount
+        """Run it; the number of rows it touched. Not inside a ``pipeline``, where the
+        count is not known yet: there, ``send`` it or read a RETURNING with ``cursor_of``."""
         async with self._cursor(statement, parameters) as cursor:
             return cursor.rowcount
 
@@ -185,16 +178,16 @@ class Pending:
         self._sql = sql
 
     async def fetchone(self) -> dict[str, Any] | None:
-        try:
-            return await self._cursor.fetchone()
-        except psycopg.Error as error:
-            raise _translated(error, self._sql) from error
-        finally:
-            await self._cursor.close()
+        return await self._read(self._cursor.fetchone)
 
     async def fetchall(self) -> list[dict[str, Any]]:
+        return await self._read(self._cursor.fetchall)
+
+    async def _read(self, fetch: Callable[[], Awaitable[T]]) -> T:
+        """``fetch`` (in a pipeline it waits for the answers), its error as SQLAlchemy's;
+        the cursor is closed after."""
         try:
-            return await self._cursor.fetchall()
+            return await fetch()
         except psycopg.Error as error:
             raise _translated(error, self._sql) from error
         finally:
