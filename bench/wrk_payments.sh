@@ -23,7 +23,10 @@ db=tt_wrk_$$
 serve=
 cleanup() {
     [ -n "$serve" ] && kill -TERM "$serve" 2>/dev/null && wait "$serve" 2>/dev/null || true
-    psql -q "$pg/test" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "DROP DATABASE IF EXISTS ${db}_ceiling WITH (FORCE)" || true
+    psql -q "$pg/test" -c "DROP DATABASE IF EXISTS ${db}_ceiling WITH (FORCE)" || true
+    # KEEP_DB=1 keeps the service's database for a look afterwards (EXPLAIN, counts).
+    if [ -n "${KEEP_DB:-}" ]; then echo "(kept the database $db)"
+    else psql -q "$pg/test" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" || true; fi
     # The server's log outlives the run: a non-200 answer is explained there.
     [ -f "$work/serve.log" ] && cp "$work/serve.log" "/tmp/tt-wrk-serve-$port.log" &&
         echo "(the server's log: /tmp/tt-wrk-serve-$port.log)"
@@ -76,13 +79,33 @@ if [ -n "${PROFILE:-}" ]; then
         --output "$PROFILE" >"$work/py-spy.log" 2>&1 &
     profiler=$!
 fi
+# CPU seconds of the server process and of the whole machine around the load: CPU per payment is
+# steadier than payments/s on a machine whose speed swings, and shows where the time goes.
+server_cpu() { awk '{print $14 + $15}' "/proc/$serve/stat"; }
+machine_cpu() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8}' /proc/stat; }
+# STATEMENTS=FILE: the load's statements by total time, from pg_stat_statements (needs it in
+# shared_preload_libraries and CREATE EXTENSION pg_stat_statements in the database test).
+[ -n "${STATEMENTS:-}" ] && psql -q "$pg/test" -c "SELECT pg_stat_statements_reset()" >/dev/null
+cpu0=$(server_cpu) all0=$(machine_cpu)
 wrk -t2 -c32 -d20s --timeout 10s -s "$here/wrk/pay.lua" "http://127.0.0.1:$port" -- "$work/buyers.tsv" | tee "$work/wrk.txt"
+cpu1=$(server_cpu) all1=$(machine_cpu)
+[ -n "${STATEMENTS:-}" ] && psql "$pg/test" -c "SELECT calls, round(total_exec_time::numeric, 1) AS ms,
+    round((total_exec_time / calls)::numeric, 3) AS ms_per_call, left(regexp_replace(query, '\s+', ' ', 'g'), 160) AS query
+    FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = '$db')
+    ORDER BY total_exec_time DESC" >"$STATEMENTS"
 [ -n "$profiler" ] && { wait "$profiler" || cat "$work/py-spy.log" >&2; }
 service=$(sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p' "$work/wrk.txt")
 rss() { awk '/^VmRSS/ {printf "%.0f MiB", $2 / 1024}' "/proc/$serve/status"; }
 paid() { sed -n 's/^status 200: \([0-9]*\)/\1/p' "$1"; }
 total=$(paid "$work/wrk.txt")
 echo "== server RSS after $total payments: $(rss)"
+ticks=$(getconf CLK_TCK)
+python3 -c "
+n = $total or 1
+server = ($cpu1 - $cpu0) / $ticks * 1000 / n
+rest = (($all1 - $all0) - ($cpu1 - $cpu0)) / $ticks * 1000 / n
+print(f'== CPU per payment: server {server:.2f} ms, rest of the machine (PostgreSQL, Redis, wrk) {rest:.2f} ms')
+"
 # RSS_ROUNDS=N: N more loads of RSS_SECONDS (default 60) each, the server's RSS after each
 # (issue 14: memory stays flat as payments accumulate).
 for round in $(seq 1 "${RSS_ROUNDS:-0}"); do

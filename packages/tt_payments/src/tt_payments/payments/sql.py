@@ -207,20 +207,22 @@ _ADVISORY_LOCKS = raw.RawStatement(
         " FROM unnest(CAST(:subjects AS text[])) WITH ORDINALITY AS s(subject, n) ORDER BY n"
     )
 )
+# Each count compares the key its own index holds (migration 0013): no other index answers
+# it, so the plan stays one index range however stale the event's statistics are.
 _HELD_BY = """
     (SELECT coalesce(sum(ticket_count), 0) FROM payment_transactions
-     WHERE tenant_id = :tenant_id AND event_id = :event_id AND {column} = :{value}
+     WHERE (tenant_id::text || ' ' || event_id::text || ' ' || {column})
+           = (CAST(:tenant_id AS uuid)::text || ' ' || CAST(:event_id AS uuid)::text || ' ' || {value})
        AND id <> :id AND status = ANY(CAST(:holding AS text[])))
 """
-# Three index ranges (one per subject), not one OR over the whole event.
 _TICKETS_HELD = raw.RawStatement(
     sa.text(
         "SELECT "
-        + _HELD_BY.format(column="user_id", value="user_id")
+        + _HELD_BY.format(column="user_id::text", value="CAST(:user_id AS uuid)::text")
         + " AS by_user, "
-        + _HELD_BY.format(column="payment_method_id", value="method")
+        + _HELD_BY.format(column="payment_method_id", value="CAST(:method AS text)")
         + " AS by_method, "
-        + _HELD_BY.format(column="address_fingerprint", value="address")
+        + _HELD_BY.format(column="address_fingerprint", value="CAST(:address AS text)")
         + " AS by_address"
     )
 )
