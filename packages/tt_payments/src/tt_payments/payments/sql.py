@@ -212,7 +212,8 @@ _ADVISORY_LOCKS = raw.RawStatement(
 _HELD_BY = """
     (SELECT coalesce(sum(ticket_count), 0) FROM payment_transactions
      WHERE (tenant_id::text || ' ' || event_id::text || ' ' || {column})
-           = (CAST(:tenant_id AS uuid)::text || ' ' || CAST(:event_id AS uuid)::text || ' ' || {value})
+           = (CAST(:tenant_id AS uuid)::text || ' ' || CAST(:event_id AS uuid)::text
+              || ' ' || {value})
        AND id <> :id AND status = ANY(CAST(:holding AS text[])))
 """
 _TICKETS_HELD = raw.RawStatement(
