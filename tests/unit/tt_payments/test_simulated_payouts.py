@@ -1,19 +1,26 @@
 """The simulated payout provider: outcomes by destination and method, arrival on a clock,
-Stripe's idempotency, and switchable timeouts."""
+Stripe's idempotency, and switchable timeouts.
+
+Every test that takes the ``payouts`` fixture runs twice: on the in-process store and on
+the Redis store the service wires (the test servers' Redis, a key prefix per test)."""
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
 import uuid
+from collections.abc import AsyncIterator
 from typing import Any
 
 import attrs
 import pytest
 
+from tests.conftest import Servers
 from tt_ledger.payout_states import PayoutStatus
 from tt_ledger.payouts import PayoutMethod
 from tt_money import USD, Money
+from tt_payments.adapters import cache
+from tt_payments.adapters.simulator_redis import RedisSimulatorStore
 from tt_payments.providers.payouts import PayoutRequest
 from tt_payments.providers.ports import PayoutProvider
 from tt_payments.providers.simulated_payouts import (
@@ -22,6 +29,7 @@ from tt_payments.providers.simulated_payouts import (
     PayoutFaultPoint,
     SimulatedPayouts,
 )
+from tt_payments.providers.simulator_store import MemorySimulatorStore
 from tt_payments.providers.types import ProviderRejectedError, ProviderUnavailableError
 
 TENANT = uuid.UUID("00000000-0000-4000-8000-000000000001")
@@ -64,8 +72,21 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def payouts(clock: Clock) -> SimulatedPayouts:
-    return SimulatedPayouts(clock=clock)
+async def redis_client(servers: Servers) -> AsyncIterator[cache.Client]:
+    client = cache.create_client(servers.redis_url, timeout_seconds=30)
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture(params=["memory", "redis"])
+def payouts(request: pytest.FixtureRequest, clock: Clock) -> SimulatedPayouts:
+    if request.param == "memory":
+        return SimulatedPayouts(clock=clock)
+    client: cache.Client = request.getfixturevalue("redis_client")
+    prefix = f"sim-payouts-test-{uuid.uuid4().hex}"
+    return SimulatedPayouts(
+        store=RedisSimulatorStore(client, ttl_seconds=600, prefix=prefix), clock=clock
+    )
 
 
 def test_it_implements_the_payout_provider_port(payouts: SimulatedPayouts) -> None:
@@ -144,8 +165,8 @@ async def test_the_same_key_returns_the_same_payout_and_creates_nothing(
 
     assert again == first
     assert payouts.payouts_created == 1
-    assert payouts.payout_id_for("payout-key-1") == first.provider_payout_id
-    assert payouts.payout_id_for("never-used") is None
+    assert await payouts.payout_id_for("payout-key-1") == first.provider_payout_id
+    assert await payouts.payout_id_for("never-used") is None
 
 
 async def test_concurrent_calls_with_one_key_create_one_payout() -> None:
@@ -200,7 +221,7 @@ async def test_bad_requests_are_rejected_and_not_remembered(
     with pytest.raises(ProviderRejectedError, match=message):
         await payouts.create_payout(request_)
     assert payouts.payouts_created == 0
-    assert payouts.payout_id_for(request_.idempotency_key) is None
+    assert await payouts.payout_id_for(request_.idempotency_key) is None
     # The key is free again: a good request under it goes through.
     good = await payouts.create_payout(payout_request(key=request_.idempotency_key))
     assert good.status is PayoutStatus.IN_TRANSIT
@@ -221,7 +242,7 @@ async def test_a_timeout_before_the_payout_records_nothing(payouts: SimulatedPay
     with pytest.raises(ProviderUnavailableError, match="timeout_before_payout"):
         await payouts.create_payout(payout_request())
     assert payouts.payouts_created == 0
-    assert payouts.payout_id_for("payout-key-1") is None
+    assert await payouts.payout_id_for("payout-key-1") is None
 
     retried = await payouts.create_payout(payout_request())
     assert retried.status is PayoutStatus.IN_TRANSIT
@@ -236,7 +257,7 @@ async def test_a_lost_response_is_recovered_by_a_retry_with_the_same_key(
     for _ in range(2):
         with pytest.raises(ProviderUnavailableError, match="timeout_after_payout"):
             await payouts.create_payout(payout_request())
-    created_id = payouts.payout_id_for("payout-key-1")
+    created_id = await payouts.payout_id_for("payout-key-1")
     retried = await payouts.create_payout(payout_request())
 
     assert retried.provider_payout_id == created_id
@@ -300,3 +321,71 @@ async def test_a_naive_clock_is_refused() -> None:
 
 async def test_aclose_releases_nothing_and_can_be_called(payouts: SimulatedPayouts) -> None:
     await payouts.aclose()
+
+
+async def test_the_in_process_store_forgets_the_oldest_payouts_past_its_bound() -> None:
+    # Given payouts whose store keeps 10 documents (each payout writes 2: its reply under
+    # the key, and the payout)
+    store = MemorySimulatorStore(max_documents=10)
+    payouts = SimulatedPayouts(store=store, clock=lambda: THURSDAY)
+
+    # When 50 payouts are made
+    created = [await payouts.create_payout(payout_request(key=f"k-{i}")) for i in range(50)]
+
+    # Then the store holds no more than its bound, and the newest payout is known
+    assert len(store) == 10
+    newest = created[-1].provider_payout_id
+    latest = await payouts.retrieve_payout(newest, destination=VENUE_ACCOUNT)
+    assert latest.status is PayoutStatus.IN_TRANSIT
+    # and the oldest is forgotten, as after a restart
+    with pytest.raises(ProviderRejectedError, match="No such payout"):
+        await payouts.retrieve_payout(created[0].provider_payout_id, destination=VENUE_ACCOUNT)
+    assert payouts.payouts_created == 50
+
+
+async def test_processes_sharing_the_redis_store_see_one_payout_provider(
+    redis_client: cache.Client, clock: Clock
+) -> None:
+    # Given the CLI's and the worker's payout providers on one Redis store
+    prefix = f"sim-payouts-test-{uuid.uuid4().hex}"
+    cli = SimulatedPayouts(
+        store=RedisSimulatorStore(redis_client, ttl_seconds=600, prefix=prefix), clock=clock
+    )
+    worker = SimulatedPayouts(
+        store=RedisSimulatorStore(redis_client, ttl_seconds=600, prefix=prefix), clock=clock
+    )
+
+    # When the CLI creates a standard payout and the worker looks after its arrival moment
+    created = await cli.create_payout(payout_request())
+    clock.now = dt.datetime(2026, 11, 30, 10, 0, tzinfo=dt.UTC)
+    arrived = await worker.retrieve_payout(created.provider_payout_id, destination=VENUE_ACCOUNT)
+
+    # Then the worker finds it paid, and the CLI sees the same state, even with its clock back
+    assert arrived.status is PayoutStatus.PAID
+    clock.now = THURSDAY
+    seen = await cli.retrieve_payout(created.provider_payout_id, destination=VENUE_ACCOUNT)
+    assert seen.status is PayoutStatus.PAID
+    # and a retry of the CLI's request from the worker replays it, creating nothing
+    assert await worker.create_payout(payout_request()) == created
+    assert (cli.payouts_created, worker.payouts_created) == (1, 0)
+    # and each document expires: Redis holds the payouts for the retention, no longer
+    ttl = await redis_client.ttl(f"{prefix}:po:{created.provider_payout_id}")
+    assert 0 < ttl <= 600
+
+
+async def test_concurrent_calls_with_one_key_from_many_processes_create_one_payout(
+    redis_client: cache.Client,
+) -> None:
+    # Given 20 processes' payout providers on one Redis store
+    prefix = f"sim-payouts-test-{uuid.uuid4().hex}"
+    processes = [
+        SimulatedPayouts(store=RedisSimulatorStore(redis_client, ttl_seconds=600, prefix=prefix))
+        for _ in range(20)
+    ]
+
+    # When each sends the same request at once
+    results = await asyncio.gather(*(each.create_payout(payout_request()) for each in processes))
+
+    # Then one payout exists, and every process got it
+    assert len({result.provider_payout_id for result in results}) == 1
+    assert sum(each.payouts_created for each in processes) == 1

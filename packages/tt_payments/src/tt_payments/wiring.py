@@ -202,7 +202,8 @@ def build_container(settings: Settings, overrides: Overrides) -> Container:
             uow=SqlUnitOfWork(engine, payouts_transaction(ledger)),
             accounts=ledger,
             catalog=catalog,
-            provider=overrides.payout_provider or build_payout_provider(settings, clock=clock),
+            provider=overrides.payout_provider
+            or build_payout_provider(settings, redis_client, clock=clock),
             default_destination=_simulated_destination if settings.processor != "stripe" else None,
             clock=clock,
         )
@@ -406,24 +407,38 @@ def build_provider(settings: Settings, redis_client: cache.Client) -> PaymentPro
         from tt_payments.providers.stripe.charges import StripeProvider  # noqa: PLC0415
 
         return StripeProvider(settings.stripe_secret_key, api_base=settings.stripe_api_base)
-    account = hashlib.sha256((settings.database_url or "embedded").encode()).hexdigest()[:16]
     store = RedisSimulatorStore(
         redis_client,
         ttl_seconds=settings.simulated_retain_hours * 3600,
-        prefix=f"simulated-processor:{account}",
+        prefix=f"simulated-processor:{_simulated_account(settings)}",
     )
     return SimulatedProvider(store=store, latency=settings.simulated_latency_ms / 1000)
 
 
-def build_payout_provider(settings: Settings, *, clock: Clock = utcnow) -> PayoutProvider:
-    """Stripe Connect with the Stripe processor; the simulated payouts otherwise."""
+def build_payout_provider(
+    settings: Settings, redis_client: cache.Client, *, clock: Clock = utcnow
+) -> PayoutProvider:
+    """Stripe Connect with the Stripe processor; the simulated payouts otherwise, their
+    state in Redis beside the simulated processor's (see ``build_provider``), so a payout
+    that `tt payouts` created is found by the server and the worker, and a long-running
+    process holds none of it."""
     if settings.processor == "stripe":
         if settings.stripe_secret_key is None:
             raise SettingsError("TT_PROCESSOR=stripe needs TT_STRIPE_SECRET_KEY")
         from tt_payments.providers.stripe.payouts import StripeConnectPayouts  # noqa: PLC0415
 
         return StripeConnectPayouts(settings.stripe_secret_key, api_base=settings.stripe_api_base)
-    return SimulatedPayouts(clock=clock)
+    store = RedisSimulatorStore(
+        redis_client,
+        ttl_seconds=settings.simulated_retain_hours * 3600,
+        prefix=f"simulated-payouts:{_simulated_account(settings)}",
+    )
+    return SimulatedPayouts(store=store, clock=clock)
+
+
+def _simulated_account(settings: Settings) -> str:
+    """One simulated processor account per database (see ``build_provider``)."""
+    return hashlib.sha256((settings.database_url or "embedded").encode()).hexdigest()[:16]
 
 
 def _simulated_destination(venue_id: uuid.UUID) -> str:
