@@ -42,7 +42,7 @@ ceiling=$(pgbench "$pg/${db}_ceiling" -n -M prepared -c 32 -j 2 -T 20 -f "$ceili
     sed -n 's/^tps = \([0-9.]*\).*/\1/p')
 echo "pgbench: $ceiling payments/s"
 
-echo "== service: $(git -C "$checkout" log --oneline -1)"
+echo "== service: $(git -C "$checkout" log --oneline -1) (TT_WORKERS=${TT_WORKERS:-unset: one process per core where supported})"
 psql -q "$pg/test" -c "CREATE DATABASE $db"
 export TT_DATABASE_URL=$pg/$db TT_REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379/0}
 export TT_DATA_DIR=$work/data TT_PORT=$port TT_LOG_LEVEL=WARNING
@@ -75,13 +75,16 @@ if [ -n "${PROFILE:-}" ]; then
     # PROFILE=out.txt: py-spy samples the server during the load (collapsed stacks; summarize
     # with bench/profile_top.py). Sampling costs the server some CPU: compare profiles, not
     # the rate of a profiled run.
-    py-spy record --pid "$serve" --duration 20 --rate 100 --nonblocking --format raw \
+    py-spy record --pid "$serve" --subprocesses --duration 20 --rate 100 --nonblocking --format raw \
         --output "$PROFILE" >"$work/py-spy.log" 2>&1 &
     profiler=$!
 fi
 # CPU seconds of the server process and of the whole machine around the load: CPU per payment is
 # steadier than payments/s on a machine whose speed swings, and shows where the time goes.
-server_cpu() { awk '{print $14 + $15}' "/proc/$serve/stat"; }
+# The server is `tt serve` and, with several processes (TT_WORKERS, default one per core),
+# uvicorn's workers under it.
+server_pids() { echo "$serve"; pgrep -P "$serve" || true; }
+server_cpu() { for pid in $(server_pids); do awk '{print $14 + $15}' "/proc/$pid/stat"; done | awk '{s += $1} END {print s}'; }
 machine_cpu() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8}' /proc/stat; }
 # STATEMENTS=FILE: the load's statements by total time, from pg_stat_statements (needs it in
 # shared_preload_libraries and CREATE EXTENSION pg_stat_statements in the database test).
@@ -95,7 +98,10 @@ cpu1=$(server_cpu) all1=$(machine_cpu)
     ORDER BY total_exec_time DESC" >"$STATEMENTS"
 [ -n "$profiler" ] && { wait "$profiler" || cat "$work/py-spy.log" >&2; }
 service=$(sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p' "$work/wrk.txt")
-rss() { awk '/^VmRSS/ {printf "%.0f MiB", $2 / 1024}' "/proc/$serve/status"; }
+rss() {
+    for pid in $(server_pids); do awk '/^VmRSS/ {print $2}' "/proc/$pid/status"; done |
+        awk '{s += $1; if ($1 > m) m = $1; n++} END {printf "%.0f MiB in %d processes (largest %.0f MiB)", s / 1024, n, m / 1024}'
+}
 paid() { sed -n 's/^status 200: \([0-9]*\)/\1/p' "$1"; }
 total=$(paid "$work/wrk.txt")
 echo "== server RSS after $total payments: $(rss)"
@@ -109,9 +115,15 @@ print(f'== CPU per payment: server {server:.2f} ms, rest of the machine (Postgre
 # RSS_ROUNDS=N: N more loads of RSS_SECONDS (default 60) each, the server's RSS after each
 # (issue 14: memory stays flat as payments accumulate).
 for round in $(seq 1 "${RSS_ROUNDS:-0}"); do
+    cpu0=$(server_cpu) all0=$(machine_cpu)
     wrk -t2 -c32 -d"${RSS_SECONDS:-60}"s --timeout 10s -s "$here/wrk/pay.lua" "http://127.0.0.1:$port" \
         -- "$work/buyers.tsv" >"$work/round.txt"
-    total=$((total + $(paid "$work/round.txt")))
-    echo "== round $round: server RSS after $total payments: $(rss) ($(grep -c '^status' "$work/round.txt") status lines: $(grep '^status' "$work/round.txt" | tr '\n' ' '))"
+    cpu1=$(server_cpu) all1=$(machine_cpu)
+    done_now=$(paid "$work/round.txt")
+    total=$((total + done_now))
+    per=$(python3 -c "
+n = ${done_now:-0} or 1
+print(f'{($cpu1 - $cpu0) / $ticks * 1000 / n:.2f} + {(($all1 - $all0) - ($cpu1 - $cpu0)) / $ticks * 1000 / n:.2f} ms CPU a payment')")
+    echo "== round $round: server RSS after $total payments: $(rss); $(sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p' "$work/round.txt")/s, $per ($(grep '^status' "$work/round.txt" | tr '\n' ' '))"
 done
 echo "== service $service payments/s, ceiling $ceiling payments/s, ratio $(python3 -c "print(f'{$service / $ceiling:.3f}')")"

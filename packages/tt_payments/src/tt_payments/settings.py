@@ -57,6 +57,9 @@ class Settings:
     (with configured servers ``tt worker`` runs it)."""
     host: str = "127.0.0.1"
     port: int = DEFAULT_PORT
+    workers: int = 0
+    """``tt serve``'s server processes (``TT_WORKERS``, ``--workers``); 0 means one per core
+    (``server_processes``)."""
     trusted_proxies: str = "127.0.0.1"
     """Addresses whose X-Forwarded-For is believed (comma-separated; ``*`` for all, only
     when nothing but the load balancer can reach the API). The per-IP velocity limits
@@ -145,6 +148,11 @@ class Settings:
         return self.embedded if self.relay_in_process is None else self.relay_in_process
 
     @property
+    def server_processes(self) -> int:
+        """How many processes ``tt serve`` runs: ``workers``, or one per core."""
+        return self.workers or os.cpu_count() or 1
+
+    @property
     def queue_token_secret_path(self) -> Path:
         return self.data_dir / "keys" / "queue-token.secret"
 
@@ -190,6 +198,7 @@ class Settings:
             relay_in_process=reader.flag("TT_RELAY_IN_PROCESS"),
             host=reader.text("TT_HOST") or defaults.host,
             port=reader.integer("TT_PORT", defaults.port, low=1, high=65535),
+            workers=reader.integer("TT_WORKERS", defaults.workers, low=0, high=64),
             trusted_proxies=reader.text("TT_TRUSTED_PROXIES") or defaults.trusted_proxies,
             log_level=(reader.text("TT_LOG_LEVEL") or defaults.log_level).upper(),
             jwt_private_key_file=reader.path("TT_JWT_PRIVATE_KEY_FILE"),

@@ -1,14 +1,29 @@
 """Prometheus metrics, in a registry of their own (one per container, so tests never clash).
 
+With several server processes (``tt serve --workers N``) the parent sets
+``PROMETHEUS_MULTIPROC_DIR`` before it starts them: prometheus-client's multiprocess mode
+keeps each process's samples in files there, and ``exposition`` sums every process's, so
+/metrics answers the same totals whichever process serves it. The in-flight gauge counts
+live processes only (``livesum``); a process that exits takes its share with it.
+
 ``payment_amount_dollars`` is the spec's name. Prometheus samples are floats, so the
 amount is turned into dollars here, for telemetry only; no money is ever computed from it.
 """
 
 from __future__ import annotations
 
+import atexit
+import os
 from decimal import Decimal
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from tt_money import Money
@@ -16,9 +31,16 @@ from tt_money import Money
 _DOLLAR_BUCKETS = (5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000)
 
 
+_MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
+
+
 class PrometheusPaymentMetrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
+        self._shared_dir = os.environ.get(_MULTIPROCESS_DIR)
+        if self._shared_dir:
+            # This process's live gauges leave the sums when it exits.
+            atexit.register(multiprocess.mark_process_dead, os.getpid(), self._shared_dir)
         self._payments = Counter(
             "payment_transactions_total",
             "Total number of payment transactions",
@@ -42,8 +64,9 @@ class PrometheusPaymentMetrics:
         )
         self._active = Gauge(
             "payment_active_transactions",
-            "Payments being processed by this process",
+            "Payments being processed now, by every server process",
             registry=self.registry,
+            multiprocess_mode="livesum",
         )
 
         self._webhooks = Counter(
@@ -80,4 +103,8 @@ class PrometheusPaymentMetrics:
         self._active.inc(delta)
 
     def exposition(self) -> tuple[bytes, str]:
-        return generate_latest(self.registry), CONTENT_TYPE_LATEST
+        if not self._shared_dir:
+            return generate_latest(self.registry), CONTENT_TYPE_LATEST
+        every_process = CollectorRegistry()
+        multiprocess.MultiProcessCollector(every_process, path=self._shared_dir)  # type: ignore[no-untyped-call]
+        return generate_latest(every_process), CONTENT_TYPE_LATEST
