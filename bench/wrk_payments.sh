@@ -88,14 +88,18 @@ server_cpu() { for pid in $(server_pids); do awk '{print $14 + $15}' "/proc/$pid
 machine_cpu() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8}' /proc/stat; }
 # STATEMENTS=FILE: the load's statements by total time, from pg_stat_statements (needs it in
 # shared_preload_libraries and CREATE EXTENSION pg_stat_statements in the database test).
-[ -n "${STATEMENTS:-}" ] && psql -q "$pg/test" -c "SELECT pg_stat_statements_reset()" >/dev/null
+reset_statements() { psql -q "$pg/test" -c "SELECT pg_stat_statements_reset()" >/dev/null; }
+dump_statements() {
+    psql "$pg/test" -c "SELECT calls, round(total_exec_time::numeric, 1) AS ms,
+    round((total_exec_time / calls)::numeric, 3) AS ms_per_call, left(regexp_replace(query, '\s+', ' ', 'g'), 160) AS query
+    FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = '$db')
+    ORDER BY total_exec_time DESC" >"$1"
+}
+[ -n "${STATEMENTS:-}" ] && reset_statements
 cpu0=$(server_cpu) all0=$(machine_cpu)
 wrk -t2 -c32 -d20s --timeout 10s -s "$here/wrk/pay.lua" "http://127.0.0.1:$port" -- "$work/buyers.tsv" | tee "$work/wrk.txt"
 cpu1=$(server_cpu) all1=$(machine_cpu)
-[ -n "${STATEMENTS:-}" ] && psql "$pg/test" -c "SELECT calls, round(total_exec_time::numeric, 1) AS ms,
-    round((total_exec_time / calls)::numeric, 3) AS ms_per_call, left(regexp_replace(query, '\s+', ' ', 'g'), 160) AS query
-    FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = '$db')
-    ORDER BY total_exec_time DESC" >"$STATEMENTS"
+[ -n "${STATEMENTS:-}" ] && dump_statements "$STATEMENTS"
 [ -n "$profiler" ] && { wait "$profiler" || cat "$work/py-spy.log" >&2; }
 service=$(sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p' "$work/wrk.txt")
 rss() {
@@ -114,7 +118,9 @@ print(f'== CPU per payment: server {server:.2f} ms, rest of the machine (Postgre
 "
 # RSS_ROUNDS=N: N more loads of RSS_SECONDS (default 60) each, the server's RSS after each
 # (issue 14: memory stays flat as payments accumulate).
+# With STATEMENTS, the last round's statements go to FILE.last (what grows as payments pile up).
 for round in $(seq 1 "${RSS_ROUNDS:-0}"); do
+    [ -n "${STATEMENTS:-}" ] && [ "$round" = "$RSS_ROUNDS" ] && reset_statements
     cpu0=$(server_cpu) all0=$(machine_cpu)
     wrk -t2 -c32 -d"${RSS_SECONDS:-60}"s --timeout 10s -s "$here/wrk/pay.lua" "http://127.0.0.1:$port" \
         -- "$work/buyers.tsv" >"$work/round.txt"
@@ -124,6 +130,7 @@ for round in $(seq 1 "${RSS_ROUNDS:-0}"); do
     per=$(python3 -c "
 n = ${done_now:-0} or 1
 print(f'{($cpu1 - $cpu0) / $ticks * 1000 / n:.2f} + {(($all1 - $all0) - ($cpu1 - $cpu0)) / $ticks * 1000 / n:.2f} ms CPU a payment')")
+    [ -n "${STATEMENTS:-}" ] && [ "$round" = "$RSS_ROUNDS" ] && dump_statements "$STATEMENTS.last"
     echo "== round $round: server RSS after $total payments: $(rss); $(sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p' "$work/round.txt")/s, $per ($(grep '^status' "$work/round.txt" | tr '\n' ' '))"
 done
 echo "== service $service payments/s, ceiling $ceiling payments/s, ratio $(python3 -c "print(f'{$service / $ceiling:.3f}')")"
