@@ -239,7 +239,12 @@ def _transition_statement(sources: tuple[str, ...], columns: tuple[str, ...]) ->
             .where(
                 payment_transactions.c.tenant_id == sa.bindparam("w_tenant_id"),
                 payment_transactions.c.id == sa.bindparam("w_id"),
-                payment_transactions.c.status
+                # A guard, never the way in: ``status || ''`` is no indexed expression, so
+                # the row is found by its key. As the bare column, stale statistics (a
+                # table not analyzed since the on-sale began) made PostgreSQL AND the key
+                # with (tenant_id, status), whose index still lists every payment that
+                # was ever processing: 17.7 ms a settlement after 100,000 (issue 14).
+                payment_transactions.c.status.op("||")(sa.literal_column("''"))
                 == sa.any_(sa.bindparam("w_sources", list(sources), type_=ARRAY(sa.String))),
             )
             .values(
