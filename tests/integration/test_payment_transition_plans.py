@@ -17,7 +17,6 @@ rebuilt here. What keeps it from ever picking that index is the guard's form, wh
 from __future__ import annotations
 
 import json
-import re
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -25,8 +24,8 @@ from typing import Any
 import psycopg
 import pytest
 
+from tests.integration.plans import custom_plan, driver_url, generic_plan, nodes
 from tt_payments.db import migrate
-from tt_payments.db.database import sqlalchemy_url
 from tt_payments.payments import sql as payments_sql
 
 PAYMENTS = 2_000
@@ -34,10 +33,6 @@ MOST_ROWS_READ = 10
 """What finding one payment may read: its own row version or two, never the 2,000."""
 SOURCES = ("processing", "requires_action")
 COLUMNS = ("stripe_payment_intent_id",)
-
-
-def _driver_url(url: str) -> str:
-    return sqlalchemy_url(url).replace("postgresql+psycopg://", "postgresql://", 1)
 
 
 @pytest.fixture(
@@ -62,7 +57,7 @@ def settled_on_sale(
             gen_random_uuid(), %(metadata)s::jsonb
         FROM generate_series(1, %(count)s::int)
     """
-    with psycopg.connect(_driver_url(url), autocommit=True) as connection:
+    with psycopg.connect(driver_url(url), autocommit=True) as connection:
         if request.param == "analyzed before the on-sale":
             connection.execute(
                 insert, {"tenant": tenant, "status": "completed", "count": 20, "metadata": metadata}
@@ -96,14 +91,8 @@ def settled_on_sale(
         yield connection, parameters
 
 
-def _nodes(plan: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    yield plan
-    for child in plan.get("Plans", ()):
-        yield from _nodes(child)
-
-
 def _assert_one_payment_read(plan: dict[str, Any]) -> None:
-    scans = [node for node in _nodes(plan) if "Index Name" in node or "Relation Name" in node]
+    scans = [node for node in nodes(plan) if "Index Name" in node or "Relation Name" in node]
     assert scans, plan
     for scan in scans:
         if scan["Node Type"] == "ModifyTable":
@@ -139,42 +128,12 @@ def test_the_custom_plan_reads_one_payment(
 ) -> None:
     connection, parameters = settled_on_sale
     statement = payments_sql._transition_statement(SOURCES, COLUMNS)
-    with connection.transaction(force_rollback=True):
-        row = connection.execute(
-            "EXPLAIN (ANALYZE, FORMAT JSON) " + statement.sql, statement.parameters(parameters)
-        ).fetchone()
-    assert row is not None
-    _assert_one_payment_read(row[0][0]["Plan"])
+    _assert_one_payment_read(custom_plan(connection, statement, parameters))
 
 
 def test_the_generic_plan_reads_one_payment(
     settled_on_sale: tuple[psycopg.Connection[Any], dict[str, Any]],
 ) -> None:
-    """After five executions a prepared statement may run one plan for any values."""
     connection, parameters = settled_on_sale
     statement = payments_sql._transition_statement(SOURCES, COLUMNS)
-    bound = statement.parameters(parameters)
-    names: list[str] = []
-
-    def placeholder(match: re.Match[str]) -> str:
-        if match[1] not in names:
-            names.append(match[1])
-        return f"${names.index(match[1]) + 1}"
-
-    connection.execute(
-        "PREPARE moved AS " + re.sub(r"%\((\w+)\)s", placeholder, statement.sql).replace("%%", "%")
-    )
-    connection.execute("SET plan_cache_mode = force_generic_plan")
-    arguments = ", ".join(["%s"] * len(names))
-    with connection.transaction(force_rollback=True):
-        # EXECUTE takes its arguments as literals: bound on the client.
-        row = (
-            psycopg.ClientCursor(connection)
-            .execute(
-                f"EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE moved({arguments})",
-                [bound[name] for name in names],
-            )
-            .fetchone()
-        )
-    assert row is not None
-    _assert_one_payment_read(row[0][0]["Plan"])
+    _assert_one_payment_read(generic_plan(connection, statement, parameters))

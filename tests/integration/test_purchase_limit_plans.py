@@ -10,7 +10,6 @@ as the right one, and a wrong pick walks all of the event's payments on every pu
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -18,18 +17,14 @@ from typing import Any
 import psycopg
 import pytest
 
+from tests.integration.plans import custom_plan, driver_url, generic_plan
 from tt_payments.db import migrate
-from tt_payments.db.database import sqlalchemy_url
 from tt_payments.payments import sql as payments_sql
 
 PAYMENTS = 2_000
 # What a count may read: the buyer's, the card's and the address's own rows (one or two
 # each here), never the event's 2,000.
 MOST_ROWS_READ = 10
-
-
-def _driver_url(url: str) -> str:
-    return sqlalchemy_url(url).replace("postgresql+psycopg://", "postgresql://", 1)
 
 
 @pytest.fixture(params=["never analyzed", "analyzed before the on-sale"])
@@ -39,7 +34,7 @@ def crowded_event(
     url = fresh_database()
     migrate.upgrade(url)
     tenant, event = uuid.uuid4(), uuid.uuid4()
-    with psycopg.connect(_driver_url(url), autocommit=True) as connection:
+    with psycopg.connect(driver_url(url), autocommit=True) as connection:
         insert = """
             INSERT INTO payment_transactions (tenant_id, id, venue_id, user_id, event_id,
                 amount, currency, status, platform_fee, venue_payout, ticket_count,
@@ -111,41 +106,13 @@ def test_the_custom_plan_reads_one_range_per_count(
     crowded_event: tuple[psycopg.Connection[Any], dict[str, Any]],
 ) -> None:
     connection, parameters = crowded_event
-    statement = payments_sql._TICKETS_HELD
-    row = connection.execute(
-        "EXPLAIN (ANALYZE, FORMAT JSON) " + statement.sql, statement.parameters(parameters)
-    ).fetchone()
-    assert row is not None
-    _assert_each_count_reads_its_own_rows(row[0][0]["Plan"])
+    plan = custom_plan(connection, payments_sql._TICKETS_HELD, parameters)
+    _assert_each_count_reads_its_own_rows(plan)
 
 
 def test_the_generic_plan_reads_one_range_per_count(
     crowded_event: tuple[psycopg.Connection[Any], dict[str, Any]],
 ) -> None:
-    """After five executions a prepared statement may run one plan for any values."""
     connection, parameters = crowded_event
-    statement = payments_sql._TICKETS_HELD
-    bound = statement.parameters(parameters)
-    names: list[str] = []
-
-    def placeholder(match: re.Match[str]) -> str:
-        if match[1] not in names:
-            names.append(match[1])
-        return f"${names.index(match[1]) + 1}"
-
-    connection.execute(
-        "PREPARE held AS " + re.sub(r"%\((\w+)\)s", placeholder, statement.sql).replace("%%", "%")
-    )
-    connection.execute("SET plan_cache_mode = force_generic_plan")
-    arguments = ", ".join(["%s"] * len(names))
-    # EXECUTE takes its arguments as literals: bound on the client.
-    row = (
-        psycopg.ClientCursor(connection)
-        .execute(
-            f"EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE held({arguments})",
-            [bound[name] for name in names],
-        )
-        .fetchone()
-    )
-    assert row is not None
-    _assert_each_count_reads_its_own_rows(row[0][0]["Plan"])
+    plan = generic_plan(connection, payments_sql._TICKETS_HELD, parameters)
+    _assert_each_count_reads_its_own_rows(plan)
