@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import math
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -70,8 +71,8 @@ class CachedSalesVolume:
             return await self._source.completed_volume(tenant_id, venue_id, currency, since, until)
         key = (tenant_id, venue_id, currency.code)
         known = self._known.get(key)
-        age = None if known is None else self._timer() - known.read_at
-        if known is not None and age is not None and age < self._ttl:
+        age = math.inf if known is None else self._timer() - known.read_at
+        if known is not None and age < self._ttl:
             return known.volume
         reading = self._reading.get(key)
         if reading is not None and reading.get_loop() is not asyncio.get_running_loop():
@@ -81,7 +82,7 @@ class CachedSalesVolume:
             reading = asyncio.ensure_future(self._read(key, source))
             self._reading[key] = reading
             reading.add_done_callback(lambda done: self._finished(key, done))
-        if known is not None and age is not None and age < 2 * self._ttl:
+        if known is not None and age < 2 * self._ttl:
             return known.volume  # the read goes on without this request
         # Shielded: a request that gives up does not cancel the read the others await.
         return await asyncio.shield(reading)
